@@ -1,0 +1,5 @@
+import sys
+
+from hubchat.cli import main
+
+sys.exit(main())

@@ -1,0 +1,55 @@
+"""build_app(settings): wires infrastructure and capabilities and owns start-up/shutdown order.
+
+Order at start: Redis → MongoDB (embedded server if no URI) + indexes → bus → mailer →
+capability background loops.  Shutdown runs the same steps in reverse, after the HTTP server
+has stopped accepting and every socket was closed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from hubchat import auth, channels, directory
+from hubchat.config import Settings
+from hubchat.http_api import AUTHENTICATOR, METRICS, error_middleware
+from hubchat.infra import Infra
+from hubchat.ops import ops_routes
+
+INFRA = web.AppKey("infra", Infra)
+SERVICES = web.AppKey("services", object)
+
+
+def build_app(settings: Settings) -> web.Application:
+    infra = Infra(settings)
+    app = web.Application(client_max_size=settings.max_payload_bytes, middlewares=[error_middleware])
+    app[INFRA] = infra
+    app[METRICS] = infra.metrics
+
+    accounts = auth.AccountService(infra)
+    associations = directory.DirectoryService(infra, accounts)
+    chat = channels.ChannelService(infra, accounts, associations)
+    app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat}
+
+    infra.realtime.set_authenticator(accounts.authenticate_socket)
+    app[AUTHENTICATOR] = accounts.principal_from_token
+    infra.realtime.attach(app)
+
+    app.add_routes(ops_routes(infra))
+    app.add_routes(auth.auth_routes(accounts))
+    app.add_routes(directory.directory_routes(associations))
+    app.add_routes(channels.channel_routes(chat))
+    channels.register_events(infra.realtime, chat)
+
+    indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES]
+
+    async def lifespan(app: web.Application) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(infra.running(indexes))
+            await stack.enter_async_context(chat.running())
+            yield
+
+    app.cleanup_ctx.append(lifespan)
+    return app

@@ -1,0 +1,235 @@
+"""Accounts: registration, email verification, login, refresh rotation, logout, officers.
+
+Collections: ``users``, ``sessions`` (one per login; holds the digest of the current refresh
+token and of every rotated one, so a replayed old refresh token revokes the whole session),
+``verifications`` (digest of the current email code, attempts left, expiry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from pymongo import IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from hubchat.auth.models import ProfileUpdate, RegisterRequest
+from hubchat.auth.passwords import hash_password, verify_password
+from hubchat.auth.tokens import (
+    TokenSigner,
+    new_refresh_token,
+    new_verification_code,
+    session_of_refresh_token,
+)
+from hubchat.config import resolve_jwt_secret
+from hubchat.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from hubchat.infra import Infra
+from hubchat.mail import Email
+from hubchat.principal import ROLES, Principal, Role
+from hubchat.schema import new_id
+
+log = logging.getLogger(__name__)
+
+USERS = "users"
+SESSIONS = "sessions"
+VERIFICATIONS = "verifications"
+
+INDEXES = {
+    USERS: [IndexModel([("email", 1)], unique=True, name="users_email_unique")],
+    SESSIONS: [IndexModel([("user_id", 1)], name="sessions_user")],
+    VERIFICATIONS: [],
+}
+RESEND_LIMIT = 3
+RESEND_WINDOW_SECS = 600
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def public_user(user: dict[str, Any]) -> dict[str, Any]:
+    """What any signed-in user may see of another."""
+    return {"id": user["_id"], "display_name": user["display_name"], "role": user["role"],
+            "language": user.get("language", "en"), "country": user.get("country"), "city": user.get("city")}
+
+
+def own_user(user: dict[str, Any]) -> dict[str, Any]:
+    """What a user sees of themself."""
+    return {**public_user(user), "email": user["email"], "phone": user.get("phone"),
+            "verified": bool(user.get("verified")), "created_at": user["created_at"].isoformat()}
+
+
+class AccountService:
+    def __init__(self, infra: Infra):
+        self.infra = infra
+        settings = infra.settings
+        self.signer = TokenSigner(resolve_jwt_secret(settings), settings.access_token_ttl_secs)
+
+    # ------------------------------------------------------------ registration
+    async def register(self, req: RegisterRequest) -> dict[str, Any]:
+        user = {
+            "_id": new_id(), "email": req.email, "password_hash": await hash_password(req.password),
+            "display_name": req.display_name, "language": req.language, "country": req.country,
+            "city": req.city, "phone": req.phone, "role": "member", "verified": False,
+            "created_at": utcnow(),
+        }
+        try:
+            await self.infra.store[USERS].insert_one(user)
+        except DuplicateKeyError:
+            raise Conflict("an account with this email already exists", code="email_taken") from None
+        await self._send_code(user)
+        log.info("account registered", extra={"user_id": user["_id"]})
+        return own_user(user)
+
+    async def _send_code(self, user: dict[str, Any]) -> None:
+        code = new_verification_code()
+        settings = self.infra.settings
+        await self.infra.store[VERIFICATIONS].replace_one(
+            {"_id": user["_id"]},
+            {"_id": user["_id"], "digest": self.signer.digest(user["_id"] + ":" + code),
+             "attempts_left": settings.verification_max_attempts,
+             "expires_at": utcnow() + dt.timedelta(seconds=settings.verification_code_ttl_secs)},
+            upsert=True)
+        minutes = settings.verification_code_ttl_secs // 60
+        self.infra.mailer.send_later(Email(
+            to=(user["email"],), subject="Your hubchat verification code",
+            text=f"Hello {user['display_name']},\n\nYour hubchat verification code is {code}.\n"
+                 f"It expires in {minutes} minutes.\n\nIf you did not sign up, ignore this email.\n"))
+
+    async def resend_code(self, email: str) -> None:
+        await self.infra.limiter.hit(f"resend:{email}", RESEND_LIMIT, RESEND_WINDOW_SECS, "code requests")
+        user = await self.infra.store[USERS].find_one({"email": email})
+        if user is not None and not user.get("verified"):
+            await self._send_code(user)
+
+    async def verify_email(self, email: str, code: str) -> dict[str, Any]:
+        settings = self.infra.settings
+        await self.infra.limiter.hit(f"verify:{email}", settings.auth_rate_limit, settings.auth_rate_window_secs,
+                                     "verification attempts")
+        users = self.infra.store[USERS]
+        user = await users.find_one({"email": email})
+        if user is None:
+            raise ValidationFailed("code is wrong or expired", code="code_invalid")
+        if user.get("verified"):
+            return own_user(user)
+        record = await self.infra.store[VERIFICATIONS].find_one_and_update(
+            {"_id": user["_id"], "attempts_left": {"$gt": 0}, "expires_at": {"$gt": utcnow()}},
+            {"$inc": {"attempts_left": -1}}, return_document=ReturnDocument.BEFORE)
+        if record is None or record["digest"] != self.signer.digest(user["_id"] + ":" + code):
+            raise ValidationFailed("code is wrong or expired", code="code_invalid")
+        await self.infra.store[VERIFICATIONS].delete_one({"_id": user["_id"]})
+        user = await users.find_one_and_update({"_id": user["_id"]}, {"$set": {"verified": True}},
+                                               return_document=ReturnDocument.AFTER)
+        assert user is not None
+        return own_user(user)
+
+    # ------------------------------------------------------------ sessions
+    async def login(self, email: str, password: str) -> dict[str, Any]:
+        settings = self.infra.settings
+        await self.infra.limiter.hit(f"login:{email}", settings.auth_rate_limit, settings.auth_rate_window_secs,
+                                     "login attempts")
+        user = await self.infra.store[USERS].find_one({"email": email})
+        if not await verify_password(user["password_hash"] if user else None, password) or user is None:
+            raise Unauthenticated("email or password is wrong", code="invalid_credentials")
+        if user.get("disabled"):
+            raise Forbidden("this account is disabled", code="account_disabled")
+        if not user.get("verified"):
+            raise Forbidden("verify your email first", code="email_unverified")
+        session_id = new_id()
+        refresh = new_refresh_token(session_id)
+        now = utcnow()
+        await self.infra.store[SESSIONS].insert_one({
+            "_id": session_id, "user_id": user["_id"], "digest": self.signer.digest(refresh),
+            "used_digests": [], "created_at": now, "refreshed_at": now, "revoked_at": None,
+            "expires_at": now + dt.timedelta(seconds=settings.refresh_token_ttl_secs)})
+        return self._token_pair(user, session_id, refresh)
+
+    def _token_pair(self, user: dict[str, Any], session_id: str, refresh: str) -> dict[str, Any]:
+        return {"access_token": self.signer.access_token(user["_id"], session_id, user["role"]),
+                "refresh_token": refresh, "token_type": "Bearer",
+                "expires_in": self.signer.access_ttl_secs, "user": own_user(user)}
+
+    async def refresh(self, refresh_token: str) -> dict[str, Any]:
+        session_id = session_of_refresh_token(refresh_token)
+        sessions = self.infra.store[SESSIONS]
+        digest = self.signer.digest(refresh_token)
+        new_token = new_refresh_token(session_id)
+        now = utcnow()
+        session = await sessions.find_one_and_update(
+            {"_id": session_id, "digest": digest, "revoked_at": None, "expires_at": {"$gt": now}},
+            {"$set": {"digest": self.signer.digest(new_token), "refreshed_at": now},
+             "$push": {"used_digests": digest}},
+            return_document=ReturnDocument.AFTER)
+        if session is None:
+            stale = await sessions.find_one({"_id": session_id, "used_digests": digest})
+            if stale is not None and stale.get("revoked_at") is None:
+                # An old refresh token came back: it was stolen or leaked. End the whole session.
+                log.warning("refresh token reuse: session revoked", extra={"session_id": session_id})
+                await self._revoke(session_id)
+            raise Unauthenticated("refresh token invalid, expired or already used", code="refresh_invalid")
+        user = await self.infra.store[USERS].find_one({"_id": session["user_id"]})
+        if user is None or user.get("disabled"):
+            raise Unauthenticated("account no longer active", code="refresh_invalid")
+        return self._token_pair(user, session_id, new_token)
+
+    async def logout(self, principal: Principal) -> None:
+        await self._revoke(principal.session_id)
+
+    async def _revoke(self, session_id: str) -> None:
+        await self.infra.store[SESSIONS].update_one({"_id": session_id, "revoked_at": None},
+                                                    {"$set": {"revoked_at": utcnow()}})
+        await self.infra.realtime.disconnect_session(session_id)
+
+    # ------------------------------------------------------------ authentication
+    async def principal_from_token(self, token: Any) -> Principal:
+        claims = self.signer.read_access_token(token)
+        session = await self.infra.store[SESSIONS].find_one({"_id": claims.session_id},
+                                                            {"revoked_at": 1, "user_id": 1})
+        if session is None or session.get("revoked_at") is not None or session["user_id"] != claims.user_id:
+            raise Unauthenticated("session has ended", code="session_revoked")
+        user = await self.infra.store[USERS].find_one({"_id": claims.user_id})
+        if user is None or user.get("disabled"):
+            raise Unauthenticated("account no longer active", code="token_invalid")
+        return Principal(user_id=user["_id"], role=user["role"], session_id=claims.session_id,
+                         display_name=user["display_name"], language=user.get("language", "en"))
+
+    async def authenticate_socket(self, auth: Any) -> Principal:
+        if not isinstance(auth, dict) or set(auth) != {"token"}:
+            raise Unauthenticated("connect with auth {\"token\": <access token>}", code="token_missing")
+        return await self.principal_from_token(auth["token"])
+
+    # ------------------------------------------------------------ users
+    async def get_user(self, user_id: str) -> dict[str, Any]:
+        user = await self.infra.store[USERS].find_one({"_id": user_id})
+        if user is None:
+            raise NotFound("no such user", code="user_not_found")
+        return user
+
+    async def users_by_id(self, user_ids: list[str]) -> dict[str, dict[str, Any]]:
+        cursor = self.infra.store[USERS].find({"_id": {"$in": list(set(user_ids))}})
+        return {u["_id"]: u async for u in cursor}
+
+    async def update_profile(self, principal: Principal, changes: ProfileUpdate) -> dict[str, Any]:
+        update = changes.model_dump(exclude_none=True)
+        if not update:
+            return own_user(await self.get_user(principal.user_id))
+        user = await self.infra.store[USERS].find_one_and_update(
+            {"_id": principal.user_id}, {"$set": update}, return_document=ReturnDocument.AFTER)
+        if user is None:
+            raise NotFound("no such user", code="user_not_found")
+        return own_user(user)
+
+    async def create_staff(self, email: str, password: str, display_name: str, role: Role = "officer",
+                           country: str = "IN", city: str = "Aizawl") -> dict[str, Any]:
+        """Bootstrap a cell officer (or admin): verified at once, no email round trip."""
+        if role not in ROLES or role == "member":
+            raise ValidationFailed("role must be officer or admin")
+        user = {"_id": new_id(), "email": email.strip().lower(), "password_hash": await hash_password(password),
+                "display_name": display_name, "language": "en", "country": country, "city": city,
+                "phone": None, "role": role, "verified": True, "created_at": utcnow()}
+        try:
+            await self.infra.store[USERS].insert_one(user)
+        except DuplicateKeyError:
+            raise Conflict("an account with this email already exists", code="email_taken") from None
+        return own_user(user)

@@ -1,0 +1,100 @@
+"""Command line: ``hubchat serve`` and ``hubchat admin create-officer``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from hubchat.config import Settings, load_settings
+from hubchat.errors import HubchatError
+from hubchat.logs import configure_logging
+
+log = logging.getLogger("hubchat")
+
+SHUTDOWN_TIMEOUT_SECS = 10.0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hubchat", description="hubchat messaging and SOS server")
+    parser.add_argument("--config", help="TOML settings file (default: $HUBCHAT_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP and Socket.IO server")
+    serve.add_argument("--host", help="listen address (default: settings.host)")
+    serve.add_argument("--port", type=int, help="listen port (default: settings.port)")
+
+    admin = sub.add_parser("admin", help="administration")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    officer = admin_sub.add_parser("create-officer", help="create a verified cell officer (or admin) account")
+    officer.add_argument("--email", required=True)
+    officer.add_argument("--name", required=True, help="display name")
+    officer.add_argument("--admin", action="store_true", help="create an admin instead of an officer")
+    officer.add_argument("--password-env", default="HUBCHAT_OFFICER_PASSWORD",
+                         help="environment variable holding the password (else asked on the terminal)")
+    return parser
+
+
+async def _serve(settings: Settings) -> None:
+    from hubchat.app import build_app
+
+    runner = web.AppRunner(build_app(settings), shutdown_timeout=SHUTDOWN_TIMEOUT_SECS, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    log.info("hubchat listening", extra={"host": settings.host, "port": settings.port})
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
+        log.info("stopped")
+
+
+async def _create_officer(settings: Settings, email: str, name: str, password: str, admin: bool) -> None:
+    from hubchat import auth
+    from hubchat.infra import Infra
+
+    infra = Infra(settings)
+    async with infra.running([auth.INDEXES]):
+        user = await auth.AccountService(infra).create_staff(email, password, name,
+                                                             role="admin" if admin else "officer")
+    print(f"created {user['role']} {user['email']} (id {user['id']})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        if args.command == "serve":
+            settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
+        configure_logging(settings.log_level, settings.log_format)
+        if args.command == "serve":
+            asyncio.run(_serve(settings))
+        elif args.command == "admin" and args.admin_command == "create-officer":
+            password = os.environ.get(args.password_env) or getpass.getpass("password for the officer: ")
+            if len(password) < 10:
+                print("password must have at least 10 characters", file=sys.stderr)
+                return 2
+            asyncio.run(_create_officer(settings, args.email, args.name, password, args.admin))
+    except HubchatError as exc:
+        print(f"hubchat: {exc.error_code}: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

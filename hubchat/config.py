@@ -1,0 +1,162 @@
+"""One immutable Settings object, built once from environment variables and an optional TOML file.
+
+Precedence: built-in default < config file < environment variable.  Every setting is named
+``HUBCHAT_<FIELD>`` in the environment and ``<field>`` in the file.  Errors name the bad key.
+Secrets (``jwt_secret``, ``smtp_password``) never appear in ``repr`` or logs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hubchat.errors import ConfigError
+
+ENV_PREFIX = "HUBCHAT_"
+SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password"})
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    # --- HTTP / Socket.IO
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    node_id: str = ""  # empty: a random id per process
+    max_payload_bytes: int = 64 * 1024
+    cors_allowed_origins: str = ""  # comma separated; empty: same origin only
+    # --- MongoDB: empty URI starts the embedded nx-27017 server under data_dir
+    mongo_uri: str = ""
+    mongo_db: str = "hubchat"
+    data_dir: str = "./var"
+    # --- Redis: empty URL means single node with in-process bus, presence and rate limits
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "hubchat:"
+    # --- tokens
+    jwt_secret: str = ""  # empty: generated once and kept in data_dir/secret.key
+    access_token_ttl_secs: int = 900
+    refresh_token_ttl_secs: int = 30 * 24 * 3600
+    verification_code_ttl_secs: int = 1800
+    verification_max_attempts: int = 5
+    # --- email
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_timeout_secs: float = 10.0
+    mail_from: str = "hubchat <no-reply@hubchat.local>"
+    mail_retry_attempts: int = 4
+    mail_retry_base_delay_secs: float = 1.0
+    # --- limits
+    message_rate_limit: int = 30  # messages per user per window, across nodes
+    message_rate_window_secs: int = 10
+    auth_rate_limit: int = 10  # login/verify attempts per email per window
+    auth_rate_window_secs: int = 60
+    typing_throttle_secs: float = 2.0
+    presence_ttl_secs: int = 60
+    # --- logs
+    log_level: str = "INFO"
+    log_format: str = "json"  # json | text
+
+    def __repr__(self) -> str:
+        shown = {
+            f.name: ("***" if f.name in SECRET_FIELDS and getattr(self, f.name) else getattr(self, f.name))
+            for f in dataclasses.fields(self)
+        }
+        return f"Settings({shown})"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()]
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _cast(name: str, raw: Any, kind: type) -> Any:
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{name}: expected a boolean, got {raw!r}")
+    try:
+        return kind(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name}: expected {kind.__name__}, got {raw!r}") from exc
+
+
+def _field_types() -> dict[str, type]:
+    casts = {"str": str, "int": int, "float": float, "bool": bool}
+    return {f.name: casts[str(f.type)] for f in dataclasses.fields(Settings)}
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build Settings from defaults, then the TOML file, then the environment, then overrides."""
+    env = os.environ if environ is None else environ
+    types = _field_types()
+    values: dict[str, Any] = {}
+    path = config_file or env.get(ENV_PREFIX + "CONFIG")
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path}: {exc}") from exc
+        for key, raw in data.get("hubchat", data).items():
+            if key not in types:
+                raise ConfigError(f"{path}: unknown setting {key!r}")
+            values[key] = _cast(key, raw, types[key])
+    for name, kind in types.items():
+        env_name = ENV_PREFIX + name.upper()
+        if env_name in env:
+            values[name] = _cast(env_name, env[env_name], kind)
+    for key, raw in overrides.items():
+        if key not in types:
+            raise ConfigError(f"unknown setting {key!r}")
+        values[key] = raw
+    settings = Settings(**values)
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    if settings.log_format not in {"json", "text"}:
+        raise ConfigError("log_format: expected 'json' or 'text'")
+    if settings.jwt_secret and len(settings.jwt_secret) < 32:
+        raise ConfigError("jwt_secret: use at least 32 characters (HS256 needs a 256-bit key)")
+    for name in ("access_token_ttl_secs", "refresh_token_ttl_secs", "message_rate_limit", "port"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"{name}: must not be negative")
+
+
+def resolve_jwt_secret(settings: Settings) -> str:
+    """The configured secret, or one generated once and kept beside the embedded data."""
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    path = settings.data_path / "secret.key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret, encoding="utf-8")
+    path.chmod(0o600)
+    return secret

@@ -1,0 +1,112 @@
+"""Who belongs to which association, and in what role: the read side other capabilities use.
+
+Collection ``memberships``, one document per (association, user):
+
+    {_id, association_id, user_id,
+     role: "office_bearer" | "member",
+     position: str | None,                # "President", "Secretary", … for office bearers
+     status: "active" | "invited" | "requested",
+     created_at, updated_at, invited_by | None}
+
+Only ``active`` memberships grant anything.  Writes belong to the directory service; after every
+committed change it calls ``notify`` so that channels can move users between rooms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from pymongo import IndexModel
+
+from hubchat.infra import Infra
+
+log = logging.getLogger(__name__)
+
+MEMBERSHIPS = "memberships"
+MEMBERSHIP_INDEXES = {
+    MEMBERSHIPS: [
+        IndexModel([("association_id", 1), ("user_id", 1)], unique=True, name="memberships_assoc_user"),
+        IndexModel([("user_id", 1), ("status", 1)], name="memberships_user_status"),
+    ],
+}
+
+MembershipRole = Literal["office_bearer", "member"]
+
+
+@dataclasses.dataclass(frozen=True)
+class MembershipChange:
+    """A committed change: ``before``/``after`` are the roles (None = not an active member)."""
+
+    association_id: str
+    user_id: str
+    before: MembershipRole | None
+    after: MembershipRole | None
+
+
+@dataclasses.dataclass(frozen=True)
+class AssociationApproved:
+    association_id: str
+    name: str
+
+
+MembershipListener = Callable[[MembershipChange], Awaitable[None]]
+ApprovalListener = Callable[[AssociationApproved], Awaitable[None]]
+
+
+class Memberships:
+    def __init__(self, infra: Infra):
+        self.infra = infra
+        self.membership_listeners: list[MembershipListener] = []
+        self.approval_listeners: list[ApprovalListener] = []
+
+    @property
+    def _coll(self) -> Any:
+        return self.infra.store[MEMBERSHIPS]
+
+    async def active_of_user(self, user_id: str) -> list[dict[str, Any]]:
+        return [m async for m in self._coll.find({"user_id": user_id, "status": "active"})]
+
+    async def role_in(self, user_id: str, association_id: str) -> MembershipRole | None:
+        doc = await self._coll.find_one({"association_id": association_id, "user_id": user_id, "status": "active"},
+                                        {"role": 1})
+        return None if doc is None else doc["role"]
+
+    async def is_member(self, user_id: str, association_id: str) -> bool:
+        return await self.role_in(user_id, association_id) is not None
+
+    async def is_office_bearer(self, user_id: str, association_id: str) -> bool:
+        return await self.role_in(user_id, association_id) == "office_bearer"
+
+    async def is_office_bearer_of_any(self, user_id: str, association_ids: list[str]) -> bool:
+        doc = await self._coll.find_one({"association_id": {"$in": association_ids}, "user_id": user_id,
+                                         "status": "active", "role": "office_bearer"}, {"_id": 1})
+        return doc is not None
+
+    async def member_ids(self, association_id: str) -> list[str]:
+        cursor = self._coll.find({"association_id": association_id, "status": "active"}, {"user_id": 1})
+        return [m["user_id"] async for m in cursor]
+
+    async def office_bearer_ids(self, association_ids: list[str]) -> list[str]:
+        cursor = self._coll.find({"association_id": {"$in": association_ids}, "status": "active",
+                                  "role": "office_bearer"}, {"user_id": 1})
+        return sorted({m["user_id"] async for m in cursor})
+
+    async def notify(self, change: MembershipChange) -> None:
+        """Called by the directory service after a committed membership change."""
+        if change.before == change.after:
+            return
+        for listener in self.membership_listeners:
+            try:
+                await listener(change)
+            except Exception:
+                log.exception("membership listener failed", extra={"association_id": change.association_id})
+
+    async def notify_approved(self, event: AssociationApproved) -> None:
+        for listener in self.approval_listeners:
+            try:
+                await listener(event)
+            except Exception:
+                log.exception("approval listener failed", extra={"association_id": event.association_id})

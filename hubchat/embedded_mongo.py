@@ -1,0 +1,95 @@
+"""The embedded MongoDB-wire server: nx-27017 (MongoDB wire protocol over SQLite) as a child process.
+
+Used when no MongoDB URI is configured, so that one PyMongo code path serves both.  It listens
+on a free loopback port, keeps its data under ``data_dir``, and is stopped on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+from pathlib import Path
+from types import TracebackType
+
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
+
+from hubchat.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_SECS = 30.0
+STOP_TIMEOUT_SECS = 10.0
+_LAUNCH = "import sys; from nx_27017.nx_27017 import main; sys.exit(main())"
+
+
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedMongo:
+    """``async with EmbeddedMongo(path) as server: server.uri``"""
+
+    def __init__(self, data_dir: Path | str, port: int | None = None):
+        self.data_dir = Path(data_dir)
+        self.port = port or free_loopback_port()
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    async def start(self) -> None:
+        store_dir = self.data_dir / "mongo"
+        store_dir.mkdir(parents=True, exist_ok=True)
+        log_file = self.data_dir / "nx-27017.log"
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _LAUNCH,
+            "--data-dir", str(store_dir), "--host", "127.0.0.1", "--port", str(self.port),
+            "--log-file", str(log_file), "--pid-file", str(self.data_dir / "nx-27017.pid"),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        await self._wait_until_ready()
+        log.info("embedded MongoDB-wire server started", extra={"port": self.port, "data_dir": str(store_dir)})
+
+    async def _wait_until_ready(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_TIMEOUT_SECS
+        while loop.time() < deadline:
+            if self._process is not None and self._process.returncode is not None:
+                raise Unavailable(f"embedded MongoDB-wire server exited with {self._process.returncode}")
+            client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(self.uri, serverSelectionTimeoutMS=300)
+            try:
+                await client.admin.command("ping")
+                return
+            except PyMongoError:
+                await asyncio.sleep(0.1)
+            finally:
+                await client.close()
+        await self.stop()
+        raise Unavailable(f"embedded MongoDB-wire server did not answer within {START_TIMEOUT_SECS:.0f} s")
+
+    async def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), STOP_TIMEOUT_SECS)
+        except asyncio.TimeoutError:
+            process.kill()
+            await process.wait()
+        log.info("embedded MongoDB-wire server stopped")
+
+    async def __aenter__(self) -> EmbeddedMongo:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.stop()

@@ -1,0 +1,117 @@
+"""Shared infrastructure of one node, opened in order and closed in reverse.
+
+Services are built before start-up with a reference to this object and reach the store, Redis,
+the bus and the mailer through it at call time; using them before ``running()`` is a bug and
+raises RuntimeError.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterable
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from hubchat.bus import Bus, open_bus
+from hubchat.config import Settings
+from hubchat.errors import Unavailable
+from hubchat.mail import Mailer
+from hubchat.metrics import Metrics
+from hubchat.presence import MemoryPresence, Presence, RedisPresence
+from hubchat.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from hubchat.realtime import Realtime
+from hubchat.store import IndexSpec, Store, open_store
+
+log = logging.getLogger(__name__)
+
+
+class Infra:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None):
+        self.settings = settings
+        self.metrics = metrics or Metrics()
+        self.realtime = Realtime(settings, self.metrics)
+        self._store: Store | None = None
+        self._redis: aioredis.Redis | None = None
+        self._bus: Bus | None = None
+        self._mailer: Mailer | None = None
+        self._limiter: RateLimiter | None = None
+        self._presence: Presence | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("infrastructure is not running")
+        return self._store
+
+    @property
+    def redis(self) -> aioredis.Redis | None:
+        return self._redis
+
+    @property
+    def bus(self) -> Bus:
+        if self._bus is None:
+            raise RuntimeError("infrastructure is not running")
+        return self._bus
+
+    @property
+    def mailer(self) -> Mailer:
+        if self._mailer is None:
+            raise RuntimeError("infrastructure is not running")
+        return self._mailer
+
+    @property
+    def limiter(self) -> RateLimiter:
+        if self._limiter is None:
+            raise RuntimeError("infrastructure is not running")
+        return self._limiter
+
+    @property
+    def presence(self) -> Presence:
+        if self._presence is None:
+            raise RuntimeError("infrastructure is not running")
+        return self._presence
+
+    def key(self, suffix: str) -> str:
+        """A Redis key (or in-process key) under this deployment's prefix."""
+        return self.settings.redis_prefix + suffix
+
+    @contextlib.asynccontextmanager
+    async def running(self, indexes: Iterable[IndexSpec] = ()) -> AsyncIterator[Infra]:
+        settings = self.settings
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.redis_url:
+                client = aioredis.from_url(settings.redis_url)
+                stack.push_async_callback(client.aclose)
+                try:
+                    await client.ping()
+                except RedisError as exc:
+                    raise Unavailable(f"Redis is not reachable at the configured redis_url: {exc}") from exc
+                self._redis = client
+                self._limiter = RedisRateLimiter(client, settings.redis_prefix)
+                self._presence = RedisPresence(client, settings.redis_prefix, settings.presence_ttl_secs)
+            else:
+                log.info("no redis_url: single node with in-process bus, presence and rate limits")
+                self._limiter = MemoryRateLimiter()
+                self._presence = MemoryPresence(settings.presence_ttl_secs)
+            self._store = await stack.enter_async_context(open_store(settings, indexes))
+            self._bus = await stack.enter_async_context(open_bus(settings, self._redis))
+            self.realtime.bind_bus(self._bus)
+            self._mailer = Mailer(settings)
+            stack.push_async_callback(self._mailer.close)
+            try:
+                yield self
+            finally:
+                await self.realtime.close()
+                self._store = self._bus = self._mailer = None
+                self._redis = None
+
+    async def ready(self) -> dict[str, bool]:
+        checks = {"mongodb": self._store is not None and await self._store.ping()}
+        if self.settings.redis_url:
+            try:
+                checks["redis"] = self._redis is not None and bool(await self._redis.ping())
+            except RedisError:
+                checks["redis"] = False
+        return checks

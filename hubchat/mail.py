@@ -1,0 +1,166 @@
+"""Outgoing email over SMTP (aiosmtplib), retried while the failure is temporary.
+
+Delivery guarantee: at least once to the SMTP server when :meth:`Mailer.send` returns (a lost
+reply after the server accepted the message may cause a second copy on retry); when it cannot
+deliver it raises :class:`Unavailable` with code ``mail_failed``.  Temporary failures are
+connection errors, timeouts, disconnects and SMTP 4xx replies; they are retried
+``settings.mail_retry_attempts`` times, waiting ``mail_retry_base_delay_secs * 2**n`` (capped at
+``MAX_RETRY_DELAY_SECS``) plus up to a quarter of that as jitter.  Permanent failures (5xx:
+recipient, sender or data refused, authentication failed) are not retried.
+:meth:`Mailer.send_later` sends in a tracked background task; its failures are logged, not
+raised.  Logs name the recipient count, never addresses, and never the SMTP password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+
+import aiosmtplib
+
+from hubchat.config import Settings
+from hubchat.errors import Unavailable
+
+__all__ = ["Email", "Mailer"]
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_DELAY_SECS = 60.0
+CLOSE_WAIT_SECS = 5.0
+
+
+@dataclass(frozen=True)
+class Email:
+    """One message to one or more recipients; ``html`` adds an HTML alternative to ``text``."""
+
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str | None = None
+
+
+def _is_temporary(exc: Exception) -> bool:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return all(400 <= refused.code < 500 for refused in exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return 400 <= exc.code < 500
+    return isinstance(exc, OSError)  # connect errors, timeouts, disconnects
+
+
+class Mailer:
+    """Sends :class:`Email` through the SMTP server named in the settings.
+
+    ``sent`` and ``failed`` count emails (not attempts) delivered and given up.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self.sent = 0
+        self.failed = 0
+
+    def build(self, email: Email) -> EmailMessage:
+        """The MIME message for ``email``: text, plus an HTML alternative when given."""
+        if not email.to:
+            raise ValueError("an email needs at least one recipient")
+        message = EmailMessage()
+        message["From"] = self._settings.mail_from
+        message["To"] = ", ".join(email.to)
+        message["Subject"] = email.subject
+        message["Date"] = formatdate(localtime=False)
+        domain = parseaddr(self._settings.mail_from)[1].rpartition("@")[2] or None
+        message["Message-ID"] = make_msgid(domain=domain)
+        message.set_content(email.text)
+        if email.html is not None:
+            message.add_alternative(email.html, subtype="html")
+        return message
+
+    async def send(self, email: Email) -> None:
+        """Deliver now, retrying temporary failures; raises Unavailable(code="mail_failed")."""
+        message = self.build(email)
+        retries = max(0, self._settings.mail_retry_attempts)
+        for attempt in range(retries + 1):
+            try:
+                await self._send_once(message)
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                if attempt < retries and _is_temporary(exc):
+                    delay = self._delay(attempt)
+                    log.warning(
+                        "mail to %d recipient(s) failed (%s: %s); retry %d/%d in %.2f s",
+                        len(email.to),
+                        type(exc).__name__,
+                        exc,
+                        attempt + 1,
+                        retries,
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+                    continue
+                self.failed += 1
+                kind = "temporary" if _is_temporary(exc) else "permanent"
+                log.error(
+                    "mail to %d recipient(s) given up after %d attempt(s), %s failure: %s: %s",
+                    len(email.to),
+                    attempt + 1,
+                    kind,
+                    type(exc).__name__,
+                    exc,
+                )
+                raise Unavailable("could not send the email", code="mail_failed") from exc
+            self.sent += 1
+            return
+
+    def send_later(self, email: Email) -> None:
+        """Send in a background task; failures are logged with the recipient count, not raised."""
+        if self._closed:
+            self.failed += 1
+            log.warning("mailer closed: dropped a mail to %d recipient(s)", len(email.to))
+            return
+        task = asyncio.create_task(self._send_logged(email), name="hubchat-mail")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        """Wait up to ``CLOSE_WAIT_SECS`` for background sends, then cancel the rest."""
+        self._closed = True
+        tasks = set(self._tasks)
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=CLOSE_WAIT_SECS)
+        if pending:
+            log.warning("mailer closing: cancelled %d unsent mail(s)", len(pending))
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending)
+
+    async def _send_logged(self, email: Email) -> None:
+        try:
+            await self.send(email)
+        except Unavailable:
+            pass  # already logged by send()
+        except Exception:
+            self.failed += 1
+            log.exception("background mail to %d recipient(s) failed", len(email.to))
+
+    async def _send_once(self, message: EmailMessage) -> None:
+        s = self._settings
+        errors, _ = await aiosmtplib.send(
+            message,
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_user or None,
+            password=s.smtp_password or None,
+            start_tls=s.smtp_starttls,
+            timeout=s.smtp_timeout_secs,
+        )
+        if errors:
+            log.warning("mail accepted for some recipients; %d refused", len(errors))
+
+    def _delay(self, attempt: int) -> float:
+        base = min(self._settings.mail_retry_base_delay_secs * 2.0**attempt, MAX_RETRY_DELAY_SECS)
+        return base + random.uniform(0, base / 4)

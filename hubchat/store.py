@@ -1,0 +1,72 @@
+"""MongoDB access: one AsyncMongoClient, the database, and idempotent index creation.
+
+Capabilities own their collections and declare their indexes (``INDEXES``); the store only
+creates them.  Constraint for both backends (real MongoDB and embedded nx-27017): no geospatial
+operators, and no compound index containing ``_id``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any
+
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from hubchat.config import Settings
+from hubchat.embedded_mongo import EmbeddedMongo
+from hubchat.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+IndexSpec = Mapping[str, Sequence[IndexModel]]
+
+
+class Store:
+    def __init__(self, client: AsyncMongoClient[Document], db_name: str):
+        self.client = client
+        self.db: AsyncDatabase[Document] = client[db_name]
+
+    def __getitem__(self, name: str) -> AsyncCollection[Document]:
+        return self.db[name]
+
+    async def ensure_indexes(self, specs: Iterable[IndexSpec]) -> None:
+        for spec in specs:
+            for collection, models in spec.items():
+                if models:
+                    await self.db[collection].create_indexes(list(models))
+
+    async def ping(self) -> bool:
+        try:
+            await self.client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+
+
+def make_client(uri: str) -> AsyncMongoClient[Document]:
+    return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000)
+
+
+@contextlib.asynccontextmanager
+async def open_store(settings: Settings, indexes: Iterable[IndexSpec] = ()) -> AsyncIterator[Store]:
+    """The store for these settings; starts and stops the embedded server when no URI is set."""
+    async with contextlib.AsyncExitStack() as stack:
+        uri = settings.mongo_uri
+        if not uri:
+            embedded = await stack.enter_async_context(EmbeddedMongo(settings.data_path))
+            uri = embedded.uri
+            log.info("no mongo_uri configured: using the embedded MongoDB-wire server")
+        client = make_client(uri)
+        stack.push_async_callback(client.close)
+        store = Store(client, settings.mongo_db)
+        try:
+            await store.ensure_indexes(indexes)
+        except PyMongoError as exc:
+            raise Unavailable(f"MongoDB is not reachable: {type(exc).__name__}") from exc
+        yield store

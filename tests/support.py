@@ -1,0 +1,130 @@
+"""Helpers for tests that drive a running hubchat over HTTP and Socket.IO (real TCP)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import aiohttp
+import socketio
+
+from tests.conftest import SmtpSink
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+class Recorder:
+    """A python-socketio client that records every server event it receives."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: dict[str, list[Any]] = defaultdict(list)
+        self._changed = asyncio.Event()
+        self.connect_error: Any = None
+
+        @self.sio.on("*")  # type: ignore[misc]
+        async def catch_all(event: str, data: Any = None) -> None:
+            self.events[event].append(data)
+            self._changed.set()
+
+        @self.sio.event  # type: ignore[misc]
+        async def connect_error(data: Any) -> None:
+            self.connect_error = data
+
+    async def call(self, event: str, data: Any = None, timeout: float = 10.0) -> Any:
+        if data is None:
+            return await self.sio.call(event, timeout=timeout)
+        return await self.sio.call(event, data, timeout=timeout)
+
+    async def wait_for(self, event: str, count: int = 1, timeout: float = 5.0,
+                       where: Any = None) -> list[Any]:
+        """Wait until ``count`` events named ``event`` (matching ``where``, if given) arrived."""
+        def matching() -> list[Any]:
+            items = self.events.get(event, [])
+            return [e for e in items if where is None or where(e)]
+
+        async def poll() -> list[Any]:
+            while len(matching()) < count:
+                self._changed.clear()
+                await self._changed.wait()
+            return matching()
+
+        return await asyncio.wait_for(poll(), timeout)
+
+    async def disconnect(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+class HubClient:
+    """An HTTP client for one hubchat node plus helpers to make users and sockets."""
+
+    def __init__(self, base_url: str, smtp: SmtpSink, services: dict[str, Any] | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.smtp = smtp
+        self.services = services or {}
+        self.http = aiohttp.ClientSession()
+        self.sockets: list[Recorder] = []
+
+    async def close(self) -> None:
+        for rec in self.sockets:
+            await rec.disconnect()
+        await self.http.close()
+
+    async def request(self, method: str, path: str, token: str | None = None, json: Any = None,
+                      **kwargs: Any) -> tuple[int, Any]:
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        async with self.http.request(method, self.base_url + path, json=json, headers=headers, **kwargs) as resp:
+            body: Any = None
+            if resp.content_type == "application/json":
+                body = await resp.json()
+            elif resp.status != 204:
+                body = await resp.text()
+            return resp.status, body
+
+    async def register(self, email: str | None = None, **fields: Any) -> dict[str, Any]:
+        email = email or f"user-{uuid.uuid4().hex[:10]}@example.org"
+        payload = {"email": email, "password": DEFAULT_PASSWORD, "display_name": fields.pop("display_name", "Tester"),
+                   "language": "en", "country": "IN", "city": "Aizawl", **fields}
+        status, body = await self.request("POST", "/api/auth/register", json=payload)
+        assert status == 201, body
+        return body["user"]  # type: ignore[no-any-return]
+
+    async def verification_code(self, email: str, nth: int = 1) -> str:
+        messages = await self.smtp.wait_for(email, count=nth)
+        text = messages[nth - 1].get_payload(decode=True).decode()
+        match = re.search(r"\b(\d{6})\b", text)
+        assert match, text
+        return match.group(1)
+
+    async def login(self, email: str, password: str = DEFAULT_PASSWORD) -> dict[str, Any]:
+        status, body = await self.request("POST", "/api/auth/login", json={"email": email, "password": password})
+        assert status == 200, body
+        return body  # type: ignore[no-any-return]
+
+    async def user(self, display_name: str = "Tester", **fields: Any) -> dict[str, Any]:
+        """A registered, verified, logged-in member: {"user", "access_token", "refresh_token", "email"}."""
+        user = await self.register(display_name=display_name, **fields)
+        code = await self.verification_code(user["email"])
+        status, body = await self.request("POST", "/api/auth/verify", json={"email": user["email"], "code": code})
+        assert status == 200, body
+        session = await self.login(user["email"])
+        return {**session, "email": user["email"], "id": user["id"]}
+
+    async def officer(self, display_name: str = "Duty Officer", role: str = "officer") -> dict[str, Any]:
+        email = f"officer-{uuid.uuid4().hex[:10]}@cell.example.org"
+        created = await self.services["accounts"].create_staff(email, DEFAULT_PASSWORD, display_name, role=role)
+        session = await self.login(email)
+        return {**session, "email": email, "id": created["id"]}
+
+    async def connect(self, token: str, base_url: str | None = None) -> Recorder:
+        rec = Recorder()
+        await rec.sio.connect(base_url or self.base_url, auth={"token": token}, transports=["websocket"],
+                              wait_timeout=10)
+        self.sockets.append(rec)
+        return rec

@@ -1,0 +1,84 @@
+"""The storage behaviours hubchat relies on, checked against the embedded MongoDB-wire server,
+or a real MongoDB when HUBCHAT_TEST_MONGO_URI is set (the same tests must pass on both)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from pymongo import IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from hubchat.config import load_settings
+from hubchat.embedded_mongo import EmbeddedMongo
+from hubchat.store import Store, make_client, open_store
+
+INDEXES = {"things": [IndexModel([("channel_id", 1), ("client_id", 1)], unique=True, name="things_unique")]}
+
+
+async def test_indexes_are_created_idempotently_and_enforced(store: Store) -> None:
+    await store.ensure_indexes([INDEXES])
+    await store.ensure_indexes([INDEXES])
+    await store["things"].insert_one({"_id": "a", "channel_id": "c", "client_id": "x"})
+    with pytest.raises(DuplicateKeyError):
+        await store["things"].insert_one({"_id": "b", "channel_id": "c", "client_id": "x"})
+    await store["things"].insert_one({"_id": "c", "channel_id": "d", "client_id": "x"})
+    assert await store["things"].count_documents({}) == 2
+
+
+async def test_atomic_counter_under_concurrency(store: Store) -> None:
+    async def take() -> int:
+        doc = await store["counters"].find_one_and_update({"_id": "chan"}, {"$inc": {"seq": 1}}, upsert=True,
+                                                          return_document=ReturnDocument.AFTER)
+        assert doc is not None
+        return int(doc["seq"])
+
+    taken = await asyncio.gather(*(take() for _ in range(60)))
+    assert sorted(taken) == list(range(1, 61))
+
+
+async def test_conditional_claim_happens_once(store: Store) -> None:
+    await store["jobs"].insert_one({"_id": "j", "due": 1, "claimed_by": None})
+    claims = await asyncio.gather(*(store["jobs"].find_one_and_update(
+        {"_id": "j", "claimed_by": None}, {"$set": {"claimed_by": n}}) for n in range(10)))
+    assert sum(1 for c in claims if c is not None) == 1
+
+
+async def test_max_update_and_operators_stay_values(store: Store) -> None:
+    await store["receipts"].insert_one({"_id": "r", "seq": 5})
+    await store["receipts"].update_one({"_id": "r"}, {"$max": {"seq": 3}})
+    assert (await store["receipts"].find_one({"_id": "r"}))["seq"] == 5  # type: ignore[index]
+    # A dict that looks like an operator, stored as a value, is matched only as that literal value.
+    await store["receipts"].insert_one({"_id": "s", "name": "plain"})
+    assert await store["receipts"].count_documents({"name": "{'$gt': ''}"}) == 0
+
+
+async def test_datetimes_come_back_timezone_aware(store: Store) -> None:
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    await store["times"].insert_one({"_id": "t", "at": now})
+    got = (await store["times"].find_one({"_id": "t"}))["at"]  # type: ignore[index]
+    assert got.tzinfo is not None and got == now
+
+
+async def test_embedded_server_keeps_data_across_restarts(tmp_path: Path) -> None:
+    for round_ in range(2):
+        async with EmbeddedMongo(tmp_path) as server:
+            client = make_client(server.uri)
+            try:
+                if round_ == 0:
+                    await client["db"]["kept"].insert_one({"_id": "k", "v": 1})
+                else:
+                    assert await client["db"]["kept"].find_one({"_id": "k"}) == {"_id": "k", "v": 1}
+            finally:
+                await client.close()
+
+
+async def test_open_store_without_uri_starts_and_stops_the_embedded_server(tmp_path: Path) -> None:
+    settings = load_settings(environ={}, data_dir=str(tmp_path), mongo_uri="")
+    async with open_store(settings, [INDEXES]) as store:
+        assert await store.ping()
+        client = store.client
+    assert (tmp_path / "mongo").is_dir()
+    assert not await Store(client, "x").ping()
