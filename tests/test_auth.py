@@ -208,3 +208,42 @@ async def test_officer_bootstrap_logs_in_as_officer(hub: HubClient) -> None:
     officer = await hub.officer()
     assert officer["user"]["role"] == "officer" and officer["user"]["verified"]
     assert DEFAULT_PASSWORD not in str(officer)
+
+
+async def test_sos_pins_at_registration_and_later(hub: HubClient) -> None:
+    accounts = hub.services["accounts"]
+    with_pins = await hub.user(sos_pin="2468", duress_pin="1357")
+    assert with_pins["user"]["sos_pins_set"] is True
+    assert await accounts.check_sos_pin(with_pins["id"], "2468") == "cancel"
+    assert await accounts.check_sos_pin(with_pins["id"], "1357") == "duress"
+    assert await accounts.check_sos_pin(with_pins["id"], "0000") == "wrong"
+
+    later = await hub.user()
+    assert later["user"]["sos_pins_set"] is False
+    assert await accounts.check_sos_pin(later["id"], "2468") == "wrong"
+    token = later["access_token"]
+    status, body = await hub.request("PUT", "/api/me/sos-pins", token=token,
+                                     json={"password": "wrong password!", "sos_pin": "1111", "duress_pin": "2222"})
+    assert status == 403
+    status, body = await hub.request("PUT", "/api/me/sos-pins", token=token,
+                                     json={"password": DEFAULT_PASSWORD, "sos_pin": "1111", "duress_pin": "1111"})
+    assert status == 400 and body["error"]["code"] == "pins_equal"
+    status, body = await hub.request("PUT", "/api/me/sos-pins", token=token,
+                                     json={"password": DEFAULT_PASSWORD, "sos_pin": "12", "duress_pin": "2222"})
+    assert status == 400 and body["error"]["code"] == "invalid_payload"
+    assert await accounts.check_sos_pin(later["id"], "1111") == "wrong"
+    status, body = await hub.request("PUT", "/api/me/sos-pins", token=token,
+                                     json={"password": DEFAULT_PASSWORD, "sos_pin": "1111", "duress_pin": "2222"})
+    assert status == 200 and body["user"]["sos_pins_set"] is True
+    assert await accounts.check_sos_pin(later["id"], "2222") == "duress"
+
+
+async def test_registration_refuses_half_or_equal_pins(hub: HubClient) -> None:
+    base = {"password": DEFAULT_PASSWORD, "display_name": "A", "country": "IN", "city": "X"}
+    status, body = await hub.request("POST", "/api/auth/register",
+                                     json={**base, "email": "p1@example.org", "sos_pin": "1234"})
+    assert status == 400 and body["error"]["code"] == "pins_incomplete"
+    status, body = await hub.request("POST", "/api/auth/register",
+                                     json={**base, "email": "p2@example.org", "sos_pin": "1234", "duress_pin": "1234"})
+    assert status == 400 and body["error"]["code"] == "pins_equal"
+    assert await hub.services["accounts"].infra.store["users"].count_documents({}) == 0

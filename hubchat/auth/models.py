@@ -11,6 +11,7 @@ from hubchat.schema import CountryCode, Email, Language, Payload, text
 Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+Pin = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,8}$")]
 RefreshToken = Annotated[str, StringConstraints(min_length=30, max_length=200, pattern=r"^[0-9a-f]{24}\.[A-Za-z0-9_-]+$")]
 
 
@@ -22,6 +23,8 @@ class RegisterRequest(Payload):
     country: CountryCode
     city: text(1, 100)  # type: ignore[valid-type]
     phone: Phone | None = None
+    sos_pin: Pin | None = None
+    duress_pin: Pin | None = None
 
 
 class VerifyRequest(Payload):
@@ -52,3 +55,11 @@ class ProfileUpdate(Payload):
     country: CountryCode | None = None
     city: text(1, 100) | None = None  # type: ignore[valid-type]
     phone: Phone | None = None
+
+
+class SosPinsRequest(Payload):
+    """Both PINs at once; they must differ. The password proves it is the account holder."""
+
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    sos_pin: Pin
+    duress_pin: Pin

@@ -11,6 +11,7 @@ from hubchat.auth.models import (
     ProfileUpdate,
     RefreshRequest,
     RegisterRequest,
+    SosPinsRequest,
     VerifyRequest,
 )
 from hubchat.auth.service import AccountService, own_user
@@ -53,6 +54,11 @@ def auth_routes(accounts: AccountService) -> list[web.RouteDef]:
         changes = await read_body(request, ProfileUpdate)
         return ok({"user": await accounts.update_profile(principal, changes)})
 
+    async def set_pins(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        req = await read_body(request, SosPinsRequest)
+        return ok({"user": await accounts.set_sos_pins(principal, req)})
+
     return [
         web.post("/api/auth/register", register),
         web.post("/api/auth/verify", verify),
@@ -62,4 +68,5 @@ def auth_routes(accounts: AccountService) -> list[web.RouteDef]:
         web.post("/api/auth/logout", logout),
         web.get("/api/me", me),
         web.patch("/api/me", update_me),
+        web.put("/api/me/sos-pins", set_pins),
     ]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from hubchat.auth.models import ProfileUpdate, RegisterRequest
+from hubchat.auth.models import ProfileUpdate, RegisterRequest, SosPinsRequest
 from hubchat.auth.passwords import hash_password, verify_password
 from hubchat.auth.tokens import (
     TokenSigner,
@@ -23,7 +23,7 @@ from hubchat.auth.tokens import (
     session_of_refresh_token,
 )
 from hubchat.config import resolve_jwt_secret
-from hubchat.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from hubchat.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from hubchat.infra import Infra
 from hubchat.mail import Email
 from hubchat.principal import ROLES, Principal, Role
@@ -57,7 +57,18 @@ def public_user(user: dict[str, Any]) -> dict[str, Any]:
 def own_user(user: dict[str, Any]) -> dict[str, Any]:
     """What a user sees of themself."""
     return {**public_user(user), "email": user["email"], "phone": user.get("phone"),
-            "verified": bool(user.get("verified")), "created_at": user["created_at"].isoformat()}
+            "verified": bool(user.get("verified")), "created_at": user["created_at"].isoformat(),
+            "sos_pins_set": bool(user.get("sos_pin_hash") and user.get("duress_pin_hash"))}
+
+
+PinCheck = Literal["cancel", "duress", "wrong"]
+
+
+def _check_pin_pair(sos_pin: str | None, duress_pin: str | None) -> None:
+    if (sos_pin is None) != (duress_pin is None):
+        raise BadRequest("set the SOS PIN and the duress PIN together", code="pins_incomplete")
+    if sos_pin is not None and sos_pin == duress_pin:
+        raise BadRequest("the duress PIN must differ from the SOS PIN", code="pins_equal")
 
 
 class AccountService:
@@ -68,11 +79,14 @@ class AccountService:
 
     # ------------------------------------------------------------ registration
     async def register(self, req: RegisterRequest) -> dict[str, Any]:
+        _check_pin_pair(req.sos_pin, req.duress_pin)
         user = {
             "_id": new_id(), "email": req.email, "password_hash": await hash_password(req.password),
             "display_name": req.display_name, "language": req.language, "country": req.country,
             "city": req.city, "phone": req.phone, "role": "member", "verified": False,
             "created_at": utcnow(),
+            "sos_pin_hash": await hash_password(req.sos_pin) if req.sos_pin else None,
+            "duress_pin_hash": await hash_password(req.duress_pin) if req.duress_pin else None,
         }
         try:
             await self.infra.store[USERS].insert_one(user)
@@ -219,6 +233,26 @@ class AccountService:
         if user is None:
             raise NotFound("no such user", code="user_not_found")
         return own_user(user)
+
+    async def set_sos_pins(self, principal: Principal, req: SosPinsRequest) -> dict[str, Any]:
+        _check_pin_pair(req.sos_pin, req.duress_pin)
+        user = await self.get_user(principal.user_id)
+        if not await verify_password(user["password_hash"], req.password):
+            raise Forbidden("password is wrong", code="invalid_credentials")
+        user = await self.infra.store[USERS].find_one_and_update(
+            {"_id": principal.user_id},
+            {"$set": {"sos_pin_hash": await hash_password(req.sos_pin),
+                      "duress_pin_hash": await hash_password(req.duress_pin)}},
+            return_document=ReturnDocument.AFTER)
+        assert user is not None
+        return own_user(user)
+
+    async def check_sos_pin(self, user_id: str, pin: str) -> PinCheck:
+        """Which PIN this is. Both hashes are always verified so the answer takes the same time."""
+        user = await self.get_user(user_id)
+        is_cancel = await verify_password(user.get("sos_pin_hash"), pin)
+        is_duress = await verify_password(user.get("duress_pin_hash"), pin)
+        return "duress" if is_duress else "cancel" if is_cancel else "wrong"
 
     async def create_staff(self, email: str, password: str, display_name: str, role: Role = "officer",
                            country: str = "IN", city: str = "Aizawl") -> dict[str, Any]:
