@@ -60,6 +60,15 @@ class Settings:
     auth_rate_window_secs: int = 60
     typing_throttle_secs: float = 2.0
     presence_ttl_secs: int = 60
+    # --- SOS
+    sos_dispatch_radius_km: float = 50.0
+    sos_escalation_radius_km: float = 300.0  # second dispatch round at T1; the third covers the whole country
+    sos_t1_secs: float = 60.0  # not acknowledged by then: email on-duty officers, widen the radius
+    sos_t2_secs: float = 300.0  # not acknowledged by then: email the escalation list
+    sos_escalation_emails: str = ""  # comma separated: the Cell's escalation list
+    sos_location_min_interval_secs: float = 1.0  # live location updates accepted per alert
+    sos_scheduler_interval_secs: float = 1.0  # how often each node looks for due escalation steps
+    sos_approx_area_km: float = 5.0  # grid size of the approximate area shown before acknowledgement
     # --- logs
     log_level: str = "INFO"
     log_format: str = "json"  # json | text
@@ -74,6 +83,10 @@ class Settings:
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
+
+    @property
+    def escalation_emails(self) -> list[str]:
+        return [e.strip() for e in self.sos_escalation_emails.split(",") if e.strip()]
 
     @property
     def cors_origins(self) -> list[str]:
