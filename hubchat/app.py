@@ -1,8 +1,8 @@
 """build_app(settings): wires infrastructure and capabilities and owns start-up/shutdown order.
 
 Order at start: Redis → MongoDB (embedded server if no URI) + indexes → bus → mailer →
-capability background loops.  Shutdown runs the same steps in reverse, after the HTTP server
-has stopped accepting and every socket was closed.
+capability background loops.  At shutdown the server stops accepting, every socket is closed
+(on_shutdown), then the same steps run in reverse.
 """
 
 from __future__ import annotations
@@ -51,5 +51,10 @@ def build_app(settings: Settings) -> web.Application:
             await stack.enter_async_context(chat.running())
             yield
 
+    async def close_sockets(app: web.Application) -> None:
+        # Before aiohttp waits for open handlers: long-lived websockets would hold shutdown.
+        await infra.realtime.close()
+
     app.cleanup_ctx.append(lifespan)
+    app.on_shutdown.append(close_sockets)
     return app

@@ -22,7 +22,17 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT_SECS = 30.0
 STOP_TIMEOUT_SECS = 10.0
-_LAUNCH = "import sys; from nx_27017.nx_27017 import main; sys.exit(main())"
+# nx-27017 0.8 compiles simple updates to SQLite JSON functions, and that path stores a datetime
+# given to $set or inside a $push-ed sub-document as a *string*, which breaks every later range
+# query and sort on it.  neosqlite's own kill switch sends updates through its Python path,
+# which keeps BSON datetimes; tests/test_store.py pins the behaviour on both backends.
+_LAUNCH = (
+    "import sys\n"
+    "from neosqlite.collection.query_helper.utils import set_force_fallback\n"
+    "set_force_fallback(True)\n"
+    "from nx_27017.nx_27017 import main\n"
+    "sys.exit(main())\n"
+)
 
 
 def free_loopback_port() -> int:

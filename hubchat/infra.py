@@ -103,7 +103,6 @@ class Infra:
             try:
                 yield self
             finally:
-                await self.realtime.close()
                 self._store = self._bus = self._mailer = None
                 self._redis = None
 

@@ -62,6 +62,19 @@ async def test_datetimes_come_back_timezone_aware(store: Store) -> None:
     assert got.tzinfo is not None and got == now
 
 
+async def test_datetimes_stay_datetimes_through_updates(store: Store) -> None:
+    """$set, nested $set and $push of sub-documents keep BSON datetimes (comparable, sortable)."""
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    await store["times"].insert_one({"_id": "u", "n": {}})
+    await store["times"].update_one({"_id": "u"}, {"$set": {"at": now, "n.at": now}})
+    await store["times"].find_one_and_update({"_id": "u"}, {"$push": {"log": {"at": now}}, "$inc": {"k": 1}})
+    doc = await store["times"].find_one({"_id": "u"})
+    assert doc is not None
+    assert doc["at"] == now and doc["n"]["at"] == now and doc["log"] == [{"at": now}]
+    earlier = now - dt.timedelta(seconds=5)
+    assert await store["times"].count_documents({"at": {"$gt": earlier}, "n.at": {"$lte": now}}) == 1
+
+
 async def test_embedded_server_keeps_data_across_restarts(tmp_path: Path) -> None:
     for round_ in range(2):
         async with EmbeddedMongo(tmp_path) as server:
