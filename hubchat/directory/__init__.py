@@ -1,26 +1,31 @@
-"""Associations, gathering places, office bearers, membership and proximity search."""
-# Not built yet: only the membership read model exists.
+"""Associations, gathering places, office bearers, membership and proximity search.
+
+Public surface for other capabilities:
+
+* :class:`DirectoryService` — ``near(lat, lon, radius_km, limit)``, ``get_association(id)``,
+  and ``memberships`` (the :class:`Memberships` read model with its change listeners);
+* :data:`INDEXES` — the collections' indexes, created at start-up;
+* :func:`directory_routes` — the HTTP routes (documented in ``hubchat/directory/API.md``).
+"""
+
 from __future__ import annotations
 
-from typing import Any
+from hubchat.directory.membership import (
+    MEMBERSHIP_INDEXES,
+    AssociationApproved,
+    MembershipChange,
+    Memberships,
+)
+from hubchat.directory.routes import directory_routes
+from hubchat.directory.service import ASSOCIATION_INDEXES, DirectoryService
 
-from aiohttp import web
+INDEXES = {**MEMBERSHIP_INDEXES, **ASSOCIATION_INDEXES}
 
-from hubchat.directory.membership import MEMBERSHIP_INDEXES, Memberships
-from hubchat.infra import Infra
-
-INDEXES = MEMBERSHIP_INDEXES
-
-
-class DirectoryService:
-    def __init__(self, infra: Infra, accounts: Any):
-        self.infra = infra
-        self.accounts = accounts
-        self.memberships = Memberships(infra)
-
-
-def directory_routes(service: DirectoryService) -> list[web.RouteDef]:
-    return []
-
-
-__all__ = ["INDEXES", "DirectoryService", "directory_routes"]
+__all__ = [
+    "INDEXES",
+    "AssociationApproved",
+    "DirectoryService",
+    "MembershipChange",
+    "Memberships",
+    "directory_routes",
+]
