@@ -14,7 +14,6 @@ write to that association, but never show a wrong one.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from pymongo import IndexModel
@@ -31,15 +30,6 @@ POINT_INDEXES = {
 }
 
 Document = dict[str, Any]
-
-
-@dataclasses.dataclass(frozen=True)
-class Hit:
-    """An association within reach: its nearest gathering place and the distance to it."""
-
-    association_id: str
-    place_id: str
-    distance_km: float
 
 
 def nearest_place(places: list[Document], lat: float, lon: float) -> tuple[Document, float] | None:
