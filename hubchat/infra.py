@@ -98,6 +98,8 @@ class Infra:
             self._store = await stack.enter_async_context(open_store(settings, indexes))
             self._bus = await stack.enter_async_context(open_bus(settings, self._redis))
             self.realtime.bind_bus(self._bus)
+            await self.realtime.start()
+            stack.push_async_callback(self.realtime.stop)
             self._mailer = Mailer(settings)
             stack.push_async_callback(self._mailer.close)
             try:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -36,6 +37,7 @@ Authenticator = Callable[[Any], Awaitable[Principal]]
 EventHandler = Callable[[Principal, Any, str], Awaitable[dict[str, Any]]]
 ConnectionHook = Callable[[Principal, str], Awaitable[None]]
 
+MANAGER_START_TIMEOUT_SECS = 5.0
 ROOMS_TOPIC = "realtime.rooms"
 SESSIONS_TOPIC = "realtime.sessions"
 
@@ -210,11 +212,39 @@ class Realtime:
         if event.get("node") != self.node_id:
             await self._disconnect_local(str(event["session_id"]))
 
+    async def start(self) -> None:
+        """Start the cross-node manager now rather than at the first socket.
+
+        python-socketio starts its Redis listener lazily and, when it does, replaces the Redis
+        client an earlier emit (e.g. at an approval) opened, leaking that connection.  Starting
+        it here, and waiting until it is connected, gives one client for the node's lifetime.
+        """
+        manager = self.sio.manager
+        if self.sio.manager_initialized:
+            return
+        self.sio.manager_initialized = True
+        manager.initialize()
+        if isinstance(manager, socketio.AsyncRedisManager):
+            async with asyncio.timeout(MANAGER_START_TIMEOUT_SECS):
+                while not manager.connected:
+                    await asyncio.sleep(0.005)
+
     async def close(self) -> None:
-        """Close every socket on this node cleanly (graceful shutdown)."""
+        """Close every socket on this node cleanly (first step of a graceful shutdown)."""
         for sid in list(self._principals):
             try:
                 await self.sio.disconnect(sid)
             except Exception:
                 log.debug("socket already gone", extra={"sid": sid})
         await self.sio.shutdown()
+
+    async def stop(self) -> None:
+        """Stop the cross-node manager's listener and close its Redis connections."""
+        manager = self.sio.manager
+        listener = getattr(manager, "thread", None)
+        if isinstance(listener, asyncio.Task):
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+        for resource in (getattr(manager, "pubsub", None), getattr(manager, "redis", None)):
+            if resource is not None:
+                await resource.aclose()

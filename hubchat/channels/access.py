@@ -1,0 +1,101 @@
+"""Reads the facts the membership rules need, from the store, on every call (never from clients).
+
+Sources: the directory's ``Memberships`` read model (active memberships and roles), and the
+accounts' ``users`` collection for who is a cell officer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from hubchat.auth.service import USERS, AccountService
+from hubchat.channels.repository import ChannelRepository
+from hubchat.channels.rules import Access, channels_filter, is_member
+from hubchat.directory.membership import Memberships
+from hubchat.errors import Forbidden
+from hubchat.infra import Infra
+from hubchat.principal import Principal
+from hubchat.store import Document
+
+OFFICER_ROLES = ("officer", "admin")
+
+
+class AccessReader:
+    def __init__(self, infra: Infra, accounts: AccountService, memberships: Memberships,
+                 channels: ChannelRepository):
+        self.infra = infra
+        self.accounts = accounts
+        self.memberships = memberships
+        self.channels = channels
+
+    async def of_principal(self, principal: Principal) -> Access:
+        return await self._access(principal.user_id, principal.is_officer)
+
+    async def of_user(self, user: Mapping[str, Any]) -> Access:
+        return await self._access(user["_id"], user.get("role") in OFFICER_ROLES)
+
+    async def _access(self, user_id: str, is_officer: bool) -> Access:
+        rows = await self.memberships.active_of_user(user_id)
+        return Access(user_id=user_id, is_officer=is_officer,
+                      roles={row["association_id"]: row["role"] for row in rows})
+
+    async def authorise(self, principal: Principal, channel_id: str, access: Access | None = None) -> Document:
+        """The channel, if the caller belongs to it now; else ``not_member`` (403).
+
+        An unknown channel id answers ``not_member`` as well, so ids cannot be probed.
+        """
+        channel = await self.channels.get(channel_id)
+        if channel is not None:
+            if channel["kind"] == "dm":  # membership is the channel's own member list
+                access = Access(user_id=principal.user_id)
+            elif access is None:
+                access = await self.of_principal(principal)
+            if is_member(channel, access):
+                return channel
+        raise Forbidden("you are not a member of this channel", code="not_member")
+
+    async def channels_of(self, access: Access) -> list[Document]:
+        return await self.channels.find(channels_filter(access))
+
+    async def officer_ids(self) -> list[str]:
+        # The accounts capability owns ``users``; this is a read of roles only.
+        cursor = self.infra.store[USERS].find({"role": {"$in": list(OFFICER_ROLES)}}, {"_id": 1})
+        return [doc["_id"] async for doc in cursor]
+
+    async def member_ids(self, channel: Mapping[str, Any]) -> list[str]:
+        """Everyone who belongs to the channel right now."""
+        kind = channel["kind"]
+        if kind == "dm":
+            return list(channel["member_ids"])
+        if kind == "association":
+            return await self.memberships.member_ids(channel["association_id"])
+        if kind == "inter":
+            return await self.memberships.office_bearer_ids(list(channel["association_ids"]))
+        bearers = await self.memberships.office_bearer_ids([channel["association_id"]])
+        return sorted(set(bearers) | set(await self.officer_ids()))
+
+    async def peers_of(self, access: Access, channels: Iterable[Mapping[str, Any]] | None = None) -> set[str]:
+        """Every other user who shares at least one channel with this user."""
+        if channels is None:
+            channels = await self.channels_of(access)
+        peers: set[str] = set()
+        bearer_associations: set[str] = set()
+        with_officers = False
+        for channel in channels:
+            kind = channel["kind"]
+            if kind == "dm":
+                peers.update(channel["member_ids"])
+            elif kind == "association":
+                peers.update(await self.memberships.member_ids(channel["association_id"]))
+            elif kind == "inter":
+                bearer_associations.update(channel["association_ids"])
+            else:
+                bearer_associations.add(channel["association_id"])
+                with_officers = True
+        if bearer_associations:
+            peers.update(await self.memberships.office_bearer_ids(sorted(bearer_associations)))
+        if with_officers:
+            peers.update(await self.officer_ids())
+        peers.discard(access.user_id)
+        return peers

@@ -1,0 +1,244 @@
+"""Messages: send (idempotent, sequenced), history, sync after reconnect, edit and delete.
+
+Send: authorise → a retry of a stored ``client_msg_id`` returns the stored message (409
+``client_msg_id_reused`` if the body differs) → rate limit (per user, across nodes) → take
+(seq, version) atomically on the channel → insert → ack → emit ``message:new`` to ``chan:{id}``
+(after the ack; see :class:`~hubchat.channels.fanout.Fanout`) → stored-message listeners
+(translation).
+
+Gap safety: seq is taken before the insert, so a reader can see seq N+1 before N lands.  When a
+page has a hole among the newest ``IN_FLIGHT_WINDOW_SEQS`` seqs of the channel, it is read again
+every ``GAP_REREAD_DELAY_SECS`` for up to ``GAP_WAIT_SECS`` (one budget per request, shared by
+all the channels of a ``sync``) before answering, so a client never moves its ``last_seq`` past a
+message still being inserted.  A hole that remains is a
+seq whose insert failed (crash, concurrent retry of the same client_msg_id): it stays empty
+forever, and clients must accept holes.  Older holes are not waited for.  A socket that is
+connected is in the channel room anyway and receives a late message live.
+
+Versions: every create/edit/delete takes the next channel ``version`` and stores it on the
+message, so ``sync`` can return the messages changed since a client's ``last_version``.  The
+channel's counters are read *before* the messages, so a returned ``version`` never covers a
+change the answer does not contain, except a change still in flight at that instant, which a
+connected client receives live as ``message:updated``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from hubchat.channels.access import AccessReader
+from hubchat.channels.fanout import Fanout, channel_room
+from hubchat.channels.models import HistoryQuery, SendMessage, SyncPoint
+from hubchat.channels.repository import ChannelRepository, MessageRepository, ReceiptRepository, utcnow
+from hubchat.channels.rules import Access
+from hubchat.channels.views import MessageView, message_view
+from hubchat.errors import Conflict, Forbidden, HubchatError, NotFound
+from hubchat.infra import Infra
+from hubchat.principal import Principal
+from hubchat.schema import new_id
+from hubchat.store import Document
+
+log = logging.getLogger(__name__)
+
+SYNC_MAX_MESSAGES = 500
+SYNC_MAX_UPDATES = 500
+GAP_WAIT_SECS = 0.25  # per request, however many channels it reads
+GAP_REREAD_DELAY_SECS = 0.05
+IN_FLIGHT_WINDOW_SEQS = 256
+
+MessageListener = Callable[[MessageView], Awaitable[None]]
+
+
+def body_digest(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def has_inflight_hole(seqs: Sequence[int], low: int, high: int, head_seq: int) -> bool:
+    """Whether a seq in [low, high] among the channel's newest ones is missing from ``seqs``."""
+    top = max(head_seq, high)
+    start = max(low, top - IN_FLIGHT_WINDOW_SEQS + 1, 1)
+    present = set(seqs)
+    return any(seq not in present for seq in range(start, high + 1))
+
+
+class MessageService:
+    def __init__(self, infra: Infra, access: AccessReader, channels: ChannelRepository,
+                 messages: MessageRepository, receipts: ReceiptRepository, fanout: Fanout):
+        self.infra = infra
+        self.access = access
+        self.channels = channels
+        self.repo = messages
+        self.receipts = receipts
+        self.fanout = fanout
+        self.stored_listeners: list[MessageListener] = []
+
+    # ------------------------------------------------------------ send
+    async def send(self, principal: Principal, req: SendMessage) -> MessageView:
+        started = time.perf_counter()
+        channel = await self.access.authorise(principal, req.channel_id)
+        stored = await self.repo.by_client_id(channel["_id"], principal.user_id, req.client_msg_id)
+        if stored is not None:
+            return self._replay(stored, req.body)
+        settings = self.infra.settings
+        await self.infra.limiter.hit(f"messages:{principal.user_id}", settings.message_rate_limit,
+                                     settings.message_rate_window_secs, "messages")
+        seq, version = await self.channels.take_seq(channel["_id"])
+        doc: Document = {
+            "_id": new_id(), "channel_id": channel["_id"], "seq": seq, "version": version,
+            "client_msg_id": req.client_msg_id, "sender_id": principal.user_id,
+            "sender_name": principal.display_name, "body": req.body, "body_digest": body_digest(req.body),
+            "language": principal.language, "created_at": utcnow(), "edited_at": None,
+            "deleted": False, "deleted_at": None,
+        }
+        try:
+            await self.repo.insert(doc)
+        except DuplicateKeyError:
+            stored = await self.repo.by_client_id(channel["_id"], principal.user_id, req.client_msg_id)
+            if stored is None:
+                raise
+            log.info("concurrent retry of one message: seq left empty",
+                     extra={"channel_id": channel["_id"], "seq": seq})
+            return self._replay(stored, req.body)
+        view = message_view(doc)
+        self.fanout.later(self._deliver(view, started))
+        return view
+
+    def _replay(self, stored: Document, body: str) -> MessageView:
+        if not stored.get("deleted") and stored.get("body_digest") != body_digest(body):
+            raise Conflict("client_msg_id was already used for a different message", code="client_msg_id_reused")
+        return message_view(stored)
+
+    async def _deliver(self, view: MessageView, started: float) -> None:
+        await self.fanout.emit("message:new", dict(view), to=channel_room(view["channel_id"]))
+        self.infra.metrics.delivery_latency.observe(time.perf_counter() - started)
+        # One's own messages count as read (silently: no receipt event for them).
+        await self.receipts.advance(view["channel_id"], view["sender"]["id"], view["seq"])
+        for listener in self.stored_listeners:
+            try:
+                await listener(view)
+            except Exception:
+                log.exception("message listener failed", extra={"message_id": view["id"]})
+
+    # ------------------------------------------------------------ reading
+    async def history(self, principal: Principal, channel_id: str, query: HistoryQuery) -> dict[str, Any]:
+        channel = await self.access.authorise(principal, channel_id)
+        docs, has_more = await self._read_page(channel, query.limit, after_seq=query.after_seq,
+                                               before_seq=query.before_seq)
+        return {"messages": [message_view(d) for d in docs], "has_more": has_more}
+
+    async def sync(self, principal: Principal, points: Sequence[SyncPoint]) -> dict[str, Any]:
+        if not points:
+            return {"channels": []}
+        access = await self.access.of_principal(principal)
+        deadline = time.monotonic() + GAP_WAIT_SECS
+        answers = []
+        for point in points:
+            try:
+                answers.append(await self._sync_channel(principal, point, access, deadline))
+            except Forbidden as exc:
+                answers.append({"channel_id": point.channel_id, **exc.to_dict()})
+        return {"channels": answers}
+
+    async def _sync_channel(self, principal: Principal, point: SyncPoint, access: Access,
+                            deadline: float) -> dict[str, Any]:
+        channel = await self.access.authorise(principal, point.channel_id, access)
+        docs, has_more = await self._read_page(channel, SYNC_MAX_MESSAGES, after_seq=point.last_seq,
+                                               deadline=deadline)
+        updates: list[Document] = []
+        if point.last_version is not None:
+            updates = await self.repo.changed_since(channel["_id"], point.last_seq, point.last_version,
+                                                    SYNC_MAX_UPDATES + 1)
+        return {
+            "channel_id": channel["_id"],
+            "messages": [message_view(d) for d in docs],
+            "has_more": has_more,
+            "updates": [message_view(d) for d in updates[:SYNC_MAX_UPDATES]],
+            "has_more_updates": len(updates) > SYNC_MAX_UPDATES,
+            "last_seq": int(channel["last_seq"]),
+            "version": int(channel["version"]),
+        }
+
+    async def _read_page(self, channel: Document, limit: int, *, after_seq: int | None = None,
+                         before_seq: int | None = None, deadline: float | None = None
+                         ) -> tuple[list[Document], bool]:
+        """One page, ascending by seq, re-read while a hole may be an insert in flight (until
+        ``deadline``, a ``time.monotonic()`` shared by all the channels of one request)."""
+        head_seq = int(channel["last_seq"])
+        if deadline is None:
+            deadline = time.monotonic() + GAP_WAIT_SECS
+        while True:
+            if after_seq is not None:
+                docs = await self.repo.after(channel["_id"], after_seq, limit + 1)
+                has_more, docs = len(docs) > limit, docs[:limit]
+                low = after_seq + 1
+                high = max([min(head_seq, after_seq + limit)] + [d["seq"] for d in docs[-1:]])
+            else:
+                docs = await self.repo.before(channel["_id"], before_seq, limit + 1)
+                has_more, docs = len(docs) > limit, docs[-limit:]
+                ceiling = head_seq if before_seq is None else min(head_seq, before_seq - 1)
+                high = max([ceiling] + [d["seq"] for d in docs[-1:]])
+                low = high - limit + 1
+            left_secs = deadline - time.monotonic()
+            if left_secs <= 0 or not has_inflight_hole([d["seq"] for d in docs], low, high, head_seq):
+                return docs, has_more
+            await asyncio.sleep(min(GAP_REREAD_DELAY_SECS, left_secs))
+
+    async def get(self, message_id: str) -> MessageView | None:
+        """A stored message as clients see it (no authorisation: for other services)."""
+        doc = await self.repo.get(message_id)
+        return None if doc is None else message_view(doc)
+
+    # ------------------------------------------------------------ changes
+    async def edit(self, principal: Principal, message_id: str, body: str) -> MessageView:
+        doc = await self._own_message(principal, message_id)
+        version = await self.channels.take_version(doc["channel_id"])
+        changed = await self.repo.change(message_id, version, {"body": body, "edited_at": utcnow()})
+        return await self._after_change(message_id, changed)
+
+    async def delete(self, principal: Principal, message_id: str) -> MessageView:
+        doc = await self._own_message(principal, message_id)
+        version = await self.channels.take_version(doc["channel_id"])
+        changed = await self.repo.change(message_id, version,
+                                         {"body": None, "body_digest": None, "deleted": True,
+                                          "deleted_at": utcnow()})
+        return await self._after_change(message_id, changed)
+
+    async def _own_message(self, principal: Principal, message_id: str) -> Document:
+        doc = await self.repo.get(message_id)
+        try:
+            if doc is None:
+                raise NotFound("no such message", code="message_not_found")
+            await self.access.authorise(principal, doc["channel_id"])
+        except HubchatError:
+            # The same answer for "no such message" and "not in its channel": ids cannot be probed.
+            raise NotFound("no such message", code="message_not_found") from None
+        if doc["sender_id"] != principal.user_id:
+            raise Forbidden("only the sender may change a message", code="not_own_message")
+        if doc.get("deleted"):
+            raise Conflict("the message was deleted", code="message_deleted")
+        return doc
+
+    async def _after_change(self, message_id: str, changed: Document | None) -> MessageView:
+        if changed is None:  # deleted meanwhile, or a newer change landed first
+            changed = await self.repo.get(message_id)
+            if changed is None:
+                raise NotFound("no such message", code="message_not_found")
+            if changed.get("deleted"):
+                raise Conflict("the message was deleted", code="message_deleted")
+        view = message_view(changed)
+        self.fanout.emit_later("message:updated", dict(view), to=channel_room(view["channel_id"]))
+        return view
+
+    async def publish_updated(self, message_id: str) -> MessageView | None:
+        """Emit ``message:updated`` with the stored message (for services that changed it)."""
+        view = await self.get(message_id)
+        if view is not None:
+            await self.fanout.emit("message:updated", dict(view), to=channel_room(view["channel_id"]))
+        return view

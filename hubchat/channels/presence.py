@@ -1,0 +1,134 @@
+"""Presence announcements: ``presence:updated`` to every peer when a user comes or goes.
+
+A user goes online with their first live connection on any node and offline with their last
+(:mod:`hubchat.presence` reports each transition once across nodes).  Each transition is sent
+as one ``presence:updated`` {user_id, online} per peer (users sharing a channel), through their
+``user:{id}`` rooms.  Announcements are queued and sent one at a time by one worker, so a quick
+online→offline of one user reaches peers in that order from this node.
+
+Heartbeat (in :meth:`PresenceAnnouncer.running`): every ``presence_ttl_secs / 3`` this node
+refreshes its connections and sweeps connections whose node stopped refreshing (a dead node),
+announcing those users offline.  On graceful shutdown this node's connections are removed first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from hubchat.auth.service import AccountService
+from hubchat.channels.access import AccessReader
+from hubchat.channels.fanout import Fanout
+from hubchat.infra import Infra
+from hubchat.principal import Principal
+from hubchat.realtime import user_room
+
+log = logging.getLogger(__name__)
+
+MIN_HEARTBEAT_SECS = 0.05
+ERROR_BACKOFF_MAX_SECS = 60.0
+SHUTDOWN_DRAIN_SECS = 5.0
+
+
+class PresenceAnnouncer:
+    def __init__(self, infra: Infra, accounts: AccountService, access: AccessReader, fanout: Fanout):
+        self.infra = infra
+        self.accounts = accounts
+        self.access = access
+        self.fanout = fanout
+        self._queue: asyncio.Queue[tuple[str, bool]] | None = None
+
+    # ------------------------------------------------------------ hooks
+    async def on_connect(self, principal: Principal, sid: str) -> None:
+        if await self.infra.presence.connect(principal.user_id, self.infra.realtime.conn_id(sid)):
+            await self._announce_soon(principal.user_id, True)
+
+    async def on_disconnect(self, principal: Principal, sid: str) -> None:
+        if await self.infra.presence.disconnect(principal.user_id, self.infra.realtime.conn_id(sid)):
+            await self._announce_soon(principal.user_id, False)
+
+    async def _announce_soon(self, user_id: str, online: bool) -> None:
+        if self._queue is not None:
+            self._queue.put_nowait((user_id, online))
+        else:  # not running (start-up or shutdown): announce inline
+            await self.announce(user_id, online)
+
+    # ------------------------------------------------------------ queries
+    async def presence_of(self, principal: Principal, user_ids: Sequence[str]) -> dict[str, bool]:
+        """Online state of the asked users who share a channel with the caller (others omitted)."""
+        wanted = set(user_ids)
+        if not wanted:
+            return {}
+        peers = await self.access.peers_of(await self.access.of_principal(principal))
+        visible = [u for u in dict.fromkeys(user_ids) if u in peers]
+        return await self.infra.presence.online(visible) if visible else {}
+
+    async def announce(self, user_id: str, online: bool) -> None:
+        users = await self.accounts.users_by_id([user_id])
+        user = users.get(user_id)
+        if user is None:
+            return
+        peers = await self.access.peers_of(await self.access.of_user(user))
+        if peers:
+            await self.fanout.emit("presence:updated", {"user_id": user_id, "online": online},
+                                   to=[user_room(peer) for peer in sorted(peers)])
+
+    # ------------------------------------------------------------ loops
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        self._queue = asyncio.Queue()
+        worker = asyncio.create_task(self._work(self._queue), name="presence-announcer")
+        heartbeat = asyncio.create_task(self._heartbeat(), name="presence-heartbeat")
+        try:
+            yield
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+            await self._leave_node()
+            queue, self._queue = self._queue, None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(queue.join(), SHUTDOWN_DRAIN_SECS)
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+
+    async def _work(self, queue: asyncio.Queue[tuple[str, bool]]) -> None:
+        while True:
+            user_id, online = await queue.get()
+            try:
+                await self.announce(user_id, online)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("presence announcement failed", extra={"user_id": user_id})
+            finally:
+                queue.task_done()
+
+    async def _heartbeat(self) -> None:
+        interval = max(self.infra.settings.presence_ttl_secs / 3, MIN_HEARTBEAT_SECS)
+        failures = 0
+        while True:
+            await asyncio.sleep(interval if failures == 0 else min(interval * 2 ** failures, ERROR_BACKOFF_MAX_SECS))
+            try:
+                await self.beat()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                log.exception("presence heartbeat failed", extra={"failures": failures})
+
+    async def beat(self) -> None:
+        """Refresh this node's connections; announce users whose connections expired elsewhere."""
+        await self.infra.presence.refresh(self.infra.realtime.local_connections())
+        for user_id in await self.infra.presence.sweep():
+            await self._announce_soon(user_id, False)
+
+    async def _leave_node(self) -> None:
+        for user_id, conn_id in self.infra.realtime.local_connections():
+            try:
+                if await self.infra.presence.disconnect(user_id, conn_id):
+                    await self._announce_soon(user_id, False)
+            except Exception:
+                log.exception("presence removal at shutdown failed", extra={"user_id": user_id})

@@ -1,0 +1,85 @@
+"""What clients see of channels and messages: the one place that shapes outbound documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
+from hubchat.auth.service import public_user
+
+
+class SenderView(TypedDict):
+    id: str
+    display_name: str
+
+
+class MessageView(TypedDict):
+    id: str
+    channel_id: str
+    seq: int
+    version: int
+    client_msg_id: str
+    sender: SenderView
+    body: str | None
+    language: str
+    created_at: str
+    edited_at: str | None
+    deleted: bool
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds and a ``Z``."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def message_view(doc: Mapping[str, Any]) -> MessageView:
+    deleted = bool(doc.get("deleted"))
+    return {
+        "id": doc["_id"],
+        "channel_id": doc["channel_id"],
+        "seq": int(doc["seq"]),
+        "version": int(doc["version"]),
+        "client_msg_id": doc["client_msg_id"],
+        "sender": {"id": doc["sender_id"], "display_name": doc["sender_name"]},
+        "body": None if deleted else doc.get("body"),
+        "language": doc.get("language", "en"),
+        "created_at": iso(doc["created_at"]) or "",
+        "edited_at": iso(doc.get("edited_at")),
+        "deleted": deleted,
+    }
+
+
+def channel_view(doc: Mapping[str, Any], *, read_seq: int | None = None,
+                 members: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A channel as one user sees it (``read_seq``/``unread`` only when ``read_seq`` is given;
+    ``members``: the other user, for dm)."""
+    last_seq = int(doc.get("last_seq", 0))
+    view: dict[str, Any] = {
+        "id": doc["_id"],
+        "kind": doc["kind"],
+        "name": doc.get("name"),
+        "association_id": doc.get("association_id"),
+        "association_ids": list(doc.get("association_ids", [])),
+        "last_seq": last_seq,
+        "version": int(doc.get("version", 0)),
+        "created_at": iso(doc.get("created_at")),
+    }
+    if read_seq is not None:
+        view["read_seq"] = read_seq
+        view["unread"] = max(0, last_seq - read_seq)
+    if doc["kind"] == "inter":
+        view["invited_association_ids"] = list(doc.get("invited_association_ids", []))
+    if members is not None:
+        view["members"] = members
+        if doc["kind"] == "dm" and members and not view["name"]:
+            view["name"] = members[0]["display_name"]
+    return view
+
+
+def member_view(user: Mapping[str, Any]) -> dict[str, Any]:
+    return public_user(dict(user))
