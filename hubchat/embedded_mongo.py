@@ -91,7 +91,7 @@ class EmbeddedMongo:
         process.terminate()
         try:
             await asyncio.wait_for(process.wait(), STOP_TIMEOUT_SECS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process.kill()
             await process.wait()
         log.info("embedded MongoDB-wire server stopped")

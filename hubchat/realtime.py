@@ -98,7 +98,8 @@ class Realtime:
     # ------------------------------------------------------------ connections
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         if self._authenticate is None:
-            raise socketio.exceptions.ConnectionRefusedError("not ready", {"code": "unavailable", "message": "not ready"})
+            not_ready = {"code": "unavailable", "message": "not ready"}
+            raise socketio.exceptions.ConnectionRefusedError("not ready", not_ready)
         try:
             principal = await self._authenticate(auth)
         except HubchatError as exc:

@@ -116,19 +116,22 @@ async def test_socket_without_valid_token_is_refused(hub: HubClient, auth: Any) 
 
 
 async def test_socket_with_a_token_signed_by_another_key_is_refused(hub: HubClient) -> None:
-    import jwt
     import time
+
+    import jwt
 
     session = await hub.user()
     claims = jwt.decode(session["access_token"], options={"verify_signature": False})
-    forged = jwt.encode({**claims, "role": "admin", "exp": int(time.time()) + 600}, "guessed-by-an-attacker-" + "x" * 32, algorithm="HS256")
+    attacker_key = "guessed-by-an-attacker-" + "x" * 32
+    forged = jwt.encode({**claims, "role": "admin", "exp": int(time.time()) + 600}, attacker_key, algorithm="HS256")
     error = await _refused(hub, {"token": forged})
     assert error["code"] == "token_invalid"
 
 
 async def test_expired_token_is_refused(hub: HubClient) -> None:
-    import jwt
     import time
+
+    import jwt
 
     session = await hub.user()
     signer = hub.services["accounts"].signer

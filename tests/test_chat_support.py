@@ -15,9 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from aiohttp import web
-
-from hubchat.app import INFRA, SERVICES, build_app
+from hubchat.app import SERVICES, build_app
 from hubchat.channels import ChannelService
 from hubchat.config import Settings
 from hubchat.schema import new_id

@@ -56,7 +56,7 @@ async def test_max_update_and_operators_stay_values(store: Store) -> None:
 
 
 async def test_datetimes_come_back_timezone_aware(store: Store) -> None:
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     await store["times"].insert_one({"_id": "t", "at": now})
     got = (await store["times"].find_one({"_id": "t"}))["at"]  # type: ignore[index]
     assert got.tzinfo is not None and got == now
@@ -64,7 +64,7 @@ async def test_datetimes_come_back_timezone_aware(store: Store) -> None:
 
 async def test_datetimes_stay_datetimes_through_updates(store: Store) -> None:
     """$set, nested $set and $push of sub-documents keep BSON datetimes (comparable, sortable)."""
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     await store["times"].insert_one({"_id": "u", "n": {}})
     await store["times"].update_one({"_id": "u"}, {"$set": {"at": now, "n.at": now}})
     await store["times"].find_one_and_update({"_id": "u"}, {"$push": {"log": {"at": now}}, "$inc": {"k": 1}})

@@ -12,7 +12,9 @@ Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 Pin = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,8}$")]
-RefreshToken = Annotated[str, StringConstraints(min_length=30, max_length=200, pattern=r"^[0-9a-f]{24}\.[A-Za-z0-9_-]+$")]
+RefreshToken = Annotated[
+    str, StringConstraints(min_length=30, max_length=200, pattern=r"^[0-9a-f]{24}\.[A-Za-z0-9_-]+$")
+]
 
 
 class RegisterRequest(Payload):

@@ -45,7 +45,7 @@ RESEND_WINDOW_SECS = 600
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def public_user(user: dict[str, Any]) -> dict[str, Any]:
@@ -239,13 +239,14 @@ class AccountService:
         user = await self.get_user(principal.user_id)
         if not await verify_password(user["password_hash"], req.password):
             raise Forbidden("password is wrong", code="invalid_credentials")
-        user = await self.infra.store[USERS].find_one_and_update(
+        updated = await self.infra.store[USERS].find_one_and_update(
             {"_id": principal.user_id},
             {"$set": {"sos_pin_hash": await hash_password(req.sos_pin),
                       "duress_pin_hash": await hash_password(req.duress_pin)}},
             return_document=ReturnDocument.AFTER)
-        assert user is not None
-        return own_user(user)
+        if updated is None:
+            raise NotFound("no such user", code="user_not_found")
+        return own_user(updated)
 
     async def check_sos_pin(self, user_id: str, pin: str) -> PinCheck:
         """Which PIN this is. Both hashes are always verified so the answer takes the same time."""
