@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from hubchat import auth, channels, directory
+from hubchat import web as web_client
 from hubchat.config import Settings
 from hubchat.http_api import AUTHENTICATOR, METRICS, error_middleware
 from hubchat.infra import Infra
@@ -42,6 +43,7 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(directory.directory_routes(associations))
     app.add_routes(channels.channel_routes(chat))
     channels.register_events(infra.realtime, chat)
+    app.add_routes(web_client.web_routes(settings))
 
     indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES]
 
