@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hubchat import auth, channels, directory
+from hubchat import auth, channels, directory, sos
 from hubchat import web as web_client
 from hubchat.config import Settings
 from hubchat.http_api import AUTHENTICATOR, METRICS, error_middleware
@@ -32,7 +32,8 @@ def build_app(settings: Settings) -> web.Application:
     accounts = auth.AccountService(infra)
     associations = directory.DirectoryService(infra, accounts)
     chat = channels.ChannelService(infra, accounts, associations)
-    app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat}
+    alerts = sos.SosService(infra, accounts, associations)
+    app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts}
 
     infra.realtime.set_authenticator(accounts.authenticate_socket)
     app[AUTHENTICATOR] = accounts.principal_from_token
@@ -42,15 +43,18 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(auth.auth_routes(accounts))
     app.add_routes(directory.directory_routes(associations))
     app.add_routes(channels.channel_routes(chat))
+    app.add_routes(sos.sos_routes(alerts))
     channels.register_events(infra.realtime, chat)
+    sos.register_events(infra.realtime, alerts)
     app.add_routes(web_client.web_routes(settings))
 
-    indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES]
+    indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES, sos.INDEXES]
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(infra.running(indexes))
             await stack.enter_async_context(chat.running())
+            await stack.enter_async_context(alerts.running())  # the escalation scheduler
             yield
 
     async def close_sockets(app: web.Application) -> None:

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import xmlschema
 
 from hubchat.sos.cap import CAP_NS, alert_to_cap
-
-import xmlschema
 
 XSD_PATH = Path(__file__).parent / "data" / "cap" / "CAP-v1.2.xsd"
 NS = {"cap": CAP_NS}

@@ -106,6 +106,9 @@ class MessageService:
             log.info("concurrent retry of one message: seq left empty",
                      extra={"channel_id": channel["_id"], "seq": seq})
             return self._replay(stored, req.body)
+        # One's own messages count as read (silently: no receipt event for them), before the ack
+        # so that the sender's very next channel list already shows them read.
+        await self.receipts.advance(channel["_id"], principal.user_id, seq)
         view = message_view(doc)
         self.fanout.later(self._deliver(view, started))
         return view
@@ -118,8 +121,6 @@ class MessageService:
     async def _deliver(self, view: MessageView, started: float) -> None:
         await self.fanout.emit("message:new", dict(view), to=channel_room(view["channel_id"]))
         self.infra.metrics.delivery_latency.observe(time.perf_counter() - started)
-        # One's own messages count as read (silently: no receipt event for them).
-        await self.receipts.advance(view["channel_id"], view["sender"]["id"], view["seq"])
         for listener in self.stored_listeners:
             try:
                 await listener(view)

@@ -1,0 +1,244 @@
+"""What happens to an open alert: transitions, notes, live location, cancel and duress.
+
+Every write is conditioned on what was read (status or version) and retried on a fresh read, so
+two responders acting at once end in one transition and one clear refusal.  The timeline entry
+takes its sequence number in the same write; events leave after both are stored.
+
+Duress.  ``sos:cancel`` with the duress PIN answers, and shows on the person's screens, exactly
+what a real cancel would (the ``cover``: the person view with status ``cancelled``, frozen at
+that moment, timestamps at millisecond precision like a stored one), while the alert stays open,
+is marked ``duress``, and every escalation step left runs at once.  From then on the person's
+own actions on that alert are answered as on a cancelled alert (``alert_closed``) — a location
+or a note they still send is stored and shown to responders — and their ``sos:{id}`` room gets
+nothing more.  The duress PIN is honoured even after too many PIN attempts (the real PIN is not),
+so a person forced to "cancel" always can, and guessing reveals nothing but a duress.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from hubchat.config import Settings
+from hubchat.errors import Conflict, Forbidden, RateLimited, Unavailable
+from hubchat.principal import Principal
+from hubchat.ratelimit import RateLimiter
+from hubchat.sos.access import actor, load, standing_of
+from hubchat.sos.escalation import MAX_LEVEL, Escalator
+from hubchat.sos.lifecycle import Standing, check_transition, closed_error, is_closed, may_note, require_open
+from hubchat.sos.metrics import SosMetrics
+from hubchat.sos.models import OPEN_STATUSES, CancelIn, LocationIn, NoteIn, TransitionIn
+from hubchat.sos.repository import ALERTS, AlertRepository, to_millis, utcnow
+from hubchat.sos.rooms import SosRooms, alert_room
+from hubchat.sos.triggers import actor_of_person
+from hubchat.sos.views import cover_view, event_view, person_view, point_view
+
+log = logging.getLogger(__name__)
+
+PIN_ATTEMPTS = 5  # per alert per window, right or wrong
+PIN_WINDOW_SECS = 600
+LOCATION_TIMELINE_EVERY_SECS = 60.0  # the track has every point; the timeline one a minute at most
+WRITE_ATTEMPTS = 20
+
+Document = dict[str, Any]
+
+
+class AlertActions:
+    def __init__(self, settings: Settings, repo: AlertRepository, accounts: Any, limiter: Any,
+                 rooms: SosRooms, escalator: Escalator, metrics: SosMetrics):
+        self.settings = settings
+        self.metrics = metrics
+        self.repo = repo
+        self.accounts = accounts
+        self._limiter = limiter  # a callable returning the running RateLimiter
+        self.rooms = rooms
+        self.escalator = escalator
+
+    @property
+    def limiter(self) -> RateLimiter:
+        limiter: RateLimiter = self._limiter()
+        return limiter
+
+    # ------------------------------------------------------------ transitions
+    async def transition(self, principal: Principal, req: TransitionIn) -> tuple[Document, Standing]:
+        for _ in range(WRITE_ATTEMPTS):
+            alert, standing = await load(self.repo, principal, req.alert_id)
+            if standing.is_person and alert.get("duress"):
+                raise closed_error("cancelled")  # as on the cancelled alert the person believes in
+            target = check_transition(alert["status"], req.action, standing)
+            sets: Document = {"status": target}
+            update: Document = {"$inc": {"last_seq": 1}}
+            if req.action == "acknowledge":
+                sets["acknowledged_by"] = {"id": principal.user_id, "display_name": principal.display_name,
+                                           "role": "officer" if standing.is_officer else "office_bearer",
+                                           "at": utcnow()}
+                update["$addToSet"] = {"responders": principal.user_id}
+            if not alert.get("duress"):
+                sets["escalation"] = {**alert["escalation"], "next_at": None}  # acknowledged: escalation stops
+            if is_closed(target):
+                sets["open_key"] = f"closed:{alert['_id']}"
+                update["$currentDate"] = {"closed_at": True}
+            update["$set"] = sets
+            after = await self.repo.update({"_id": alert["_id"], "version": alert["version"]}, update)
+            if after is not None:
+                break
+        else:
+            raise Unavailable("the alert is changing too fast, retry", code="sos_busy")
+        await self.repo.append(after["_id"], after["last_seq"], "status", actor(principal, standing), note=req.note,
+                               data={"from": alert["status"], "to": target, "action": req.action})
+        log.info("sos %s", req.action, extra={"alert_id": after["_id"]})
+        self.metrics.transitions.labels(req.action).inc()
+        await self.rooms.updated(after)
+        return after, standing_of(after, principal)
+
+    # ------------------------------------------------------------ notes
+    async def note(self, principal: Principal, req: NoteIn) -> Document:
+        alert, standing = await load(self.repo, principal, req.alert_id)
+        if standing.is_person and alert.get("duress"):
+            await self._add_note(alert, actor(principal, standing), req.body)
+            raise closed_error("cancelled")
+        require_open(alert["status"])
+        if not may_note(standing):
+            raise Forbidden("you may not add notes to this alert", code="not_allowed")
+        return await self._add_note(alert, actor(principal, standing), req.body)
+
+    async def _add_note(self, alert: Document, who: Document, body: str) -> Document:
+        event = event_view(await self.repo.add(alert["_id"], "note", who, note=body))
+        await self.rooms.to_team("sos:note", {"alert_id": alert["_id"], "event": event}, alert)
+        return event
+
+    # ------------------------------------------------------------ live location
+    async def location(self, principal: Principal, req: LocationIn) -> tuple[Document, Document]:
+        alert, standing = await load(self.repo, principal, req.alert_id)
+        if not standing.is_person:
+            raise Forbidden("only the person who raised the alert sends its location", code="not_allowed")
+        if alert.get("duress"):
+            if await self._location_wait(alert["_id"]) == 0:
+                await self._store_location(alert, req)
+            raise closed_error("cancelled")
+        require_open(alert["status"])
+        wait_secs = await self._location_wait(alert["_id"])
+        if wait_secs > 0:
+            raise RateLimited("too many location updates; retry shortly", retry_after_secs=wait_secs)
+        return await self._store_location(alert, req)
+
+    async def _location_wait(self, alert_id: str) -> float:
+        return await self._allow(f"sos:location:{alert_id}", 1, self.settings.sos_location_min_interval_secs)
+
+    async def _allow(self, key: str, limit: int, window_secs: float) -> float:
+        """The limiter's answer; when it is unavailable the call goes through (a person in danger
+        is never refused because Redis is down) and the miss is counted."""
+        try:
+            return await self.limiter.allow(key, limit, window_secs)
+        except Unavailable:
+            log.warning("sos: rate limiter unavailable, letting %s through", key.split(":")[1])
+            self.metrics.limiter_down.inc()
+            return 0.0
+
+    async def _store_location(self, alert: Document, req: LocationIn) -> tuple[Document, Document]:
+        now = utcnow()
+        sets: Document = {"location": {"lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m, "at": now},
+                          "location_known": True}
+        if req.battery_pct is not None:
+            sets["battery_pct"] = req.battery_pct
+        after = await self.repo.update({"_id": alert["_id"], "status": {"$in": list(OPEN_STATUSES)}}, {"$set": sets})
+        if after is None:
+            raise closed_error((await self.repo.get(alert["_id"]))["status"])
+        await self.repo.add_point(alert["_id"], req.lat, req.lon, req.accuracy_m, req.battery_pct, now)
+        await self._log_location(after, req, now.timestamp())
+        point = point_view(after["location"])
+        assert point is not None
+        await self.rooms.to_team("sos:location", {"alert_id": after["_id"], "location": point,
+                                                  "battery_pct": after.get("battery_pct"),
+                                                  "version": after["version"]}, after)
+        return after, point
+
+    async def _log_location(self, alert: Document, req: LocationIn, now_ts: float) -> None:
+        """A ``location`` timeline entry for the first fix, then at most one a minute."""
+        last = float(alert.get("location_logged_ts") or 0.0)
+        if last and now_ts - last < LOCATION_TIMELINE_EVERY_SECS:
+            return
+        taken = await self.repo.coll(ALERTS).find_one_and_update(
+            {"_id": alert["_id"], "location_logged_ts": alert.get("location_logged_ts", 0.0)},
+            {"$set": {"location_logged_ts": now_ts}, "$inc": {"last_seq": 1}}, projection={"last_seq": 1},
+            return_document=ReturnDocument.AFTER)
+        if taken is not None:
+            await self.repo.append(alert["_id"], taken["last_seq"], "location", actor_of_person(alert), data={
+                "lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m, "battery_pct": req.battery_pct})
+
+    # ------------------------------------------------------------ cancel and duress
+    async def cancel(self, principal: Principal, req: CancelIn) -> Document:
+        """The person view after the cancel (the cover when the duress PIN was used)."""
+        alert, standing = await load(self.repo, principal, req.alert_id)
+        if not standing.is_person:
+            raise Forbidden("only the person who raised the alert may cancel it", code="not_allowed")
+        if alert.get("duress"):
+            raise closed_error("cancelled")  # what a cancelled alert answers
+        require_open(alert["status"])
+        user = await self.accounts.get_user(principal.user_id)
+        if not (user.get("sos_pin_hash") and user.get("duress_pin_hash")):
+            raise Conflict("set your SOS PINs first, or tell the responders it was a mistake", code="pins_not_set")
+        wait_secs = await self._allow(f"sos:pin:{alert['_id']}", PIN_ATTEMPTS, PIN_WINDOW_SECS)
+        verdict = await self.accounts.check_sos_pin(principal.user_id, req.pin)
+        if verdict == "duress":
+            return person_view(await self._duress(alert))
+        if wait_secs > 0:
+            raise RateLimited("too many PIN attempts; retry later", retry_after_secs=wait_secs)
+        if verdict == "cancel":
+            return person_view(await self._cancel(alert, principal, standing))
+        await self.repo.add(alert["_id"], "note", None, note="a wrong cancel PIN was entered",
+                            data={"kind": "wrong_pin"})
+        raise Forbidden("the PIN is wrong", code="wrong_pin")
+
+    async def _cancel(self, alert: Document, principal: Principal, standing: Standing) -> Document:
+        for _ in range(WRITE_ATTEMPTS):
+            require_open(alert["status"])
+            if alert.get("duress"):
+                raise closed_error("cancelled")
+            after = await self.repo.update(
+                {"_id": alert["_id"], "version": alert["version"]},
+                {"$set": {"status": "cancelled", "open_key": f"closed:{alert['_id']}",
+                          "escalation": {**alert["escalation"], "next_at": None}},
+                 "$inc": {"last_seq": 1}, "$currentDate": {"closed_at": True}})
+            if after is not None:
+                break
+            alert = await self.repo.get(alert["_id"])
+        else:
+            raise Unavailable("the alert is changing too fast, retry", code="sos_busy")
+        await self.repo.append(after["_id"], after["last_seq"], "status", actor(principal, standing),
+                               data={"from": alert["status"], "to": "cancelled", "action": "cancel"})
+        log.info("sos cancelled by the person", extra={"alert_id": after["_id"]})
+        self.metrics.transitions.labels("cancel").inc()
+        await self.rooms.updated(after)
+        return after
+
+    async def _duress(self, alert: Document) -> Document:
+        closed_at = to_millis(utcnow())
+
+        def mark(current: Document) -> Document | None:
+            if current.get("duress") or is_closed(current["status"]):
+                return None
+            esc = current["escalation"]
+            if esc["level"] < MAX_LEVEL:
+                esc = {**esc, "next_at": closed_at}
+            cover = cover_view({**current, "version": current["version"] + 1}, closed_at)
+            return {"$set": {"duress": True, "cover": cover, "open_key": f"duress:{current['_id']}",
+                             "escalation": esc}, "$inc": {"last_seq": 1}}
+
+        written = await self.repo.mutate(alert["_id"], mark)
+        if written is None:
+            current = await self.repo.get(alert["_id"])
+            if current.get("duress"):
+                return current
+            raise closed_error(current["status"])
+        after = written[1]
+        await self.repo.append(after["_id"], after["last_seq"], "duress", actor_of_person(after),
+                               data={"status": after["status"]})
+        log.warning("SOS duress PIN entered", extra={"alert_id": after["_id"]})
+        self.metrics.duress.inc()
+        await self.rooms.emit("sos:updated", person_view(after), alert_room(after["_id"]))
+        await self.rooms.updated(after, person=False, bearers=False)
+        self.rooms.spawn(self.escalator.on_duress(after), "sos-duress")  # the answer must not wait for it
+        return after

@@ -1,0 +1,312 @@
+"""Escalation: what happens when nobody acknowledges an alert, run by every node, once per step.
+
+State lives in the alert document, so any node can carry on after another stops:
+
+    escalation: {level: 0|1|2,          steps claimed so far (0: the initial dispatch)
+                 next_at: datetime|None, when the next step is due (None: no step left, or
+                                         acknowledged)
+                 done: bool,             the claimed level's work has finished
+                 claim, claimed_at, node the claim token, when and by which node
+                 emailed_at: {step: datetime}}
+
+    level 0  at trigger: dispatch round 1; when nobody is on duty, email the escalation list and
+             every officer at once (step ``trigger``)
+    level 1  at created_at + sos_t1_secs, still open: email the on-duty officers (nobody on duty:
+             every officer and the escalation list), dispatch round 2 (sos_escalation_radius_km)
+    level 2  at created_at + sos_t2_secs, still open: email the escalation list (empty: every
+             officer), dispatch round 3 (the whole country)
+
+A duress PIN makes the remaining steps due at once (their dispatch runs immediately) and sends
+one ``duress`` email to the on-duty officers and the escalation list.  Escalation stops once the
+alert is acknowledged or closed; a duress alert keeps escalating until level 2 even if acknowledged.
+
+Exactly once: every node polls every ``sos_scheduler_interval_secs`` for due steps and claims one
+with a single ``find_one_and_update`` conditioned on the alert's version and current level, so
+one node wins and the others see the step taken.  A claim whose work has not finished after
+``STEP_STALE_SECS`` (its node died) is claimed again and redone: dispatch tells only people not yet
+told, so a redo after a crash can at worst repeat an email.  Emails go out in background tasks
+with the mailer's retry and backoff; ``email_sent``/``email_failed`` land on the timeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from hubchat.config import Settings
+from hubchat.errors import Unavailable
+from hubchat.mail import Mailer
+from hubchat.schema import new_id
+from hubchat.sos.dispatch import Dispatcher
+from hubchat.sos.duty import STAFF_ROLES, USERS, DutyRoster
+from hubchat.sos.emails import escalation_email
+from hubchat.sos.metrics import SosMetrics
+from hubchat.sos.models import OPEN_STATUSES
+from hubchat.sos.repository import AlertRepository, utcnow
+from hubchat.sos.rooms import SosRooms
+
+log = logging.getLogger(__name__)
+
+MAX_LEVEL = 2
+STEP_NAMES = {1: "t1", 2: "t2"}
+STEP_STALE_SECS = 10.0
+MAX_BACKOFF_SECS = 30.0
+DUE_BATCH = 100
+CLAIM_ATTEMPTS = 10
+
+Document = dict[str, Any]
+
+
+def initial_state(now: dt.datetime, settings: Settings, node: str) -> Document:
+    """The escalation state of a new alert: level 0 claimed by the node that stores it."""
+    return {"level": 0, "next_at": now + dt.timedelta(seconds=settings.sos_t1_secs), "done": False,
+            "claim": new_id(), "claimed_at": now, "node": node, "emailed_at": {}}
+
+
+def escalating(alert: Document) -> bool:
+    return alert["status"] == "open" or (bool(alert.get("duress")) and alert["status"] in OPEN_STATUSES)
+
+
+def is_due(alert: Document, now: dt.datetime) -> bool:
+    esc = alert.get("escalation") or {}
+    next_at = esc.get("next_at")
+    return (escalating(alert) and bool(esc.get("done")) and esc.get("level", 0) < MAX_LEVEL
+            and isinstance(next_at, dt.datetime) and next_at <= now)
+
+
+def is_stale(alert: Document, now: dt.datetime) -> bool:
+    esc = alert.get("escalation") or {}
+    claimed_at = esc.get("claimed_at")
+    return (alert["status"] in OPEN_STATUSES and not esc.get("done", True) and isinstance(claimed_at, dt.datetime)
+            and claimed_at <= now - dt.timedelta(seconds=STEP_STALE_SECS))
+
+
+class Escalator:
+    def __init__(self, settings: Settings, repo: AlertRepository, dispatcher: Dispatcher, duty: DutyRoster,
+                 rooms: SosRooms, mailer: Any, node_id: str, metrics: SosMetrics):
+        self.settings = settings
+        self.repo = repo
+        self.dispatcher = dispatcher
+        self.duty = duty
+        self.rooms = rooms
+        self._mailer = mailer  # a callable returning the running Mailer
+        self.node_id = node_id
+        self.metrics = metrics
+        self.steps_run = 0
+
+    @property
+    def mailer(self) -> Mailer:
+        mailer: Mailer = self._mailer()
+        return mailer
+
+    # ------------------------------------------------------------ the loop
+    async def run_forever(self) -> None:
+        interval = max(self.settings.sos_scheduler_interval_secs, 0.01)
+        delay = interval
+        while True:
+            try:
+                await self.run_due()
+                delay = interval
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sos escalation pass failed; retrying in %.1f s", delay)
+                delay = min(max(delay, interval) * 2, MAX_BACKOFF_SECS)
+            await asyncio.sleep(delay)
+
+    async def run_due(self) -> None:
+        """One pass: every due step and every stale claim, each taken by at most one node."""
+        now = utcnow()
+        open_query = {"status": {"$in": list(OPEN_STATUSES)}}
+        due = await self.repo.find_many({**open_query, "$or": [{"status": "open"}, {"duress": True}],
+                                         "escalation.done": True, "escalation.next_at": {"$lte": now}},
+                                        projection={"_id": 1}, limit=DUE_BATCH)
+        stale = await self.repo.find_many(
+            {**open_query, "escalation.done": False,
+             "escalation.claimed_at": {"$lte": now - dt.timedelta(seconds=STEP_STALE_SECS)}},
+            projection={"_id": 1}, limit=DUE_BATCH)
+        for doc in stale:
+            await self._skip_on_error(self.recover(doc["_id"]), doc["_id"])
+        for doc in due:
+            await self._skip_on_error(self.process(doc["_id"]), doc["_id"])
+
+    @staticmethod
+    async def _skip_on_error(work: Coroutine[Any, Any, None], alert_id: str) -> None:
+        """One alert's failure must not hold up the others' escalation (its step is retried)."""
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("sos escalation failed for one alert; it will be retried", extra={"alert_id": alert_id})
+
+    def kick(self, alert_id: str) -> None:
+        """Run due steps of this alert now, off the caller's path (duress)."""
+        self.rooms.spawn(self.process(alert_id), "sos-escalation-kick")
+
+    # ------------------------------------------------------------ claims
+    async def process(self, alert_id: str) -> None:
+        """Claim and run this alert's due steps, one after the other, until none is due."""
+        for _ in range(MAX_LEVEL):
+            token = new_id()
+            claimed = await self._claim(alert_id, token)
+            if claimed is None:
+                return
+            await self._run(claimed, token)
+
+    async def _claim(self, alert_id: str, token: str) -> Document | None:
+        for _ in range(CLAIM_ATTEMPTS):
+            alert = await self.repo.find(alert_id)
+            now = utcnow()
+            if alert is None or not is_due(alert, now):
+                return None
+            esc = alert["escalation"]
+            level = esc["level"] + 1
+            follow = None
+            if level < MAX_LEVEL:
+                t2 = alert["created_at"] + dt.timedelta(seconds=self.settings.sos_t2_secs)
+                follow = now if alert.get("duress") else t2
+            claimed = await self.repo.update(
+                {"_id": alert_id, "version": alert["version"], "escalation.level": esc["level"],
+                 "escalation.done": True},
+                {"$set": {"escalation": {**esc, "level": level, "next_at": follow, "done": False, "claim": token,
+                                         "claimed_at": now, "node": self.node_id}}})
+            if claimed is not None:
+                return claimed
+        return None
+
+    async def recover(self, alert_id: str) -> None:
+        """Claim again a step whose node stopped before finishing it, and redo it."""
+        token = new_id()
+        now = utcnow()
+
+        def reclaim(alert: Document) -> Document | None:
+            if not is_stale(alert, now):
+                return None
+            return {"$set": {"escalation": {**alert["escalation"], "claim": token, "claimed_at": now,
+                                            "node": self.node_id}}}
+
+        written = await self.repo.mutate(alert_id, reclaim)
+        if written is not None:
+            log.warning("sos escalation: redoing a stale step", extra={"alert_id": alert_id})
+            await self._run(written[1], token)
+
+    async def _run(self, alert: Document, token: str) -> None:
+        # A step that fails is not marked done: after STEP_STALE_SECS some node claims it again.
+        level = alert["escalation"]["level"]
+        if level == 0:
+            await self._initial(alert)
+        elif escalating(alert):
+            await self._escalate(alert, level)
+        await self._finish(alert["_id"], token)
+        self.steps_run += 1
+        self.metrics.steps.labels(str(level)).inc()
+
+    async def _finish(self, alert_id: str, token: str) -> None:
+        def done(alert: Document) -> Document | None:
+            esc = alert.get("escalation") or {}
+            if esc.get("claim") != token or esc.get("done"):
+                return None
+            return {"$set": {"escalation": {**esc, "done": True}}}
+
+        await self.repo.mutate(alert_id, done)
+
+    async def complete_initial(self, alert: Document) -> None:
+        """Level 0 on the node that stored the alert, right after the trigger was answered."""
+        await self._run(alert, alert["escalation"]["claim"])
+
+    # ------------------------------------------------------------ the steps
+    async def _initial(self, alert: Document) -> None:
+        result = await self.dispatcher.run_round(alert["_id"], 1)
+        if result is None:
+            return
+        after = result[0]
+        officers = [e for e in after.get("dispatch", []) if e["role"] == "officer"]
+        if not officers:
+            recipients = await self._recipients("trigger")
+            self.send(after, "trigger", recipients)
+
+    async def _escalate(self, alert: Document, level: int) -> None:
+        reason = "duress" if alert.get("duress") else STEP_NAMES[level]
+        await self.repo.add(alert["_id"], "escalation", None, data={"level": level, "reason": reason})
+        if not alert.get("duress"):  # a duress alert had its one email when the PIN was entered
+            step = STEP_NAMES[level]
+            self.send(alert, step, await self._recipients(step))
+        result = await self.dispatcher.run_round(alert["_id"], level + 1)
+        if result is not None:
+            await self.rooms.updated(result[0], person=False, bearers=False)
+
+    async def on_duress(self, alert: Document) -> None:
+        """The duress PIN was entered: email at once, and run every step left now."""
+        self.send(alert, "duress", await self._recipients("duress"))
+        self.kick(alert["_id"])
+
+    # ------------------------------------------------------------ email
+    async def _recipients(self, step: str) -> tuple[str, ...]:
+        listed = [e.lower() for e in self.settings.escalation_emails]
+        if step == "t1":
+            chosen = await self._on_duty_emails() or [*await self._all_officer_emails(), *listed]
+        elif step == "t2":
+            chosen = listed or await self._all_officer_emails()
+        elif step == "duress":
+            chosen = [*(await self._on_duty_emails() or await self._all_officer_emails()), *listed]
+        else:  # trigger: nobody on duty
+            chosen = [*listed, *await self._all_officer_emails()]
+        return tuple(dict.fromkeys(chosen))
+
+    async def _on_duty_emails(self) -> list[str]:
+        ids = await self.duty.on_duty_ids()
+        if not ids:
+            return []
+        return await self._emails({"_id": {"$in": ids}})
+
+    async def _all_officer_emails(self) -> list[str]:
+        return await self._emails({"role": {"$in": list(STAFF_ROLES)}})
+
+    async def _emails(self, query: Document) -> list[str]:
+        cursor = self.repo.coll(USERS).find(query, {"email": 1, "disabled": 1})
+        users: list[Document] = [u async for u in cursor]
+        return sorted(str(u["email"]).lower() for u in users if u.get("email") and not u.get("disabled"))
+
+    def send(self, alert: Document, step: str, recipients: tuple[str, ...]) -> None:
+        """Email each recipient in the background; the outcome lands on the timeline."""
+        self.rooms.spawn(self._send(alert, step, recipients), f"sos-email-{step}")
+
+    async def _send(self, alert: Document, step: str, recipients: tuple[str, ...]) -> None:
+        alert_id = alert["_id"]
+        if not recipients:
+            log.error("sos escalation email %s: no recipients configured", step, extra={"alert_id": alert_id})
+            self.metrics.emails.labels(step, "no_recipients").inc()
+            await self.repo.add(alert_id, "email_failed", None, data={"step": step, "recipients": 0,
+                                                                     "reason": "no recipients"})
+            return
+        public_url = self.settings.public_url
+        outcomes = await asyncio.gather(
+            *(self.mailer.send(escalation_email(alert, step, (address,), public_url)) for address in recipients),
+            return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, asyncio.CancelledError):
+                raise outcome
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Unavailable):
+                log.error("sos escalation email failed unexpectedly: %r", outcome, extra={"alert_id": alert_id})
+        failed = sum(1 for outcome in outcomes if isinstance(outcome, BaseException))
+        sent = len(recipients) - failed
+        self.metrics.emails.labels(step, "sent").inc(sent)
+        self.metrics.emails.labels(step, "failed").inc(failed)
+        if sent:
+            await self.repo.add(alert_id, "email_sent", None, data={"step": step, "recipients": sent})
+            await self._mark_emailed(alert_id, step)
+        if failed:
+            await self.repo.add(alert_id, "email_failed", None, data={"step": step, "recipients": failed})
+
+    async def _mark_emailed(self, alert_id: str, step: str) -> None:
+        now = utcnow()
+
+        def mark(alert: Document) -> Document | None:
+            esc = alert.get("escalation") or {}
+            return {"$set": {"escalation": {**esc, "emailed_at": {**esc.get("emailed_at", {}), step: now}}}}
+
+        await self.repo.mutate(alert_id, mark)

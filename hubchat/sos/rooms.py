@@ -1,0 +1,105 @@
+"""Socket.IO rooms of the SOS capability and the emits that leave after a committed write.
+
+    cell:feed          sockets of on-duty Cell officers: every new alert and every change, full view
+    sos:{alert_id}     sockets of the person who raised the alert: the person view, status changes only
+    user:{id}          (realtime's) responders and dispatched office bearers, each told once per event
+
+Officers are told through ``cell:feed`` only and office bearers through their ``user:{id}`` room
+only, so nobody is told twice; an emit to several rooms reaches each socket once (python-socketio
+deduplicates sockets across the rooms of one emit, on every node).  Responders do *not* join
+``sos:{alert_id}``: that room carries the person view, and keeping the two audiences apart is what
+lets a duress alert look cancelled to the person while responders see the truth.
+
+Guarantee: at most once per socket (python-socketio rooms over AsyncRedisManager).  Nothing is
+stored here; every event has a pull path (``sos:feed``, ``sos:get``, ``sos:mine``).  A failing
+emit is logged and dropped: the write it announces has already succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from hubchat.realtime import Realtime, user_room
+from hubchat.sos.views import full_view, limited_view, person_view
+
+log = logging.getLogger(__name__)
+
+FEED_ROOM = "cell:feed"
+DRAIN_TIMEOUT_SECS = 5.0
+
+Document = dict[str, Any]
+
+
+def alert_room(alert_id: str) -> str:
+    return f"sos:{alert_id}"
+
+
+def team_rooms(alert: Document) -> list[str]:
+    """On-duty officers and the alert's acknowledged responders."""
+    return [FEED_ROOM, *(user_room(uid) for uid in alert.get("responders", []))]
+
+
+def bearers_told(alert: Document) -> list[Document]:
+    """Dispatch entries of office bearers who have not become responders (limited view)."""
+    responders = set(alert.get("responders", []))
+    return [e for e in alert.get("dispatch", []) if e["role"] == "office_bearer" and e["user_id"] not in responders]
+
+
+class SosRooms:
+    def __init__(self, realtime: Realtime, approx_km: float):
+        self.realtime = realtime
+        self.approx_km = approx_km
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def emit(self, event: str, data: Document, to: str | list[str]) -> None:
+        try:
+            await self.realtime.sio.emit(event, data, to=to)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("sos emit failed", extra={"event": event})
+
+    async def to_person(self, alert: Document) -> None:
+        """The person's screens: never anything after a duress PIN (the cover was their last word)."""
+        if not alert.get("duress"):
+            await self.emit("sos:updated", person_view(alert), alert_room(alert["_id"]))
+
+    async def to_team(self, event: str, data: Document, alert: Document) -> None:
+        await self.emit(event, data, team_rooms(alert))
+
+    async def updated(self, alert: Document, *, person: bool = True, bearers: bool = True) -> None:
+        """``sos:updated`` to everyone who follows the alert, each in the view they may see."""
+        if person:
+            await self.to_person(alert)
+        await self.to_team("sos:updated", full_view(alert), alert)
+        if bearers:
+            for entry in bearers_told(alert):
+                await self.emit("sos:updated", limited_view(alert, entry.get("distance_km"), approx_km=self.approx_km),
+                                user_room(entry["user_id"]))
+
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``work`` after the current handler has answered; tracked so shutdown can wait."""
+        task = asyncio.get_running_loop().create_task(self._guard(work, name), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guard(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("sos background work failed", extra={"task": name})
+
+    async def drain(self) -> None:
+        pending = set(self._tasks)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=DRAIN_TIMEOUT_SECS)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.gather(*late, return_exceptions=True)

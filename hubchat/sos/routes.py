@@ -1,0 +1,82 @@
+"""HTTP routes of the SOS capability: thin — authenticate, validate, call the service.
+
+``POST /api/sos`` is the fallback for networks where a socket will not stay up; the rest serve
+the Cell (pages of closed alerts, details, timeline, exports, audit).  See ``API.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from hubchat.http_api import ok, path_id, principal_of, read_body, read_query
+from hubchat.sos.models import AlertsQuery, TriggerIn
+from hubchat.sos.repository import storage_errors
+from hubchat.sos.service import SosService
+from hubchat.sos.views import person_view
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _guarded(handler: Handler) -> Handler:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        with storage_errors():
+            return await handler(request)
+
+    return guarded
+
+
+def sos_routes(service: SosService) -> list[web.RouteDef]:
+    reads = service.reads
+
+    async def trigger(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        req = await read_body(request, TriggerIn)
+        alert, outcome = await service.triggers.trigger(principal, req)
+        return ok({"alert": person_view(alert), "outcome": outcome}, status=201 if outcome == "created" else 200)
+
+    async def mine(request: web.Request) -> web.Response:
+        return ok(await reads.mine(await principal_of(request)))
+
+    async def alerts(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        return ok(await reads.closed_page(principal, read_query(request, AlertsQuery)))
+
+    async def detail(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        return ok({"alert": await reads.get(principal, path_id(request, "alert_id"))})
+
+    async def timeline(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        return ok(await reads.timeline(principal, path_id(request, "alert_id")))
+
+    async def export_json(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        alert_id = path_id(request, "alert_id")
+        response = ok(await reads.export_json(principal, alert_id))
+        response.headers["Content-Disposition"] = f'attachment; filename="sos-{alert_id}.json"'
+        return response
+
+    async def export_cap(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        alert_id = path_id(request, "alert_id")
+        xml = await reads.export_cap(principal, alert_id)
+        return web.Response(text=xml, content_type="application/cap+xml", charset="utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="sos-{alert_id}.cap.xml"'})
+
+    async def audit(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        return ok(await reads.audit(principal, path_id(request, "alert_id")))
+
+    base = "/api/sos/alerts/{alert_id}"
+    return [
+        web.post("/api/sos", _guarded(trigger)),
+        web.get("/api/sos/mine", _guarded(mine)),
+        web.get("/api/sos/alerts", _guarded(alerts)),
+        web.get(base, _guarded(detail)),
+        web.get(f"{base}/timeline", _guarded(timeline)),
+        web.get(f"{base}/export.json", _guarded(export_json)),
+        web.get(f"{base}/export.cap", _guarded(export_cap)),
+        web.get(f"{base}/audit", _guarded(audit)),
+    ]

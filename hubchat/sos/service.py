@@ -1,0 +1,76 @@
+"""SosService: the SOS capability's one entry point, composed of small parts.
+
+    triggers    raise an alert (idempotent, one open alert per person, stored first)
+    actions     transitions, notes, live location, cancel and duress
+    dispatch    who is told, round by round
+    escalation  the scheduler every node runs; emails
+    duty        the duty roster and the live feed room
+    reads       feed, pages, details, timeline, exports, audit
+
+Socket handlers (``events``) and HTTP routes (``routes``) call only the methods here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from hubchat.infra import Infra
+from hubchat.principal import Principal
+from hubchat.sos.actions import AlertActions
+from hubchat.sos.dispatch import Dispatcher
+from hubchat.sos.duty import DutyRoster
+from hubchat.sos.escalation import Escalator
+from hubchat.sos.metrics import SosMetrics
+from hubchat.sos.reads import AlertReads
+from hubchat.sos.repository import AlertRepository
+from hubchat.sos.rooms import FEED_ROOM, SosRooms, alert_room
+from hubchat.sos.triggers import TriggerHandler
+
+log = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+
+
+class SosService:
+    def __init__(self, infra: Infra, accounts: Any, directory: Any):
+        self.infra = infra
+        settings = infra.settings
+        self.repo = AlertRepository(infra)
+        self.metrics = SosMetrics(infra.metrics.registry)
+        self.rooms = SosRooms(infra.realtime, settings.sos_approx_area_km)
+        self.duty = DutyRoster(self.repo, self.rooms)
+        self.dispatcher = Dispatcher(settings, self.repo, directory, self.duty, self.rooms, self.metrics)
+        self.escalator = Escalator(settings, self.repo, self.dispatcher, self.duty, self.rooms,
+                                   lambda: infra.mailer, infra.realtime.node_id, self.metrics)
+        self.triggers = TriggerHandler(settings, self.repo, accounts, infra.realtime, self.rooms, self.escalator,
+                                       self.metrics)
+        self.actions = AlertActions(settings, self.repo, accounts, lambda: infra.limiter, self.rooms, self.escalator,
+                                    self.metrics)
+        self.reads = AlertReads(settings, self.repo, self.duty, self.rooms)
+        infra.realtime.connect_hooks.append(self.on_connect)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The escalation scheduler on this node; on exit, pending dispatches and emails are drained."""
+        scheduler = asyncio.create_task(self.escalator.run_forever(), name="hubchat-sos-escalation")
+        try:
+            yield
+        finally:
+            scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler
+            await self.rooms.drain()
+
+    async def on_connect(self, principal: Principal, sid: str) -> None:
+        """Connect hook: on-duty officers' sockets join the live feed; a person with an open alert
+        rejoins its room (a duress alert is not open for the person)."""
+        sio = self.infra.realtime.sio
+        if principal.is_officer and await self.duty.is_on_duty(principal.user_id):
+            await sio.enter_room(sid, FEED_ROOM)
+        alert = await self.repo.open_of(principal.user_id)
+        if alert is not None:
+            await sio.enter_room(sid, alert_room(alert["_id"]))

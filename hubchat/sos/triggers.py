@@ -1,0 +1,166 @@
+"""Raising an alert: idempotent, one open alert per person, stored before anyone is told.
+
+    sos:trigger / POST /api/sos
+      1. the same client_sos_id again (creation or retrigger) → that alert, unchanged; with
+         different content → 409 client_sos_id_reused
+      2. the person has an open alert → the new location is appended to it (track, timeline
+         ``retriggered``); the same alert is answered
+      3. otherwise a new alert: its first timeline entry and first track point are written, then
+         the alert itself (unique on (user_id, client_sos_id) and on open_key), and only then is
+         anything emitted; dispatch runs after the answer (see ``escalation``: level 0)
+
+Races (two nodes, a retry crossing the original) end in a unique-index refusal and a new pass
+through the same steps, so they answer the one stored alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from hubchat.config import Settings
+from hubchat.errors import Conflict, Unavailable
+from hubchat.principal import Principal
+from hubchat.realtime import Realtime
+from hubchat.schema import new_id
+from hubchat.sos.escalation import Escalator, initial_state
+from hubchat.sos.metrics import SosMetrics
+from hubchat.sos.models import TriggerIn
+from hubchat.sos.repository import AlertRepository, utcnow
+from hubchat.sos.rooms import SosRooms, alert_room
+
+log = logging.getLogger(__name__)
+
+TRIGGER_ATTEMPTS = 4
+
+Document = dict[str, Any]
+
+
+def fingerprint(req: TriggerIn) -> str:
+    """A digest of everything the client sent: a replay must match it exactly."""
+    canonical = json.dumps(req.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def person_card(user: Document) -> Document:
+    return {"id": user["_id"], "display_name": user.get("display_name"), "phone": user.get("phone"),
+            "email": user.get("email"), "country": user.get("country"), "city": user.get("city"),
+            "language": user.get("language", "en")}
+
+
+def actor_of_person(alert: Document) -> Document:
+    return {"id": alert["user_id"], "display_name": alert["person"].get("display_name"), "role": "person"}
+
+
+class TriggerHandler:
+    def __init__(self, settings: Settings, repo: AlertRepository, accounts: Any, realtime: Realtime,
+                 rooms: SosRooms, escalator: Escalator, metrics: SosMetrics):
+        self.settings = settings
+        self.metrics = metrics
+        self.repo = repo
+        self.accounts = accounts
+        self.realtime = realtime
+        self.rooms = rooms
+        self.escalator = escalator
+
+    async def trigger(self, principal: Principal, req: TriggerIn) -> tuple[Document, str]:
+        """(the alert, "created" | "retriggered" | "replayed")."""
+        alert, outcome = await self._trigger(principal, req)
+        self.metrics.triggers.labels(outcome).inc()
+        return alert, outcome
+
+    async def _trigger(self, principal: Principal, req: TriggerIn) -> tuple[Document, str]:
+        print_ = fingerprint(req)
+        for _ in range(TRIGGER_ATTEMPTS):
+            stored = await self.repo.by_trigger(principal.user_id, req.client_sos_id)
+            if stored is not None:
+                return self._replay(stored, req.client_sos_id, print_), "replayed"
+            current = await self.repo.open_of(principal.user_id)
+            if current is not None:
+                after = await self._retrigger(current, req, print_)
+                if after is not None:
+                    return after, "retriggered"
+                continue
+            created = await self._create(principal, req, print_)
+            if created is not None:
+                return created, "created"
+        raise Unavailable("the alert could not be stored yet, retry with the same client_sos_id", code="sos_retry")
+
+    @staticmethod
+    def _replay(alert: Document, client_sos_id: str, print_: str) -> Document:
+        if f"{client_sos_id}:{print_}" not in alert.get("triggers", []):
+            raise Conflict("this client_sos_id was already used for a different SOS", code="client_sos_id_reused")
+        return alert
+
+    async def _create(self, principal: Principal, req: TriggerIn, print_: str) -> Document | None:
+        user = await self.accounts.get_user(principal.user_id)
+        now = utcnow()
+        alert_id = new_id()
+        location = None
+        if req.lat is not None and req.lon is not None:
+            location = {"lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m, "at": now}
+        alert: Document = {
+            "_id": alert_id, "user_id": principal.user_id, "client_sos_id": req.client_sos_id,
+            "fingerprint": print_, "trigger_ids": [req.client_sos_id], "triggers": [f"{req.client_sos_id}:{print_}"],
+            "open_key": principal.user_id, "person": person_card(user), "category": req.category,
+            "note": req.note, "battery_pct": req.battery_pct, "location": location,
+            "location_known": location is not None, "location_logged_ts": now.timestamp() if location else 0.0,
+            "status": "open", "duress": False, "cover": None,
+            "created_at": now, "updated_at": now, "closed_at": None, "acknowledged_by": None,
+            "responders": [], "dispatch": [],
+            "escalation": initial_state(now, self.settings, self.realtime.node_id),
+            "version": 1, "last_seq": 1,
+        }
+        # Timeline and track first: an alert is never visible without its first entry.
+        await self.repo.append(alert_id, 1, "created", actor_of_person(alert), note=req.note, data={
+            "client_sos_id": req.client_sos_id, "category": req.category, "location_known": location is not None,
+            "lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m, "battery_pct": req.battery_pct})
+        if req.lat is not None and req.lon is not None:
+            await self.repo.add_point(alert_id, req.lat, req.lon, req.accuracy_m, req.battery_pct, now)
+        try:
+            await self.repo.insert(alert)
+        except DuplicateKeyError:
+            await self.repo.delete_orphans(alert_id)
+            return None
+        log.warning("SOS raised", extra={"alert_id": alert_id, "category": req.category})
+        self.rooms.spawn(self.escalator.complete_initial(alert), "sos-dispatch")
+        await self._join(principal.user_id, alert_id)
+        return alert
+
+    async def _join(self, user_id: str, alert_id: str) -> None:
+        """The person's sockets, on every node, into the alert's room (a reconnect repairs a miss)."""
+        try:
+            await self.realtime.join(user_id, [alert_room(alert_id)])
+        except Exception:
+            log.exception("sos: could not move the person's sockets into the alert room", extra={"alert_id": alert_id})
+
+    async def _retrigger(self, current: Document, req: TriggerIn, print_: str) -> Document | None:
+        now = utcnow()
+        fields: Document = {}
+        if req.lat is not None and req.lon is not None:
+            fields.update(location={"lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m, "at": now},
+                          location_known=True)
+        if req.battery_pct is not None:
+            fields["battery_pct"] = req.battery_pct
+        update: Document = {"$addToSet": {"trigger_ids": req.client_sos_id,
+                                          "triggers": f"{req.client_sos_id}:{print_}"},
+                            "$inc": {"last_seq": 1}}
+        if fields:
+            update["$set"] = fields
+        after = await self.repo.update({"_id": current["_id"], "open_key": current["user_id"],
+                                        "trigger_ids": {"$nin": [req.client_sos_id]}}, update)
+        if after is None:
+            return None
+        await self.repo.append(after["_id"], after["last_seq"], "retriggered", actor_of_person(after), note=req.note,
+                               data={"client_sos_id": req.client_sos_id, "category": req.category,
+                                     "lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m,
+                                     "battery_pct": req.battery_pct})
+        if req.lat is not None and req.lon is not None:
+            await self.repo.add_point(after["_id"], req.lat, req.lon, req.accuracy_m, req.battery_pct, now)
+        await self._join(after["user_id"], after["_id"])
+        await self.rooms.updated(after, bearers=False)
+        return after

@@ -1,0 +1,214 @@
+"""Shaping stored SOS documents for one viewer: allow-lists, never deny-lists.
+
+    view      who                                   what
+    person    the person who pressed SOS            their alert as they may know it: status,
+                                                    category, their own note and location, the
+                                                    acknowledger's display name and role.  A
+                                                    duress alert shows the frozen "cancelled"
+                                                    cover taken when the duress PIN was entered.
+    full      Cell officers, acknowledged           everything needed to help: the person's name
+              responders                            and contacts, exact location, duress, who was
+                                                    told, escalation.
+    limited   office bearers the alert was          category, status, times, distance from their
+              dispatched to, before they            association's nearest gathering place, an
+              acknowledge                           approximate area (a grid cell of
+                                                    ``sos_approx_area_km``, or the registered
+                                                    city) and "A person near you": no name, no
+                                                    contact, no exact coordinates, no duress.
+
+Every function builds a new dict from named fields, so a field added to the stored document
+never reaches a client until someone adds it here on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+__all__ = ["ANONYMOUS_LABEL", "approx_area", "audit_view", "duty_view", "event_view", "full_view", "iso",
+           "limited_view", "person_view", "point_view", "track_view"]
+
+Document = dict[str, Any]
+
+ANONYMOUS_LABEL = "A person near you"
+KM_PER_DEGREE_LAT = 111.32
+MIN_COS_LAT = 0.01  # near the poles a longitude cell would otherwise grow without bound
+DEFAULT_APPROX_KM = 5.0
+COORD_DECIMALS = 6
+AREA_DECIMALS = 4
+
+
+def iso(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return str(value.astimezone(dt.UTC).isoformat()).replace("+00:00", "Z")
+    raise TypeError(f"not a datetime: {type(value).__name__}")
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy of server-built data (datetimes as ISO text)."""
+    if isinstance(value, dt.datetime):
+        return iso(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def point_view(location: Document | None) -> Document | None:
+    if not location:
+        return None
+    return {"lat": location["lat"], "lon": location["lon"], "accuracy_m": location.get("accuracy_m"),
+            "at": iso(location.get("at"))}
+
+
+# ---------------------------------------------------------------- the person
+def person_view(alert: Document) -> Document:
+    """What the person sees of their own alert (the duress cover once a duress PIN was used)."""
+    if alert.get("duress") and alert.get("cover"):
+        cover = alert["cover"]
+        return {key: cover.get(key) for key in _PERSON_FIELDS}
+    return _person_fields(alert)
+
+
+_PERSON_FIELDS = ("view", "id", "client_sos_id", "status", "category", "note", "location", "location_known",
+                  "battery_pct", "created_at", "updated_at", "closed_at", "acknowledged_by", "version")
+
+
+def _person_fields(alert: Document) -> Document:
+    ack = alert.get("acknowledged_by")
+    return {
+        "view": "person",
+        "id": alert["_id"],
+        "client_sos_id": alert["client_sos_id"],
+        "status": alert["status"],
+        "category": alert["category"],
+        "note": alert.get("note"),
+        "location": point_view(alert.get("location")),
+        "location_known": bool(alert.get("location_known")),
+        "battery_pct": alert.get("battery_pct"),
+        "created_at": iso(alert["created_at"]),
+        "updated_at": iso(alert.get("updated_at")),
+        "closed_at": iso(alert.get("closed_at")),
+        "acknowledged_by": None if not ack else {"display_name": ack["display_name"], "role": ack["role"],
+                                                 "at": iso(ack.get("at"))},
+        "version": alert.get("version", 1),
+    }
+
+
+def cover_view(alert: Document, closed_at: dt.datetime) -> Document:
+    """The person view a real cancel at ``closed_at`` would show: stored as the duress cover."""
+    return _person_fields({**alert, "duress": False, "status": "cancelled", "closed_at": closed_at,
+                           "updated_at": closed_at})
+
+
+# ---------------------------------------------------------------- officers and responders
+def _person_card(person: Document) -> Document:
+    return {"id": person["id"], "display_name": person.get("display_name"), "phone": person.get("phone"),
+            "email": person.get("email"), "country": person.get("country"), "city": person.get("city"),
+            "language": person.get("language")}
+
+
+def _dispatch_entry(entry: Document) -> Document:
+    return {"user_id": entry["user_id"], "role": entry["role"], "association_id": entry.get("association_id"),
+            "distance_km": entry.get("distance_km"), "round": entry["round"], "at": iso(entry.get("at"))}
+
+
+def full_view(alert: Document) -> Document:
+    """Everything responders need; coordinates also flat (lat, lon, accuracy_m) for a map."""
+    location = alert.get("location")
+    ack = alert.get("acknowledged_by")
+    escalation = alert.get("escalation") or {}
+    person = alert["person"]
+    return {
+        "view": "full",
+        "id": alert["_id"],
+        "client_sos_id": alert["client_sos_id"],
+        "person": _person_card(person),
+        "category": alert["category"],
+        "note": alert.get("note"),
+        "battery_pct": alert.get("battery_pct"),
+        "status": alert["status"],
+        "duress": bool(alert.get("duress")),
+        "location": point_view(location),
+        "location_known": bool(alert.get("location_known")),
+        "lat": location["lat"] if location else None,
+        "lon": location["lon"] if location else None,
+        "accuracy_m": location.get("accuracy_m") if location else None,
+        "area": {"city": person.get("city"), "country": person.get("country")},
+        "created_at": iso(alert["created_at"]),
+        "updated_at": iso(alert.get("updated_at")),
+        "closed_at": iso(alert.get("closed_at")),
+        "acknowledged_by": None if not ack else {"id": ack["id"], "display_name": ack["display_name"],
+                                                 "role": ack["role"], "at": iso(ack.get("at"))},
+        "responders": list(alert.get("responders", [])),
+        "dispatch": [_dispatch_entry(e) for e in alert.get("dispatch", [])],
+        "escalation": {"level": escalation.get("level", 0), "next_at": iso(escalation.get("next_at"))},
+        "version": alert.get("version", 1),
+    }
+
+
+# ---------------------------------------------------------------- office bearers told, not acknowledged
+def approx_area(lat: float, lon: float, approx_km: float) -> tuple[float, float]:
+    """The centre of the grid cell (about ``approx_km`` on a side) holding (lat, lon): every point
+    in a cell maps to the same centre, so the answer says nothing finer than the cell."""
+    step_lat = approx_km / KM_PER_DEGREE_LAT
+    cell_lat = min(max((math.floor(lat / step_lat) + 0.5) * step_lat, -90.0), 90.0)
+    step_lon = min(approx_km / (KM_PER_DEGREE_LAT * max(math.cos(math.radians(cell_lat)), MIN_COS_LAT)), 360.0)
+    cell_lon = min(max((math.floor((lon + 180.0) / step_lon) + 0.5) * step_lon - 180.0, -180.0), 180.0)
+    return round(cell_lat, AREA_DECIMALS), round(cell_lon, AREA_DECIMALS)
+
+
+def limited_view(alert: Document, distance_km: float | None, *, approx_km: float = DEFAULT_APPROX_KM) -> Document:
+    """The alert for a dispatched office bearer who has not acknowledged it."""
+    location = alert.get("location")
+    person = alert.get("person") or {}
+    area: Document = {"lat": None, "lon": None, "approx_km": None, "city": person.get("city"),
+                      "country": person.get("country")}
+    if location and approx_km > 0:
+        area["lat"], area["lon"] = approx_area(location["lat"], location["lon"], approx_km)
+        area["approx_km"] = approx_km
+    return {
+        "view": "limited",
+        "id": alert["_id"],
+        "category": alert["category"],
+        "status": alert["status"],
+        "created_at": iso(alert["created_at"]),
+        "updated_at": iso(alert.get("updated_at")),
+        "closed_at": iso(alert.get("closed_at")),
+        "distance_km": None if distance_km is None else round(float(distance_km), 1),
+        "location_known": bool(alert.get("location_known")),
+        "area": area,
+        "person": {"label": ANONYMOUS_LABEL, "city": person.get("city"), "country": person.get("country")},
+        "version": alert.get("version", 1),
+    }
+
+
+# ---------------------------------------------------------------- timeline, track, audit, duty
+def event_view(event: Document) -> Document:
+    actor = event.get("actor")
+    return {"seq": event["seq"], "at": iso(event["at"]), "type": event["type"],
+            "actor": None if not actor else {"id": actor["id"], "display_name": actor["display_name"],
+                                             "role": actor["role"]},
+            "note": event.get("note"), "data": _plain(event.get("data") or {})}
+
+
+def track_view(point: Document) -> Document:
+    return {"lat": point["lat"], "lon": point["lon"], "accuracy_m": point.get("accuracy_m"),
+            "battery_pct": point.get("battery_pct"), "at": iso(point["at"])}
+
+
+def audit_view(entry: Document) -> Document:
+    viewer = entry["viewer"]
+    return {"viewer": {"id": viewer["id"], "display_name": viewer["display_name"], "role": viewer["role"]},
+            "action": entry["action"], "at": iso(entry["at"])}
+
+
+def duty_view(doc: Document) -> Document:
+    return {"id": doc["_id"], "display_name": doc.get("display_name"), "on_duty": bool(doc.get("on_duty")),
+            "since": iso(doc.get("since"))}

@@ -1,0 +1,302 @@
+"""SOS escalation against real services: T1 and T2 emails and wider dispatch, nobody on duty,
+acknowledgement stopping it, email failure on the timeline, a restart inside the window, and
+exactly-once steps with two nodes (two apps in this process, and two ``hubchat`` processes)."""
+
+# ruff: noqa: F811  (fixtures imported from tests.test_sos_helpers are parameters here)
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hubchat.config import Settings
+from hubchat.embedded_mongo import free_loopback_port
+from tests.conftest import SmtpSink
+from tests.support import HubClient
+from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
+    BENGALURU,
+    DELHI,
+    ESCALATION_LIST,
+    GURUGRAM,
+    JAIPUR,
+    QUIET_SECS,
+    Node,
+    account,
+    bearer_at,
+    dispatched,
+    fast,
+    node_factory,
+    officer_on_duty,
+    person,
+    sos_wired_in_app,
+    stored_alert,
+    timeline,
+    trigger,
+    wait_until,
+)
+
+pytestmark = pytest.mark.timeout(90)
+
+NodeFactory = Callable[[Settings], Awaitable[Node]]
+T1, T2 = 0.6, 1.6
+
+
+def body_of(message: Any) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
+
+
+async def kinds(hub: HubClient, alert_id: str) -> list[str]:
+    return [e["type"] for e in await timeline(hub, alert_id)]
+
+
+async def test_t1_and_t2_email_and_widen_the_dispatch(settings: Settings, node_factory: NodeFactory,
+                                                      smtp: SmtpSink) -> None:
+    node = await node_factory(fast(settings, sos_t1_secs=T1, sos_t2_secs=T2))
+    hub = node.client
+    assert hub is not None
+    officer, (officer_sock,) = await officer_on_duty(hub)
+    off_duty = await account(hub, "Off Duty Officer", role="officer")
+    _, (near_sock,), _ = await bearer_at(hub, officer, GURUGRAM, "Near Bearer")
+    jaipur, (jaipur_sock,), jaipur_assoc = await bearer_at(hub, officer, JAIPUR, "Jaipur Bearer")
+    south, (south_sock,), _ = await bearer_at(hub, officer, BENGALURU, "Bengaluru Bearer")
+    someone = await person(hub)
+    sock = await hub.connect(someone["access_token"])
+    started = asyncio.get_running_loop().time()
+    alert = await trigger(sock, note="Help me")
+    alert_id = alert["id"]
+    await near_sock.wait_for("sos:new")
+    assert jaipur_sock.events["sos:new"] == [] and smtp.to(officer["email"]) == []
+
+    first = (await smtp.wait_for(officer["email"]))[0]
+    waited = asyncio.get_running_loop().time() - started
+    assert T1 - 0.05 <= waited < T2, waited
+    assert "MEDICAL" in first["Subject"] and "not acknowledged" in first["Subject"]
+    text = body_of(first)
+    assert "https://www.openstreetmap.org/?mlat=28.613900&mlon=77.209000#map=15/28.613900/77.209000" in text
+    assert "Lalremruati" in text and "+919812345678" in text and someone["email"] in text
+    assert f"{settings.public_url}/#/sos/{alert_id}" in text and "Help me" in text
+    got = await jaipur_sock.wait_for("sos:new")
+    assert got[0]["view"] == "limited" and 200 < got[0]["distance_km"] < 300
+    assert south_sock.events["sos:new"] == [] and smtp.to(ESCALATION_LIST) == []
+    await officer_sock.wait_for("sos:updated", where=lambda a: a["escalation"]["level"] == 1)
+
+    listed = (await smtp.wait_for(ESCALATION_LIST))[0]
+    assert asyncio.get_running_loop().time() - started >= T2 - 0.05
+    assert "still not acknowledged" in listed["Subject"]
+    got = await south_sock.wait_for("sos:new")
+    assert got[0]["distance_km"] > 1500
+    await asyncio.sleep(QUIET_SECS)
+    assert len(smtp.to(officer["email"])) == 1 and len(smtp.to(ESCALATION_LIST)) == 1
+    assert smtp.to(off_duty["email"]) == []
+    for rec in (near_sock, jaipur_sock, south_sock):
+        assert len(rec.events["sos:new"]) == 1
+
+    async def emails_logged() -> bool:
+        return (await kinds(hub, alert_id)).count("email_sent") == 2
+    await wait_until(emails_logged)
+    events = await timeline(hub, alert_id)
+    assert [(e["data"]["level"], e["data"]["reason"]) for e in events if e["type"] == "escalation"] == \
+        [(1, "t1"), (2, "t2")]
+    assert [(e["data"]["step"], e["data"]["recipients"]) for e in events if e["type"] == "email_sent"] == \
+        [("t1", 1), ("t2", 1)]
+    assert [e["data"]["round"] for e in events if e["type"] == "dispatch"] == [1, 2, 3]
+    stored = await stored_alert(hub, alert_id)
+    assert stored["escalation"]["level"] == 2 and stored["escalation"]["next_at"] is None
+    assert set(stored["escalation"]["emailed_at"]) == {"t1", "t2"}
+    rounds = {e["user_id"]: e["round"] for e in stored["dispatch"]}
+    assert rounds[jaipur["id"]] == 2 and rounds[south["id"]] == 3
+    assert [e for e in stored["dispatch"] if e["user_id"] == jaipur["id"]][0]["association_id"] == jaipur_assoc
+
+
+async def test_nobody_on_duty_emails_at_once(settings: Settings, node_factory: NodeFactory, smtp: SmtpSink) -> None:
+    node = await node_factory(fast(settings))  # T1 is ten minutes away
+    hub = node.client
+    assert hub is not None
+    officer = await account(hub, "Sleeping Officer", role="officer")
+    someone = await person(hub)
+    sock = await hub.connect(someone["access_token"])
+    alert = await trigger(sock, at=None, category="stranded")
+    for address in (officer["email"], ESCALATION_LIST):
+        mail = (await smtp.wait_for(address, timeout=3))[0]
+        assert "nobody is on duty" in mail["Subject"] and "STRANDED" in mail["Subject"]
+        assert "location unknown — registered city: Aizawl, IN" in body_of(mail)
+    stored = await dispatched(hub, alert["id"])
+    assert stored["dispatch"] == [] and stored["escalation"]["level"] == 0
+
+
+async def test_acknowledging_stops_escalation(settings: Settings, node_factory: NodeFactory, smtp: SmtpSink) -> None:
+    node = await node_factory(fast(settings, sos_t1_secs=0.4, sos_t2_secs=0.8))
+    hub = node.client
+    assert hub is not None
+    officer, (officer_sock,) = await officer_on_duty(hub)
+    someone = await person(hub)
+    alert = await trigger(await hub.connect(someone["access_token"]))
+    ack = await officer_sock.call("sos:transition", {"alert_id": alert["id"], "action": "acknowledge"})
+    assert ack["alert"]["escalation"]["next_at"] is None
+    await asyncio.sleep(1.2)
+    assert smtp.to(officer["email"]) == [] and smtp.to(ESCALATION_LIST) == []
+    assert "escalation" not in await kinds(hub, alert["id"])
+
+
+async def test_failed_emails_are_on_the_timeline(settings: Settings, node_factory: NodeFactory) -> None:
+    dead_smtp = fast(settings, smtp_port=free_loopback_port(), mail_retry_attempts=1,
+                     mail_retry_base_delay_secs=0.01)
+    node = await node_factory(dead_smtp)
+    hub = node.client
+    assert hub is not None
+    officer = await account(hub, "Sleeping Officer", role="officer")
+    _, (bearer_sock,), _ = await bearer_at(hub, officer, GURUGRAM, "Near Bearer")
+    alert = await trigger(await hub.connect((await person(hub))["access_token"]))
+    await bearer_sock.wait_for("sos:new")  # dispatch does not wait for email
+
+    async def failed() -> bool:
+        return "email_failed" in await kinds(hub, alert["id"])
+    await wait_until(failed)
+    events = [e for e in await timeline(hub, alert["id"]) if e["type"] == "email_failed"]
+    assert events[0]["data"] == {"step": "trigger", "recipients": 2}
+    assert "email_sent" not in await kinds(hub, alert["id"])
+
+
+async def test_a_restarted_node_still_escalates(settings: Settings, node_factory: NodeFactory,
+                                               smtp: SmtpSink) -> None:
+    quick = fast(settings, sos_t1_secs=1.5, sos_t2_secs=600.0)
+    first = await node_factory(quick)
+    hub = first.client
+    assert hub is not None
+    officer, _ = await officer_on_duty(hub)
+    someone = await person(hub)
+    alert = await trigger(await hub.connect(someone["access_token"]))
+    await dispatched(hub, alert["id"])
+    await first.stop()  # inside the window: nothing has escalated yet
+    assert smtp.to(officer["email"]) == []
+
+    second = await node_factory(quick)
+    assert second.client is not None
+    mail = (await smtp.wait_for(officer["email"], timeout=5))[0]
+    assert alert["id"] in body_of(mail)
+    stored = await stored_alert(second.client, alert["id"])
+    assert stored["escalation"]["level"] == 1 and stored["escalation"]["node"] == second.sos.escalator.node_id
+    await asyncio.sleep(QUIET_SECS)
+    assert len(smtp.to(officer["email"])) == 1
+
+
+async def test_two_nodes_escalate_each_step_once(settings: Settings, node_factory: NodeFactory,
+                                                 smtp: SmtpSink) -> None:
+    quick = fast(settings, sos_t1_secs=0.5, sos_t2_secs=1.0, sos_scheduler_interval_secs=0.05)
+    a = await node_factory(quick)
+    b = await node_factory(quick)
+    assert a.client is not None and b.client is not None
+    officer, (officer_sock,) = await officer_on_duty(a.client)
+    jaipur, (jaipur_sock,), _ = await bearer_at(a.client, officer, JAIPUR, "Jaipur Bearer")
+    jaipur_on_b = await b.client.connect(jaipur["access_token"])
+    someone = await person(b.client)
+    alert = await trigger(await b.client.connect(someone["access_token"]))
+    await officer_sock.wait_for("sos:new")
+    await smtp.wait_for(ESCALATION_LIST, timeout=5)
+    await jaipur_on_b.wait_for("sos:new")
+    await jaipur_sock.wait_for("sos:new")
+    await asyncio.sleep(QUIET_SECS)
+    assert len(smtp.to(officer["email"])) == 1 and len(smtp.to(ESCALATION_LIST)) == 1
+    assert len(jaipur_sock.events["sos:new"]) == 1 and len(jaipur_on_b.events["sos:new"]) == 1
+    assert len(officer_sock.events["sos:new"]) == 1
+    events = await timeline(a.client, alert["id"])
+    assert [e["data"]["level"] for e in events if e["type"] == "escalation"] == [1, 2]
+    assert [e["data"]["round"] for e in events if e["type"] == "dispatch"] == [1, 2, 3]
+    assert a.sos.escalator.steps_run + b.sos.escalator.steps_run == 3  # level 0 (trigger node), 1 and 2
+
+
+# ---------------------------------------------------------------- two real processes
+LAUNCH = ("import sys; from aiohttp import web; from hubchat.config import load_settings; "
+          "from hubchat.logs import configure_logging; from tests.test_sos_helpers import build_sos_app; "
+          "s = load_settings(); configure_logging(s.log_level, s.log_format); "
+          "web.run_app(build_sos_app(s), host=s.host, port=s.port, print=None, access_log=None)")
+
+
+def node_env(settings: Settings, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBCHAT_")}
+    env.update({
+        "HUBCHAT_PORT": str(port), "HUBCHAT_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "HUBCHAT_MONGO_URI": settings.mongo_uri, "HUBCHAT_MONGO_DB": settings.mongo_db,
+        "HUBCHAT_REDIS_URL": settings.redis_url, "HUBCHAT_REDIS_PREFIX": settings.redis_prefix,
+        "HUBCHAT_JWT_SECRET": settings.jwt_secret, "HUBCHAT_DATA_DIR": settings.data_dir,
+        "HUBCHAT_SMTP_HOST": settings.smtp_host, "HUBCHAT_SMTP_PORT": str(settings.smtp_port),
+        "HUBCHAT_LOG_FORMAT": "text", "HUBCHAT_LOG_LEVEL": "WARNING",
+        "HUBCHAT_SOS_T1_SECS": "0.8", "HUBCHAT_SOS_T2_SECS": "1.6", "HUBCHAT_SOS_SCHEDULER_INTERVAL_SECS": "0.05",
+        "HUBCHAT_SOS_ESCALATION_EMAILS": ESCALATION_LIST, "PYTHONPATH": str(Path(__file__).parent.parent),
+    })
+    return env
+
+
+@pytest.fixture
+def sos_processes(settings: Settings, tmp_path: Path) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
+    """Two server processes: ``hubchat serve`` once app.py wires SOS, until then the same app
+    built by ``build_sos_app`` in a process of its own."""
+    command = [sys.executable, "-m", "hubchat", "serve"] if sos_wired_in_app() else [sys.executable, "-c", LAUNCH]
+    nodes = []
+    for name in ("a", "b"):
+        port = free_loopback_port()
+        with open(tmp_path / f"node-{name}.log", "wb") as log:
+            process = subprocess.Popen(command, env=node_env(settings, port), stdout=log, stderr=subprocess.STDOUT,
+                                       cwd=Path(__file__).parent.parent)
+        nodes.append((f"http://127.0.0.1:{port}", process))
+    try:
+        yield nodes
+    finally:
+        for _, process in nodes:
+            process.terminate()
+        for _, process in nodes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+async def test_two_processes_deliver_once_and_escalate_once(
+        sos_processes: list[tuple[str, subprocess.Popen[bytes]]], settings: Settings, smtp: SmtpSink,
+        node_factory: NodeFactory, tmp_path: Path) -> None:
+    from tests.test_two_nodes import wait_ready
+
+    for url, process in sos_processes:
+        await wait_ready(url, process)
+    # a third, in-process node on the same database only to create accounts and read the store
+    helper = await node_factory(fast(settings, sos_scheduler_interval_secs=600.0))
+    assert helper.client is not None
+    a, b = (HubClient(url, smtp, helper.client.services) for url, _ in sos_processes)
+    try:
+        officer = await account(helper.client, "Officer On A", role="officer")
+        officer_a = await a.connect(officer["access_token"])
+        officer_b = await b.connect(officer["access_token"])
+        await officer_a.call("duty:set", {"on_duty": True})
+        near, _, _ = await bearer_at(helper.client, officer, GURUGRAM, "Near Bearer", sockets=0)
+        near_a, near_b = await a.connect(near["access_token"]), await b.connect(near["access_token"])
+        someone = await person(helper.client)
+        person_b = await b.connect(someone["access_token"])
+        ack = await person_b.call("sos:trigger", {"client_sos_id": "two-process-1", "category": "violence",
+                                                  "lat": DELHI[0], "lon": DELHI[1]})
+        alert_id = ack["alert"]["id"]
+        for rec in (officer_a, officer_b, near_a, near_b):
+            await rec.wait_for("sos:new")
+        await smtp.wait_for(ESCALATION_LIST, timeout=10)
+        await asyncio.sleep(QUIET_SECS)
+        for rec in (officer_a, officer_b, near_a, near_b):
+            assert len(rec.events["sos:new"]) == 1
+        assert len(smtp.to(officer["email"])) == 1 and len(smtp.to(ESCALATION_LIST)) == 1
+        events = await timeline(helper.client, alert_id)
+        assert [e["data"]["level"] for e in events if e["type"] == "escalation"] == [1, 2]
+        # a transition on node a reaches the person's socket on node b
+        await officer_a.call("sos:transition", {"alert_id": alert_id, "action": "acknowledge"})
+        seen = await person_b.wait_for("sos:updated")
+        assert seen[0]["acknowledged_by"]["display_name"] == "Officer On A"
+    finally:
+        await a.close()
+        await b.close()
+
