@@ -16,6 +16,9 @@ RUN useradd --system --create-home --home-dir /srv/hubchat hubchat
 USER hubchat
 WORKDIR /srv/hubchat
 
+COPY config/phrasebook /srv/hubchat/config/phrasebook
+ENV HUBCHAT_TRANSLATE_PHRASEBOOK_PATH=/srv/hubchat/config/phrasebook/lus-en.tsv
+
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/readyz', timeout=4)"]

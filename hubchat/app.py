@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hubchat import auth, channels, directory, sos
+from hubchat import auth, channels, directory, sos, translate
 from hubchat import web as web_client
 from hubchat.config import Settings
 from hubchat.http_api import AUTHENTICATOR, METRICS, error_middleware
@@ -33,7 +33,11 @@ def build_app(settings: Settings) -> web.Application:
     associations = directory.DirectoryService(infra, accounts)
     chat = channels.ChannelService(infra, accounts, associations)
     alerts = sos.SosService(infra, accounts, associations)
-    app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts}
+    translation = translate.TranslationService(infra, can_read=chat.can_read,
+                                               next_version=chat.channel_repo.take_version)
+    chat.messages.stored_listeners.append(translation.submit_message)
+    app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts,
+                     "translate": translation}
 
     infra.realtime.set_authenticator(accounts.authenticate_socket)
     app[AUTHENTICATOR] = accounts.principal_from_token
@@ -46,13 +50,16 @@ def build_app(settings: Settings) -> web.Application:
     app.add_routes(sos.sos_routes(alerts))
     channels.register_events(infra.realtime, chat)
     sos.register_events(infra.realtime, alerts)
+    translate.register_events(infra.realtime, translation)
     app.add_routes(web_client.web_routes(settings))
 
-    indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES, sos.INDEXES]
+    indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES, sos.INDEXES, translate.INDEXES]
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(infra.running(indexes))
+            # Translation stops after chat has drained the listeners that feed it.
+            await stack.enter_async_context(translation.running())
             await stack.enter_async_context(chat.running())
             await stack.enter_async_context(alerts.running())  # the escalation scheduler
             yield

@@ -16,6 +16,8 @@ from aiohttp import web
 from hubchat.config import Settings, load_settings
 from hubchat.errors import HubchatError
 from hubchat.logs import configure_logging
+from hubchat.translate.commands import add_commands as add_translate_commands
+from hubchat.translate.commands import run_command as run_translate_command
 
 log = logging.getLogger("hubchat")
 
@@ -39,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     officer.add_argument("--admin", action="store_true", help="create an admin instead of an officer")
     officer.add_argument("--password-env", default="HUBCHAT_OFFICER_PASSWORD",
                          help="environment variable holding the password (else asked on the terminal)")
+    add_translate_commands(sub)
     return parser
 
 
@@ -88,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("password must have at least 10 characters", file=sys.stderr)
                 return 2
             asyncio.run(_create_officer(settings, args.email, args.name, password, args.admin))
+        elif args.command in ("models", "translate"):
+            return run_translate_command(args, settings)
     except HubchatError as exc:
         print(f"hubchat: {exc.error_code}: {exc.message}", file=sys.stderr)
         return 1

@@ -69,6 +69,22 @@ class Settings:
     sos_location_min_interval_secs: float = 1.0  # live location updates accepted per alert
     sos_scheduler_interval_secs: float = 1.0  # how often each node looks for due escalation steps
     sos_approx_area_km: float = 5.0  # grid size of the approximate area shown before acknowledgement
+    # --- translation (Argos packages run with CTranslate2)
+    translate_packages_dir: str = ""  # empty: {data_dir}/argos-packages
+    translate_phrasebook_path: str = ""  # empty: config/phrasebook/lus-en.tsv of the source tree
+    translate_batch_max_sentences: int = 32
+    translate_batch_window_ms: float = 15.0
+    translate_queue_max: int = 1000  # texts waiting for the model; beyond it chat is shed to backfill
+    translate_max_decoding_length: int = 256
+    translate_beam_size: int = 1
+    translate_threads: int = 1  # CTranslate2 intra_threads
+    translate_compute_type: str = "default"
+    translate_cache_ttl_secs: int = 30 * 24 * 3600
+    translate_cache_max_entries: int = 200_000
+    translate_detect_override_confidence: float = 0.98
+    translate_models_rescan_secs: float = 60.0  # 0: never
+    # --- web client
+    map_tile_url: str = ""  # e.g. https://tile.example.org/{z}/{x}/{y}.png; empty: markers on a plain map
     # --- logs
     log_level: str = "INFO"
     log_format: str = "json"  # json | text

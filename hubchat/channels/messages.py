@@ -77,6 +77,7 @@ class MessageService:
         self.repo = messages
         self.receipts = receipts
         self.fanout = fanout
+        # Called after a message is stored and emitted, and after an edit changed its body.
         self.stored_listeners: list[MessageListener] = []
 
     # ------------------------------------------------------------ send
@@ -121,6 +122,9 @@ class MessageService:
     async def _deliver(self, view: MessageView, started: float) -> None:
         await self.fanout.emit("message:new", dict(view), to=channel_room(view["channel_id"]))
         self.infra.metrics.delivery_latency.observe(time.perf_counter() - started)
+        await self._notify_listeners(view)
+
+    async def _notify_listeners(self, view: MessageView) -> None:
         for listener in self.stored_listeners:
             try:
                 await listener(view)
@@ -200,15 +204,19 @@ class MessageService:
     async def edit(self, principal: Principal, message_id: str, body: str) -> MessageView:
         doc = await self._own_message(principal, message_id)
         version = await self.channels.take_version(doc["channel_id"])
-        changed = await self.repo.change(message_id, version, {"body": body, "edited_at": utcnow()})
-        return await self._after_change(message_id, changed)
+        changed = await self.repo.change(message_id, version, {"body": body, "edited_at": utcnow()},
+                                         unset_fields=("translation",))
+        view = await self._after_change(message_id, changed)
+        if changed is not None:
+            self.fanout.later(self._notify_listeners(view))  # the new body is translated anew
+        return view
 
     async def delete(self, principal: Principal, message_id: str) -> MessageView:
         doc = await self._own_message(principal, message_id)
         version = await self.channels.take_version(doc["channel_id"])
         changed = await self.repo.change(message_id, version,
                                          {"body": None, "body_digest": None, "deleted": True,
-                                          "deleted_at": utcnow()})
+                                          "deleted_at": utcnow()}, unset_fields=("translation",))
         return await self._after_change(message_id, changed)
 
     async def _own_message(self, principal: Principal, message_id: str) -> Document:

@@ -90,6 +90,14 @@ class ChannelService:
         finally:
             await self.fanout.drain()
 
+    async def can_read(self, principal: Principal, channel_id: str) -> bool:
+        """Whether the caller is a member of the channel (for capabilities acting on its messages)."""
+        try:
+            await self.access.authorise(principal, channel_id)
+        except Forbidden:
+            return False
+        return True
+
     # ------------------------------------------------------------ connections
     async def join_rooms(self, principal: Principal, sid: str) -> None:
         """Connect hook: this socket joins the room of every channel of its user."""

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, TypedDict
 
 from hubchat.auth.service import public_user
+from hubchat.translate.models import TranslationView, translation_view
 
 
 class SenderView(TypedDict):
@@ -26,6 +27,7 @@ class MessageView(TypedDict):
     created_at: str
     edited_at: str | None
     deleted: bool
+    translation: TranslationView | None
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -51,6 +53,7 @@ def message_view(doc: Mapping[str, Any]) -> MessageView:
         "created_at": iso(doc["created_at"]) or "",
         "edited_at": iso(doc.get("edited_at")),
         "deleted": deleted,
+        "translation": None if deleted else translation_view(doc.get("translation")),
     }
 
 

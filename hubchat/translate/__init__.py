@@ -1,0 +1,19 @@
+"""Offline Mizo ↔ English translation of chat messages and SOS notes.
+
+Public surface: ``TranslationService`` (``running()``, ``submit_message`` — a channels
+stored-message listener —, ``translate_text``, ``correct``, ``backfill``,
+``export_corrections``), ``Priority``, ``register_events``, ``INDEXES``, ``add_commands`` /
+``run_command`` for the CLI, ``translation_view``.  Wire protocol and commands: ``API.md`` here.
+"""
+
+from __future__ import annotations
+
+from hubchat.translate.commands import add_commands, run_command
+from hubchat.translate.events import register_events
+from hubchat.translate.models import TranslationResult, translation_view
+from hubchat.translate.repository import INDEXES
+from hubchat.translate.service import TranslationService
+from hubchat.translate.worker import Priority
+
+__all__ = ["INDEXES", "Priority", "TranslationResult", "TranslationService", "add_commands", "register_events",
+           "run_command", "translation_view"]

@@ -1,0 +1,166 @@
+"""Command-line part of the translation capability, mounted by ``hubchat.cli``::
+
+    hubchat models install FILE.argosmodel   check and install an Argos package (lus→en or en→lus)
+    hubchat models list [--json]             installed pairs, versions, sizes
+    hubchat translate backfill --since WHEN  translate stored messages that have no translation yet
+    hubchat translate export-corrections [--out FILE]   members' corrections as a TSV parallel corpus
+    hubchat translate text --lang lus|en TEXT           translate one text (phrasebook, cache, model)
+
+``WHEN`` is an ISO 8601 date or time (UTC unless it names a zone) or a span back from now such as
+``90m``, ``24h`` or ``7d``.  Backfill emits ``message:translated`` to connected clients through
+Redis (a write-only Socket.IO manager) when ``redis_url`` is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import re
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hubchat.config import Settings
+from hubchat.errors import BadRequest
+from hubchat.translate import packages
+from hubchat.translate.options import TranslateOptions
+
+if TYPE_CHECKING:
+    from hubchat.translate.service import TranslationService
+
+_SPAN = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhd])$")
+_SPAN_SECS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def add_commands(sub: Any) -> None:
+    """Add the ``models`` and ``translate`` commands to the top-level subparsers."""
+    models = sub.add_parser("models", help="translation models (Argos Translate packages)")
+    models_sub = models.add_subparsers(dest="models_command", required=True)
+    install = models_sub.add_parser("install", help="check and install an .argosmodel package")
+    install.add_argument("file", type=Path)
+    listing = models_sub.add_parser("list", help="installed pairs, versions and sizes")
+    listing.add_argument("--json", action="store_true", help="one JSON object per package")
+
+    translate = sub.add_parser("translate", help="translation maintenance")
+    translate_sub = translate.add_subparsers(dest="translate_command", required=True)
+    backfill = translate_sub.add_parser("backfill", help="translate messages that have no translation yet")
+    backfill.add_argument("--since", required=True, help="ISO date/time (UTC by default) or 90m, 24h, 7d")
+    export = translate_sub.add_parser("export-corrections", help="write corrections as a TSV parallel corpus")
+    export.add_argument("--out", default="-", help="output file (default: standard output)")
+    text = translate_sub.add_parser("text", help="translate one text")
+    text.add_argument("--lang", choices=("lus", "en"), required=True, help="the text's language")
+    text.add_argument("text")
+
+
+def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run a ``models`` or ``translate`` command; returns the exit status."""
+    options = dataclasses.replace(TranslateOptions.from_settings(settings), models_rescan_secs=0)
+    if args.command == "models" and args.models_command == "install":
+        info = packages.install(args.file, options.packages_path)
+        print(f"installed {info.direction} {info.package_version} ({_size(info.size_bytes)}) "
+              f"as {info.model_version}")
+        return 0
+    if args.command == "models" and args.models_command == "list":
+        return _list(options, args.json)
+    if args.command == "translate" and args.translate_command == "backfill":
+        since = parse_since(args.since)
+        count = asyncio.run(_backfill(settings, options, since))
+        print(f"translated {count} messages since {since.isoformat()}")
+        return 0
+    if args.command == "translate" and args.translate_command == "export-corrections":
+        count = asyncio.run(_export(settings, options, args.out))
+        print(f"exported {count} corrections", file=sys.stderr)
+        return 0
+    if args.command == "translate" and args.translate_command == "text":
+        return asyncio.run(_text(settings, options, args.text, args.lang))
+    raise BadRequest(f"unknown command {args.command}")
+
+
+def parse_since(text: str, now: dt.datetime | None = None) -> dt.datetime:
+    now = now or dt.datetime.now(dt.UTC)
+    match = _SPAN.match(text.strip())
+    if match:
+        return now - dt.timedelta(seconds=float(match.group(1)) * _SPAN_SECS[match.group(2)])
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise BadRequest(f"--since: expected an ISO date/time or 90m, 24h, 7d; got {text!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _list(options: TranslateOptions, as_json: bool) -> int:
+    found = packages.installed(options.packages_path)
+    if as_json:
+        for info in found:
+            print(json.dumps(info.as_dict()))
+        return 0
+    print(f"packages directory: {options.packages_path.resolve()}")
+    for info in found:
+        print(f"{info.direction:8} {info.package_version:10} {_size(info.size_bytes):>9}  {info.model_version}")
+    for direction in ("lus-en", "en-lus"):
+        if direction not in {i.direction for i in found}:
+            print(f"{direction:8} (not installed: messages stay 'unavailable' until backfill)")
+    return 0
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
+
+
+@contextlib.asynccontextmanager
+async def _service(settings: Settings, options: TranslateOptions, *,
+                   emit_through_redis: bool) -> AsyncIterator[TranslationService]:
+    from hubchat.infra import Infra
+    from hubchat.translate.repository import INDEXES
+    from hubchat.translate.service import Emit, TranslationService
+
+    infra = Infra(settings)
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(infra.running([INDEXES]))
+        emit: Emit | None = None
+        if emit_through_redis and settings.redis_url:
+            import socketio
+
+            # A write-only Socket.IO manager: this process has no sockets, the nodes deliver.
+            manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_prefix + "socketio",
+                                                 write_only=True)
+            stack.push_async_callback(_close_manager, manager)
+
+            async def emit_to_redis(event: str, data: dict[str, Any], room: str) -> None:
+                await manager.emit(event, data, room=room)
+
+            emit = emit_to_redis
+        service = TranslationService(infra, emit=emit, options=options)
+        yield await stack.enter_async_context(service.running())
+
+
+async def _close_manager(manager: Any) -> None:
+    if getattr(manager, "pubsub", None) is not None:
+        await manager.pubsub.aclose()
+    if getattr(manager, "redis", None) is not None:
+        await manager.redis.aclose()
+
+
+async def _backfill(settings: Settings, options: TranslateOptions, since: dt.datetime) -> int:
+    async with _service(settings, options, emit_through_redis=True) as service:
+        return await service.backfill(since)
+
+
+async def _export(settings: Settings, options: TranslateOptions, out: str) -> int:
+    async with _service(settings, options, emit_through_redis=False) as service:
+        if out == "-":
+            return await service.export_corrections(sys.stdout)
+        with open(out, "w", encoding="utf-8", newline="") as handle:
+            return await service.export_corrections(handle)
+
+
+async def _text(settings: Settings, options: TranslateOptions, text: str, lang: str) -> int:
+    async with _service(settings, options, emit_through_redis=False) as service:
+        result = await service.translate_text(text, lang)
+    print(json.dumps(dataclasses.asdict(result), ensure_ascii=False))
+    return 0

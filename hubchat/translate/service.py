@@ -1,0 +1,286 @@
+"""TranslationService: translates chat messages (and SOS notes) off the send path, stores the
+result on the message and tells the channel.
+
+Events (after the write succeeded; see ``API.md`` here)::
+
+    message:translated             {channel_id, message_id, seq, translation}   to chan:{channel_id}
+    message:translation_corrected  {channel_id, message_id, seq, translation}   to chan:{channel_id}
+
+Delivery is at most once per socket (python-socketio rooms); the stored ``translation`` on the
+message is the pull path.  A message whose translation never landed (node stopped, queue full,
+no model) is found again by :meth:`backfill`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, TextIO
+
+from hubchat.errors import BadRequest, Conflict, NotFound
+from hubchat.infra import Infra
+from hubchat.principal import Principal
+from hubchat.schema import new_id
+from hubchat.translate.cache import MemoryTranslationCache, RedisTranslationCache, TranslationCache
+from hubchat.translate.detect import Lang
+from hubchat.translate.engine import Engine
+from hubchat.translate.metrics import TranslateMetrics
+from hubchat.translate.models import TranslationEvent, TranslationResult, TranslationView, translation_view
+from hubchat.translate.options import TranslateOptions
+from hubchat.translate.packages import PackageInfo
+from hubchat.translate.phrasebook import Phrasebook
+from hubchat.translate.pipeline import Pipeline, other
+from hubchat.translate.repository import NextVersion, TranslationRepository, utcnow
+from hubchat.translate.worker import BatchWorker, Priority, Shed
+
+log = logging.getLogger(__name__)
+
+CanRead = Callable[[Principal, str], Awaitable[bool]]
+Emit = Callable[[str, dict[str, Any], str], Awaitable[None]]
+
+DRAIN_TIMEOUT_SECS = 10.0
+BACKFILL_CONCURRENCY = 64
+BACKFILL_RETRY_DELAY_SECS = 0.2
+EXPORT_COLUMNS = ("source_lang", "target_lang", "source_text", "machine_translation", "corrected_text",
+                  "author_id", "at")
+
+
+def channel_room(channel_id: str) -> str:
+    return f"chan:{channel_id}"
+
+
+async def _deny_all(principal: Principal, channel_id: str) -> bool:
+    return False
+
+
+class TranslationService:
+    def __init__(self, infra: Infra, *, can_read: CanRead | None = None, emit: Emit | None = None,
+                 next_version: NextVersion | None = None,
+                 options: TranslateOptions | None = None, phrasebook: Phrasebook | None = None):
+        self.infra = infra
+        self.options = options or TranslateOptions.from_settings(infra.settings)
+        self.can_read = can_read or _deny_all
+        self._emit = emit
+        self.metrics = TranslateMetrics.on(infra.metrics.registry)
+        self.phrasebook = phrasebook or Phrasebook.load(self.options.phrasebook_path)
+        self.engine = Engine(self.options)
+        self.worker = BatchWorker(self.engine.translate, batch_max_sentences=self.options.batch_max_sentences,
+                                  batch_window_ms=self.options.batch_window_ms,
+                                  queue_max=self.options.queue_max, metrics=self.metrics)
+        self.repo = TranslationRepository(infra, next_version)
+        self._pipeline: Pipeline | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------ lifecycle
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[TranslationService]:
+        """Loads the models, runs the worker (and the package rescan); on exit finishes or sheds
+        pending work (shed messages stay ``pending_backfill``)."""
+        await self.refresh_models(log_pairs=True)
+        self._pipeline = Pipeline(phrasebook=self.phrasebook, cache=self._make_cache(), worker=self.worker,
+                                  model_version=self.engine.model_version,
+                                  override_confidence=self.options.detect_override_confidence,
+                                  metrics=self.metrics)
+        async with self.worker.running():
+            rescan = None
+            if self.options.models_rescan_secs > 0:
+                rescan = asyncio.get_running_loop().create_task(self._rescan_loop(), name="translate-rescan")
+            try:
+                yield self
+            finally:
+                if rescan is not None:
+                    rescan.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await rescan
+                await self._drain()
+        self._pipeline = None
+
+    def _make_cache(self) -> TranslationCache:
+        def on_error(what: str) -> None:
+            self.metrics.cache.labels("error").inc()
+
+        if self.infra.redis is not None:
+            return RedisTranslationCache(self.infra.redis, self.infra.settings.redis_prefix,
+                                         ttl_secs=self.options.cache_ttl_secs,
+                                         max_entries=self.options.cache_max_entries, on_error=on_error)
+        return MemoryTranslationCache(ttl_secs=self.options.cache_ttl_secs,
+                                      max_entries=self.options.cache_max_entries)
+
+    async def refresh_models(self, log_pairs: bool = False) -> list[PackageInfo]:
+        changed = await asyncio.to_thread(self.engine.refresh)
+        packages = self.engine.packages()
+        if changed or log_pairs:
+            pairs = {p.direction: p.model_version for p in packages}
+            missing = [d for d in ("lus-en", "en-lus") if d not in pairs]
+            log.info("translation models: %s; missing: %s (those messages are marked unavailable)",
+                     ", ".join(f"{d} {v}" for d, v in pairs.items()) or "none", ", ".join(missing) or "none",
+                     extra={"pairs": pairs, "missing": missing})
+        return packages
+
+    async def _rescan_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.models_rescan_secs)
+            try:
+                await self.refresh_models()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("translation model rescan failed")
+
+    async def _drain(self) -> None:
+        pending = set(self._tasks)
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=DRAIN_TIMEOUT_SECS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    @property
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            raise RuntimeError("translation service is not running")
+        return self._pipeline
+
+    # ------------------------------------------------------------ translating
+    async def submit_message(self, message: Mapping[str, Any], priority: Priority = Priority.CHAT) -> None:
+        """Schedule the translation of a stored message and return at once (a channels
+        ``stored_listener``: takes the stored document or its client view)."""
+        if self._pipeline is None or message.get("deleted") or not message.get("body"):
+            return
+        task = asyncio.get_running_loop().create_task(self._guard(self.translate_message(message, priority)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guard(self, work: Awaitable[Any]) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("message translation failed")
+
+    async def translate_message(self, message: Mapping[str, Any],
+                                priority: Priority = Priority.CHAT) -> TranslationResult:
+        """Translate, store on the message, emit ``message:translated``; returns the result."""
+        message_id = str(message.get("_id") or message["id"])
+        result = await self.pipeline.translate(str(message["body"]), message.get("language"), priority)
+        version = message.get("version")
+        stored = await self.repo.store_result(message_id, str(message["channel_id"]),
+                                              None if version is None else int(version), result)
+        if stored is None:
+            log.debug("message changed while it was translated", extra={"message_id": message_id})
+            return result
+        await self._announce("message:translated", message, stored)
+        return result
+
+    async def translate_text(self, text: str, lang: str | None,
+                             priority: Priority = Priority.SOS) -> TranslationResult:
+        """Translate a text that is not a chat message (an SOS note); nothing is stored or emitted."""
+        return await self.pipeline.translate(text, lang, priority)
+
+    async def _announce(self, event: str, message: Mapping[str, Any], stored: Mapping[str, Any]) -> None:
+        channel_id = str(message["channel_id"])
+        payload: TranslationEvent = {"channel_id": channel_id, "message_id": str(message.get("_id") or message["id"]),
+                                     "seq": int(message["seq"]), "version": stored.get("_version"),
+                                     "translation": translation_view(stored)}
+        try:
+            if self._emit is not None:
+                await self._emit(event, dict(payload), channel_room(channel_id))
+            else:
+                await self.infra.realtime.emit(event, dict(payload), room=channel_room(channel_id))
+        except Exception:  # the write succeeded; the pull path has it
+            log.exception("translation event not delivered", extra={"event": event})
+
+    # ------------------------------------------------------------ corrections
+    async def correct(self, principal: Principal, message_id: str, text: str) -> dict[str, TranslationView | None]:
+        """Store a member's correction of a message's translation and show it to the channel."""
+        text = text.strip()
+        if not text:
+            raise BadRequest("the correction is empty", code="empty_correction")
+        settings = self.infra.settings
+        await self.infra.limiter.hit(f"translation_corrections:{principal.user_id}", settings.message_rate_limit,
+                                     settings.message_rate_window_secs, "translation corrections")
+        message = await self.repo.message(message_id)
+        if message is None or not await self.can_read(principal, str(message["channel_id"])):
+            # One answer for "no such message" and "not in its channel": ids cannot be probed.
+            raise NotFound("no such message", code="message_not_found")
+        if message.get("deleted") or not message.get("body"):
+            raise Conflict("the message was deleted", code="message_deleted")
+        stored = message.get("translation") or {}
+        declared = stored.get("source_lang") or message.get("language")
+        source: Lang = "lus" if declared == "lus" else "en"
+        target = stored.get("lang") or other(source)
+        at = utcnow()
+        correction = {"text": text, "author_id": principal.user_id, "author_name": principal.display_name, "at": at}
+        record = {"_id": new_id(), "message_id": message_id, "channel_id": message["channel_id"],
+                  "source_lang": source, "target_lang": target, "source_text": message["body"],
+                  "machine_text": stored.get("text"), "corrected_text": text,
+                  "model_version": stored.get("model_version"), "author_id": principal.user_id,
+                  "author_name": principal.display_name, "at": at}
+        updated = await self.repo.store_correction(message, correction, record)
+        if updated is None:
+            raise Conflict("the message was deleted", code="message_deleted")
+        await self._announce("message:translation_corrected", message, updated)
+        return {"translation": translation_view(updated)}
+
+    async def export_corrections(self, out: TextIO) -> int:
+        """Write every correction as a TSV parallel corpus (header row first); returns the count.
+
+        Columns: source_lang, target_lang, source_text, machine_translation, corrected_text,
+        author_id, at (ISO 8601).  Tabs, line breaks and backslashes inside a text are written
+        as ``\\t``, ``\\n`` and ``\\\\`` so each correction stays on one line.
+        """
+        out.write("\t".join(EXPORT_COLUMNS) + "\n")
+        count = 0
+        async for doc in self.repo.corrections():
+            cells = [doc["source_lang"], doc["target_lang"], doc["source_text"], doc.get("machine_text") or "",
+                     doc["corrected_text"], doc["author_id"], _iso(doc["at"])]
+            out.write("\t".join(_cell(str(c)) for c in cells) + "\n")
+            count += 1
+        return count
+
+    # ------------------------------------------------------------ backfill
+    async def backfill(self, since: dt.datetime) -> int:
+        """Translate the messages since ``since`` that have no translation yet (no model at the
+        time, shed, failed, or never queued); returns how many are translated now."""
+        await self.refresh_models()
+        limit = asyncio.Semaphore(BACKFILL_CONCURRENCY)
+        done = 0
+
+        async def one(message: Mapping[str, Any]) -> None:
+            nonlocal done
+            try:
+                while True:
+                    result = await self.translate_message(message, Priority.BACKFILL)
+                    if result.status != "pending_backfill":
+                        break
+                    await asyncio.sleep(BACKFILL_RETRY_DELAY_SECS)  # shed for chat: try again
+                done += result.translated
+            except Exception:
+                log.exception("backfill of a message failed", extra={"message_id": message.get("_id")})
+            finally:
+                limit.release()
+
+        tasks = []
+        async for message in self.repo.to_backfill(since):
+            await limit.acquire()
+            tasks.append(asyncio.get_running_loop().create_task(one(message)))
+        await asyncio.gather(*tasks)
+        return done
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\r\n", "\\n").replace("\n", "\\n").replace(
+        "\r", "\\n")
+
+
+def _iso(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+__all__ = ["CanRead", "Emit", "Shed", "TranslationService"]
