@@ -36,6 +36,7 @@ def build_app(settings: Settings) -> web.Application:
     translation = translate.TranslationService(infra, can_read=chat.can_read,
                                                next_version=chat.channel_repo.take_version)
     chat.messages.stored_listeners.append(translation.submit_message)
+    alerts.notes.translate = lambda text, lang: translation.translate_text(text, lang, translate.Priority.SOS)
     app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts,
                      "translate": translation}
 

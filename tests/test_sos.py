@@ -647,3 +647,25 @@ async def test_bad_input_is_refused_and_changes_nothing(hub: HubClient) -> None:
     after = await stored_alert(hub, alert_id)
     assert after == before
     assert [e["type"] for e in await timeline(hub, alert_id)] == ["created", "dispatch"]
+
+
+async def test_notes_are_translated_for_the_team(hub: HubClient) -> None:
+    """A Mizo note (here one the reviewed phrasebook knows, as no model is installed in this test)
+    is appended to the timeline in English, pointing at the note, and reaches the officers."""
+    officer, officer_socks = await officer_on_duty(hub)
+    someone = await person(hub)
+    sock = await hub.connect(someone["access_token"])
+    ack = await sock.call("sos:trigger", trigger_body("note-in-mizo-1", note="Min pui rawh"))
+    alert_id = ack["alert"]["id"]
+    (got,) = await officer_socks[0].wait_for("sos:note_translated")
+    assert got["alert_id"] == alert_id
+    assert got["event"]["type"] == "translation" and got["event"]["note"] == "Help me"
+    assert got["event"]["data"]["of_seq"] == 1 and got["event"]["data"]["lang"] == "en"
+    assert got["event"]["data"]["engine"] == "phrasebook" and got["event"]["actor"] is None
+    events = await timeline(hub, alert_id)
+    created = next(e for e in events if e["type"] == "created")
+    assert created["note"] == "Min pui rawh"  # the original stays as written
+    # A note nobody can translate (no model, not in the phrasebook) adds nothing.
+    await sock.call("sos:note", {"alert_id": alert_id, "body": "Zanin a thim lutuk"})
+    await asyncio.sleep(QUIET_SECS)
+    assert len(officer_socks[0].events["sos:note_translated"]) == 1

@@ -84,6 +84,8 @@ def storage_errors() -> Iterator[None]:
 class AlertRepository:
     def __init__(self, infra: Infra):
         self.infra = infra
+        # Called with each timeline entry once it is stored (e.g. to translate notes).
+        self.event_listeners: list[Callable[[Document], None]] = []
 
     def coll(self, name: str) -> Any:
         return self.infra.store[name]
@@ -161,6 +163,11 @@ class AlertRepository:
 
     async def insert_event(self, event: Document) -> Document:
         await self.coll(ALERT_EVENTS).insert_one(event)
+        for listener in self.event_listeners:  # after the write: they may only start background work
+            try:
+                listener(event)
+            except Exception:
+                log.exception("timeline listener failed", extra={"alert_id": event["alert_id"]})
         return event
 
     async def append(self, alert_id: str, seq: int, kind: str, actor: Document | None, *,

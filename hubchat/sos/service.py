@@ -25,6 +25,7 @@ from hubchat.sos.dispatch import Dispatcher
 from hubchat.sos.duty import DutyRoster
 from hubchat.sos.escalation import Escalator
 from hubchat.sos.metrics import SosMetrics
+from hubchat.sos.note_translation import NoteTranslator
 from hubchat.sos.reads import AlertReads
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms, alert_room
@@ -51,6 +52,7 @@ class SosService:
         self.actions = AlertActions(settings, self.repo, accounts, lambda: infra.limiter, self.rooms, self.escalator,
                                     self.metrics)
         self.reads = AlertReads(settings, self.repo, self.duty, self.rooms)
+        self.notes = NoteTranslator(self.repo, self.rooms)
         infra.realtime.connect_hooks.append(self.on_connect)
 
     @contextlib.asynccontextmanager
