@@ -2,7 +2,7 @@
 
 Public surface: ``ChannelService`` (``running()``, ``messages`` for message reads and
 ``publish_updated``, ``messages.stored_listeners`` for work after a message is stored),
-``channel_routes``, ``register_events`` and ``INDEXES``.  Wire protocol: ``API.md`` here.
+``channel_routes``, ``register_events`` and ``INDEXES``.  Wire protocol: ``docs/api.md``.
 """
 
 from __future__ import annotations

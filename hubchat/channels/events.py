@@ -1,5 +1,5 @@
 """Socket.IO events of the channels capability: thin — the payload is validated by Realtime,
-the service decides, the ack is shaped here.  See ``hubchat/channels/API.md``."""
+the service decides, the ack is shaped here.  See ``docs/api.md``."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ Public surface for other capabilities:
 * :class:`DirectoryService` — ``near(lat, lon, radius_km, limit)``, ``get_association(id)``,
   and ``memberships`` (the :class:`Memberships` read model with its change listeners);
 * :data:`INDEXES` — the collections' indexes, created at start-up;
-* :func:`directory_routes` — the HTTP routes (documented in ``hubchat/directory/API.md``).
+* :func:`directory_routes` — the HTTP routes (documented in ``docs/api.md``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """SOS: alerts, the lifecycle state machine, dispatch (who is told), escalation, the live feed.
 
 Public surface: :class:`SosService` (``running()`` runs the escalation scheduler),
-:func:`sos_routes`, :func:`register_events` and :data:`INDEXES`.  Wire protocol: ``API.md`` here.
+:func:`sos_routes`, :func:`register_events` and :data:`INDEXES`.  Wire protocol: ``docs/api.md``.
 """
 
 from __future__ import annotations

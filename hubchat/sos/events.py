@@ -1,5 +1,5 @@
 """Socket.IO events of the SOS capability: thin — Realtime validates the payload, the service
-decides, the ack is shaped here.  Wire protocol: ``hubchat/sos/API.md``."""
+decides, the ack is shaped here.  Wire protocol: ``docs/api.md``."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The SOS collections, their indexes, and the few write patterns every SOS rule goes through.
 
-    alerts        one document per alert (shape in ``hubchat/sos/API.md``); ``version`` grows by one on
+    alerts        one document per alert (shape in ``docs/api.md``); ``version`` grows by one on
                   every write, ``last_seq`` is the last timeline sequence number handed out
     alert_events  the append-only timeline: {_id, alert_id, seq, at, type, actor, note, data}
     alert_track   location points: {_id, alert_id, lat, lon, accuracy_m, battery_pct, at}

@@ -1,7 +1,7 @@
 """HTTP routes of the SOS capability: thin — authenticate, validate, call the service.
 
 ``POST /api/sos`` is the fallback for networks where a socket will not stay up; the rest serve
-the Cell (pages of closed alerts, details, timeline, exports, audit).  See ``API.md``.
+the Cell (pages of closed alerts, details, timeline, exports, audit).  See ``docs/api.md``.
 """
 
 from __future__ import annotations

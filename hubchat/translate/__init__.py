@@ -3,7 +3,7 @@
 Public surface: ``TranslationService`` (``running()``, ``submit_message`` — a channels
 stored-message listener —, ``translate_text``, ``correct``, ``backfill``,
 ``export_corrections``), ``Priority``, ``register_events``, ``INDEXES``, ``add_commands`` /
-``run_command`` for the CLI, ``translation_view``.  Wire protocol and commands: ``API.md`` here.
+``run_command`` for the CLI, ``translation_view``.  Wire protocol and commands: ``docs/api.md``.
 """
 
 from __future__ import annotations

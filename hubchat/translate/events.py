@@ -1,5 +1,5 @@
 """Socket.IO events of the translation capability: thin — Realtime validates the payload, the
-service decides, the ack is shaped here.  See ``API.md``."""
+service decides, the ack is shaped here.  See ``docs/api.md``."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """TranslationService: translates chat messages (and SOS notes) off the send path, stores the
 result on the message and tells the channel.
 
-Events (after the write succeeded; see ``API.md`` here)::
+Events (after the write succeeded; see ``docs/api.md``)::
 
     message:translated             {channel_id, message_id, seq, translation}   to chan:{channel_id}
     message:translation_corrected  {channel_id, message_id, seq, translation}   to chan:{channel_id}
