@@ -177,7 +177,7 @@ def test_official_schema_is_used() -> None:
 
 def test_open_alert_with_location() -> None:
     root = validate(export(make_alert()))
-    assert find(root, "cap:identifier") == f"hubchat-sos-{ALERT_ID}"
+    assert find(root, "cap:identifier") == f"hubchat-sos-{ALERT_ID}-1"  # revision 1: the first entry only
     assert find(root, "cap:sender") == SENDER
     assert find(root, "cap:sent") == "2025-03-01T10:00:00-00:00"
     assert find(root, "cap:status") == "Actual"
@@ -239,8 +239,14 @@ def test_circle_radius_from_accuracy(accuracy: float | None, radius: str) -> Non
 def test_resolved_alert() -> None:
     alert, events = resolved_alert()
     root = validate(export(alert, events))
-    assert find(root, "cap:msgType") == "Alert"  # nothing earlier to Update or Cancel
-    assert find(root, "cap:sent") == "2025-03-01T10:00:00-00:00"
+    # A later state is its own message: an Update of revision 1, sent when its last entry was.
+    last = max(events, key=lambda e: e["seq"])
+    assert find(root, "cap:identifier") == f"hubchat-sos-{alert['_id']}-{last['seq']}"
+    assert find(root, "cap:msgType") == "Update"
+    assert find(root, "cap:references") == f"{SENDER},hubchat-sos-{alert['_id']}-1,2025-03-01T10:00:00-00:00"
+    assert find(root, "cap:sent") == last["at"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S-00:00")
+    assert find(root, "cap:info/cap:onset") == "2025-03-01T10:00:00-00:00"
+    assert validate(export(alert, events)) is not None and export(alert, events) == export(alert, events)
     assert find(root, "cap:info/cap:urgency") == "Past"
     assert findall(root, "cap:info/cap:responseType") == ["AllClear"]
     assert find(root, "cap:info/cap:severity") == "Severe"
@@ -477,9 +483,9 @@ def test_object_id_and_identifier_characters() -> None:
             return "65f1c0ffee00000000000002"
 
     root = validate(export(make_alert(_id=ObjectIdLike())))
-    assert find(root, "cap:identifier") == "hubchat-sos-65f1c0ffee00000000000002"
+    assert find(root, "cap:identifier") == "hubchat-sos-65f1c0ffee00000000000002-1"
     root = validate(export(make_alert(_id="a b,c<d&e")))
-    assert find(root, "cap:identifier") == "hubchat-sos-a_b_c_d_e"
+    assert find(root, "cap:identifier") == "hubchat-sos-a_b_c_d_e-1"
 
 
 @pytest.mark.parametrize("sender", ["", "diaspora cell", "cell,hub", "a<b", "a&b"])

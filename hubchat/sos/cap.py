@@ -18,21 +18,19 @@ Mapping
 -------
 ``<alert>``
 
-* ``identifier`` = ``hubchat-sos-{_id}`` (spaces, commas, ``<`` and ``&`` replaced by ``_``);
-  ``sender`` = the ``sender`` argument; ``sent`` = ``created_at``; ``status`` = ``Actual``;
+* ``identifier`` = ``hubchat-sos-{_id}-{revision}`` (spaces, commas, ``<`` and ``&`` replaced by
+  ``_``), where the revision is the ``seq`` of the last timeline entry exported, so each export of
+  a new state is a distinct CAP message and exporting the same state twice gives the same one;
+  ``sender`` = the ``sender`` argument; ``sent`` = ``created_at`` for revision 1, else the time of
+  the last timeline entry; ``status`` = ``Actual``;
   ``scope`` = ``Restricted`` with ``restriction`` "Diaspora Cell and partner agencies; contains
   personal data"; ``incidents`` = the alert id; ``note`` = the status history
   ("open <time>; acknowledged <time> by <name>; ...") and the current status.
-* ``msgType`` is always ``Alert``.  In CAP 1.2, ``Update``, ``Cancel``, ``Ack`` and ``Error``
-  are statements *about earlier CAP messages* named in ``<references>`` (``Cancel`` = "cancels
-  the earlier message(s)", i.e. disregard them; it does not mean "the incident is over").  This
-  export is a self-contained snapshot and hubchat has issued no earlier CAP message to
-  reference, so an ``Update``/``Cancel`` would point at nothing.  A closed incident is stated
-  in-band instead: ``urgency`` ``Past``, ``responseType`` ``AllClear``, the ``note``, and the
-  ``hubchat_status`` parameter.
-* Note: the identifier is fixed per alert, as asked, so two exports of the same alert at
-  different times carry the same ``sender,identifier,sent`` triple.  Receivers should treat the
-  latest export as authoritative.
+* ``msgType`` is ``Alert`` for revision 1 and ``Update`` after it, with ``references`` naming
+  revision 1 (``sender,hubchat-sos-{_id}-1,created_at``): every export is a complete snapshot
+  that supersedes the first.  ``Cancel`` is never used: in CAP 1.2 it means "disregard the
+  earlier message", not "the incident is over".  A closed incident is stated in-band:
+  ``urgency`` ``Past``, ``responseType`` ``AllClear``, the ``note``, and ``hubchat_status``.
 
 One ``<info>`` (``language`` ``en-US``)
 
@@ -168,22 +166,27 @@ def alert_to_cap(alert: dict[str, Any], events: list[dict[str, Any]], *,
         raise ValueError("the alert has no _id")
     alert_id = _IDENTIFIER_FORBIDDEN.sub("_", alert_id)
     timeline = _sorted_events(events)
-    sent = (_cap_datetime(alert.get("created_at")) or _cap_datetime(alert.get("updated_at"))
-            or next((t for t in (_cap_datetime(e.get("at")) for e in timeline) if t), None))
-    if sent is None:
+    first_sent = (_cap_datetime(alert.get("created_at")) or _cap_datetime(alert.get("updated_at"))
+                  or next((t for t in (_cap_datetime(e.get("at")) for e in timeline) if t), None))
+    if first_sent is None:
         raise ValueError("the alert has no created_at (nor updated_at, nor timed events)")
+    revision = max([1, *(int(e["seq"]) for e in timeline if isinstance(e.get("seq"), int))])
+    last_at = next((t for t in (_cap_datetime(e.get("at")) for e in reversed(timeline)) if t), None)
+    sent = first_sent if revision == 1 or last_at is None else max(first_sent, last_at)
 
     facts = _Facts(alert, alert_id, sender)
 
     root = ET.Element(_q("alert"))
-    _sub(root, "identifier", f"hubchat-sos-{alert_id}")
+    _sub(root, "identifier", f"hubchat-sos-{alert_id}-{revision}")
     _sub(root, "sender", sender)
     _sub(root, "sent", sent)
     _sub(root, "status", "Actual")
-    _sub(root, "msgType", "Alert")
+    _sub(root, "msgType", "Alert" if revision == 1 else "Update")
     _sub(root, "scope", "Restricted")
     _sub(root, "restriction", RESTRICTION)
-    _sub(root, "note", _status_note(facts, timeline, sent))
+    _sub(root, "note", _status_note(facts, timeline, first_sent))
+    if revision > 1:
+        _sub(root, "references", f"{sender},hubchat-sos-{alert_id}-1,{first_sent}")
     _sub(root, "incidents", alert_id)
 
     info = ET.SubElement(root, _q("info"))
@@ -195,8 +198,8 @@ def alert_to_cap(alert: dict[str, Any], events: list[dict[str, Any]], *,
     _sub(info, "urgency", "Past" if facts.closed else "Immediate")
     _sub(info, "severity", facts.severity)
     _sub(info, "certainty", facts.certainty)
-    _sub(info, "effective", sent)
-    _sub(info, "onset", sent)
+    _sub(info, "effective", first_sent)
+    _sub(info, "onset", first_sent)
     _sub(info, "senderName", SENDER_NAME)
     _sub(info, "headline", _headline(facts))
     _sub(info, "description", _description(facts, sent))
