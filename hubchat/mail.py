@@ -22,6 +22,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 import aiosmtplib
 
+from hubchat.background import BackgroundTasks
 from hubchat.config import Settings
 from hubchat.errors import Unavailable
 
@@ -59,7 +60,7 @@ class Mailer:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks("mail")
         self._closed = False
         self.sent = 0
         self.failed = 0
@@ -121,22 +122,14 @@ class Mailer:
             self.failed += 1
             log.warning("mailer closed: dropped a mail to %d recipient(s)", len(email.to))
             return
-        task = asyncio.create_task(self._send_logged(email), name="hubchat-mail")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background.spawn(self._send_logged(email), "hubchat-mail")
 
     async def close(self) -> None:
         """Wait up to ``CLOSE_WAIT_SECS`` for background sends, then cancel the rest."""
         self._closed = True
-        tasks = set(self._tasks)
-        if not tasks:
-            return
-        _, pending = await asyncio.wait(tasks, timeout=CLOSE_WAIT_SECS)
-        if pending:
-            log.warning("mailer closing: cancelled %d unsent mail(s)", len(pending))
-            for task in pending:
-                task.cancel()
-            await asyncio.wait(pending)
+        cancelled = await self._background.drain(CLOSE_WAIT_SECS)
+        if cancelled:
+            log.warning("mailer closing: cancelled %d unsent mail(s)", cancelled)
 
     async def _send_logged(self, email: Email) -> None:
         try:

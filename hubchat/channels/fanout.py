@@ -7,16 +7,14 @@ A failing emit is logged and dropped: the write it announces has already succeed
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
+from hubchat.background import BackgroundTasks
 from hubchat.realtime import Realtime
 
 log = logging.getLogger(__name__)
-
-DRAIN_TIMEOUT_SECS = 5.0
 
 
 def channel_room(channel_id: str) -> str:
@@ -26,7 +24,7 @@ def channel_room(channel_id: str) -> str:
 class Fanout:
     def __init__(self, realtime: Realtime):
         self.realtime = realtime
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks("fan-out")
 
     async def emit(self, event: str, data: dict[str, Any], *, to: str | Sequence[str],
                    skip_sid: str | None = None) -> None:
@@ -39,29 +37,12 @@ class Fanout:
 
     def later(self, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` after the current handler has answered (the ack goes first)."""
-        task = asyncio.get_running_loop().create_task(self._guard(work))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background.spawn(work)
 
     def emit_later(self, event: str, data: dict[str, Any], *, to: str | Sequence[str],
                    skip_sid: str | None = None) -> None:
         self.later(self.emit(event, data, to=to, skip_sid=skip_sid))
 
-    async def _guard(self, work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("fan-out failed")
-
     async def drain(self) -> None:
         """Wait for pending emits (graceful shutdown); cancel what is still running after a while."""
-        pending = set(self._tasks)
-        if not pending:
-            return
-        _, late = await asyncio.wait(pending, timeout=DRAIN_TIMEOUT_SECS)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.gather(*late, return_exceptions=True)
+        await self._background.drain()

@@ -22,13 +22,13 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from hubchat.background import BackgroundTasks
 from hubchat.realtime import Realtime, user_room
 from hubchat.sos.views import full_view, limited_view, person_view
 
 log = logging.getLogger(__name__)
 
 FEED_ROOM = "cell:feed"
-DRAIN_TIMEOUT_SECS = 5.0
 
 Document = dict[str, Any]
 
@@ -52,7 +52,7 @@ class SosRooms:
     def __init__(self, realtime: Realtime, approx_km: float):
         self.realtime = realtime
         self.approx_km = approx_km
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks("sos")
 
     async def emit(self, event: str, data: Document, to: str | list[str]) -> None:
         try:
@@ -82,24 +82,7 @@ class SosRooms:
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """Run ``work`` after the current handler has answered; tracked so shutdown can wait."""
-        task = asyncio.get_running_loop().create_task(self._guard(work, name), name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _guard(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        try:
-            await work
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("sos background work failed", extra={"task": name})
+        self._background.spawn(work, name)
 
     async def drain(self) -> None:
-        pending = set(self._tasks)
-        if not pending:
-            return
-        _, late = await asyncio.wait(pending, timeout=DRAIN_TIMEOUT_SECS)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.gather(*late, return_exceptions=True)
+        await self._background.drain()

@@ -20,6 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TextIO
 
+from hubchat.background import BackgroundTasks
 from hubchat.errors import BadRequest, Conflict, NotFound
 from hubchat.infra import Infra
 from hubchat.principal import Principal
@@ -72,7 +73,7 @@ class TranslationService:
                                   queue_max=self.options.queue_max, metrics=self.metrics)
         self.repo = TranslationRepository(infra, next_version)
         self._pipeline: Pipeline | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks("translation")
 
     # ------------------------------------------------------------ lifecycle
     @contextlib.asynccontextmanager
@@ -95,7 +96,7 @@ class TranslationService:
                     rescan.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await rescan
-                await self._drain()
+                await self._background.drain(DRAIN_TIMEOUT_SECS)
         self._pipeline = None
 
     def _make_cache(self) -> TranslationCache:
@@ -130,14 +131,6 @@ class TranslationService:
             except Exception:
                 log.exception("translation model rescan failed")
 
-    async def _drain(self) -> None:
-        pending = set(self._tasks)
-        if pending:
-            _, late = await asyncio.wait(pending, timeout=DRAIN_TIMEOUT_SECS)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
-
     @property
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
@@ -150,17 +143,10 @@ class TranslationService:
         ``stored_listener``: takes the stored document or its client view)."""
         if self._pipeline is None or message.get("deleted") or not message.get("body"):
             return
-        task = asyncio.get_running_loop().create_task(self._guard(self.translate_message(message, priority)))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background.spawn(self._translate_logged(message, priority), "translate-message")
 
-    async def _guard(self, work: Awaitable[Any]) -> None:
-        try:
-            await work
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("message translation failed")
+    async def _translate_logged(self, message: Mapping[str, Any], priority: Priority) -> None:
+        await self.translate_message(message, priority)
 
     async def translate_message(self, message: Mapping[str, Any],
                                 priority: Priority = Priority.CHAT) -> TranslationResult:
