@@ -14,8 +14,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from hubchat.config import Settings
 from hubchat.schema import new_id
 from hubchat.translate import add_commands, packages, run_command

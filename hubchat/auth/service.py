@@ -22,6 +22,7 @@ from hubchat.auth.tokens import (
     new_verification_code,
     session_of_refresh_token,
 )
+from hubchat.clock import utcnow
 from hubchat.config import resolve_jwt_secret
 from hubchat.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from hubchat.infra import Infra
@@ -43,9 +44,6 @@ INDEXES = {
 RESEND_LIMIT = 3
 RESEND_WINDOW_SECS = 600
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def public_user(user: dict[str, Any]) -> dict[str, Any]:

@@ -36,9 +36,10 @@ from pymongo.errors import DuplicateKeyError
 from hubchat.channels.access import AccessReader
 from hubchat.channels.fanout import Fanout, channel_room
 from hubchat.channels.models import HistoryQuery, SendMessage, SyncPoint
-from hubchat.channels.repository import ChannelRepository, MessageRepository, ReceiptRepository, utcnow
+from hubchat.channels.repository import ChannelRepository, MessageRepository, ReceiptRepository
 from hubchat.channels.rules import Access
 from hubchat.channels.views import MessageView, message_view
+from hubchat.clock import utcnow
 from hubchat.errors import Conflict, Forbidden, HubchatError, NotFound
 from hubchat.infra import Infra
 from hubchat.principal import Principal

@@ -18,7 +18,6 @@ is never reused (a permanent hole clients must tolerate).
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, ParamSpec, TypeVar
@@ -26,6 +25,7 @@ from typing import Any, ParamSpec, TypeVar
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from hubchat.clock import utcnow
 from hubchat.errors import Unavailable
 from hubchat.infra import Infra
 from hubchat.store import Document
@@ -68,11 +68,6 @@ def store_call(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
 
     return call
 
-
-def utcnow() -> dt.datetime:
-    """Now in UTC, cut to the millisecond MongoDB keeps, so a fresh document equals its stored copy."""
-    now = dt.datetime.now(dt.UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class ChannelRepository:

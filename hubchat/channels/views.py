@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
 from hubchat.auth.service import public_user
+from hubchat.clock import iso
 from hubchat.translate.models import TranslationView, translation_view
 
 
@@ -29,14 +29,6 @@ class MessageView(TypedDict):
     deleted: bool
     translation: TranslationView | None
 
-
-def iso(value: dt.datetime | None) -> str | None:
-    """ISO 8601 in UTC with milliseconds and a ``Z``."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def message_view(doc: Mapping[str, Any]) -> MessageView:

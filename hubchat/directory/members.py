@@ -20,11 +20,12 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from hubchat.auth.service import USERS
+from hubchat.clock import utcnow
 from hubchat.directory.access import AssociationAccess
 from hubchat.directory.membership import MEMBERSHIPS, MembershipChange, MembershipRole, Memberships
 from hubchat.directory.models import MemberPatch
 from hubchat.directory.notices import invitation_email
-from hubchat.directory.timestamps import stamp, utcnow
+from hubchat.directory.timestamps import stamp
 from hubchat.directory.views import membership_view, my_membership_view
 from hubchat.errors import Conflict, Forbidden, NotFound
 from hubchat.infra import Infra

@@ -25,6 +25,7 @@ from typing import Any
 
 from pymongo import IndexModel, ReturnDocument
 
+from hubchat.clock import utcnow
 from hubchat.directory.access import ASSOCIATIONS, AssociationAccess
 from hubchat.directory.members import MemberService
 from hubchat.directory.membership import AssociationApproved, MembershipChange, Memberships
@@ -39,7 +40,7 @@ from hubchat.directory.models import (
 )
 from hubchat.directory.notices import approved_email, rejected_email
 from hubchat.directory.points import POINT_INDEXES, GatheringPoints, nearest_place
-from hubchat.directory.timestamps import stamp, utcnow
+from hubchat.directory.timestamps import stamp
 from hubchat.directory.views import Viewer, association_view, place_view, summary_view
 from hubchat.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from hubchat.infra import Infra

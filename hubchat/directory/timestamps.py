@@ -7,12 +7,7 @@ the way the store saw them.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def stamp(*fields: str) -> dict[str, Any]:

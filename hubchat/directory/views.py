@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from hubchat.clock import iso
 from hubchat.directory.membership import MembershipRole
 
 Document = dict[str, Any]
@@ -54,11 +55,6 @@ class Viewer:
         return doc["status"] == "approved" or self.reviews
 
 
-def _iso(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return str(value.isoformat())
-
 
 def place_view(place: Document) -> Document:
     return {k: place.get(k) for k in ("id", "name", "address", "lat", "lon", "schedule")}
@@ -86,12 +82,12 @@ def association_view(doc: Document, viewer: Viewer) -> Document:
     view = {
         **summary_view(doc),
         "office_bearers": [_office_bearer_view(b, viewer) for b in doc.get("office_bearers", [])],
-        "created_at": _iso(doc.get("created_at")), "updated_at": _iso(doc.get("updated_at")),
+        "created_at": iso(doc.get("created_at")), "updated_at": iso(doc.get("updated_at")),
         "my_role": viewer.role,
     }
     if viewer.reviews:
         view.update(created_by=doc.get("created_by"), decided_by=doc.get("decided_by"),
-                    decided_at=_iso(doc.get("decided_at")), rejection_reason=doc.get("rejection_reason"))
+                    decided_at=iso(doc.get("decided_at")), rejection_reason=doc.get("rejection_reason"))
     return view
 
 
@@ -100,7 +96,7 @@ def membership_view(membership: Document, user: Document | None) -> Document:
         "user_id": membership["user_id"],
         "display_name": user["display_name"] if user else None,
         "role": membership["role"], "position": membership.get("position"), "status": membership["status"],
-        "since": _iso(membership.get("created_at")), "updated_at": _iso(membership.get("updated_at")),
+        "since": iso(membership.get("created_at")), "updated_at": iso(membership.get("updated_at")),
     }
 
 
@@ -110,5 +106,5 @@ def my_membership_view(membership: Document, association: Document) -> Document:
                         "country": association["country"], "city": association["city"],
                         "status": association["status"]},
         "role": membership["role"], "position": membership.get("position"), "status": membership["status"],
-        "since": _iso(membership.get("created_at")),
+        "since": iso(membership.get("created_at")),
     }

@@ -21,6 +21,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from hubchat.clock import to_millis, utcnow
 from hubchat.config import Settings
 from hubchat.errors import Conflict, Forbidden, RateLimited, Unavailable
 from hubchat.principal import Principal
@@ -30,7 +31,7 @@ from hubchat.sos.escalation import MAX_LEVEL, Escalator
 from hubchat.sos.lifecycle import Standing, check_transition, closed_error, is_closed, may_note, require_open
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import OPEN_STATUSES, CancelIn, LocationIn, NoteIn, TransitionIn
-from hubchat.sos.repository import ALERTS, AlertRepository, to_millis, utcnow
+from hubchat.sos.repository import ALERTS, AlertRepository
 from hubchat.sos.rooms import SosRooms, alert_room
 from hubchat.sos.triggers import actor_of_person
 from hubchat.sos.views import cover_view, event_view, person_view, point_view

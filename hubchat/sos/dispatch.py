@@ -21,12 +21,13 @@ import dataclasses
 import logging
 from typing import Any
 
+from hubchat.clock import utcnow
 from hubchat.config import Settings
 from hubchat.directory.geo import haversine_km
 from hubchat.realtime import user_room
 from hubchat.sos.duty import DutyRoster
 from hubchat.sos.metrics import SosMetrics
-from hubchat.sos.repository import AlertRepository, utcnow
+from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms
 from hubchat.sos.views import full_view, limited_view
 

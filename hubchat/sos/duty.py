@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from hubchat.clock import utcnow
 from hubchat.errors import Forbidden
 from hubchat.principal import Principal
-from hubchat.sos.repository import DUTY, AlertRepository, utcnow
+from hubchat.sos.repository import DUTY, AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms
 from hubchat.sos.views import duty_view
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hubchat.clock import iso
 from hubchat.mail import Email
-from hubchat.sos.views import iso
 
 Document = dict[str, Any]
 

@@ -36,6 +36,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from hubchat.clock import utcnow
 from hubchat.config import Settings
 from hubchat.errors import Unavailable
 from hubchat.mail import Mailer
@@ -45,7 +46,7 @@ from hubchat.sos.duty import STAFF_ROLES, USERS, DutyRoster
 from hubchat.sos.emails import escalation_email
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import OPEN_STATUSES
-from hubchat.sos.repository import AlertRepository, utcnow
+from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms
 
 log = logging.getLogger(__name__)

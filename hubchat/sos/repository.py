@@ -27,6 +27,7 @@ from typing import Any
 from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import PyMongoError
 
+from hubchat.clock import utcnow
 from hubchat.errors import NotFound, Unavailable
 from hubchat.infra import Infra
 from hubchat.schema import new_id
@@ -61,14 +62,6 @@ Document = dict[str, Any]
 Change = Callable[[Document], Document | None]
 
 
-def to_millis(value: dt.datetime) -> dt.datetime:
-    """BSON keeps milliseconds: times shown before and after a round trip must look the same."""
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
-
-
-def utcnow() -> dt.datetime:
-    """Now, to the millisecond, so that an answer given from memory equals a later read."""
-    return to_millis(dt.datetime.now(dt.UTC))
 
 
 @contextlib.contextmanager

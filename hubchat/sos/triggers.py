@@ -22,6 +22,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from hubchat.clock import utcnow
 from hubchat.config import Settings
 from hubchat.errors import Conflict, Unavailable
 from hubchat.principal import Principal
@@ -30,7 +31,7 @@ from hubchat.schema import new_id
 from hubchat.sos.escalation import Escalator, initial_state
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import TriggerIn
-from hubchat.sos.repository import AlertRepository, utcnow
+from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms, alert_room
 
 log = logging.getLogger(__name__)

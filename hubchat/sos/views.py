@@ -26,6 +26,8 @@ import datetime as dt
 import math
 from typing import Any
 
+from hubchat.clock import iso
+
 __all__ = ["ANONYMOUS_LABEL", "approx_area", "audit_view", "duty_view", "event_view", "full_view", "iso",
            "limited_view", "person_view", "point_view", "track_view"]
 
@@ -38,15 +40,6 @@ DEFAULT_APPROX_KM = 5.0
 COORD_DECIMALS = 6
 AREA_DECIMALS = 4
 
-
-def iso(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return str(value.astimezone(dt.UTC).isoformat()).replace("+00:00", "Z")
-    raise TypeError(f"not a datetime: {type(value).__name__}")
 
 
 def _plain(value: Any) -> Any:

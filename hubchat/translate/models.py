@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Literal, TypedDict
 
+from hubchat.clock import iso
 from hubchat.schema import Id, Payload, body_text
 from hubchat.translate.detect import Lang
 
@@ -60,13 +60,6 @@ class TranslationEvent(TypedDict):
     version: int | None  # the message's sync version after this change (None without a chat counter)
     translation: TranslationView | None
 
-
-def iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def translation_view(stored: Mapping[str, Any] | None) -> TranslationView | None:

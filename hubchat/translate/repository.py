@@ -22,6 +22,7 @@ from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 
+from hubchat.clock import utcnow
 from hubchat.infra import Infra
 from hubchat.store import Document
 from hubchat.translate.models import RETRY_STATUSES, TranslationResult
@@ -39,10 +40,6 @@ INDEXES = {
                   IndexModel([("message_id", ASCENDING)], name="translation_corrections_message")],
 }
 
-
-def utcnow() -> dt.datetime:
-    now = dt.datetime.now(dt.UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class TranslationRepository:

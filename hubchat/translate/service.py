@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TextIO
 
 from hubchat.background import BackgroundTasks
+from hubchat.clock import iso, utcnow
 from hubchat.errors import BadRequest, Conflict, NotFound
 from hubchat.infra import Infra
 from hubchat.principal import Principal
@@ -34,7 +35,7 @@ from hubchat.translate.options import TranslateOptions
 from hubchat.translate.packages import PackageInfo
 from hubchat.translate.phrasebook import Phrasebook
 from hubchat.translate.pipeline import Pipeline, other
-from hubchat.translate.repository import NextVersion, TranslationRepository, utcnow
+from hubchat.translate.repository import NextVersion, TranslationRepository
 from hubchat.translate.worker import BatchWorker, Priority, Shed
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ class TranslationService:
         count = 0
         async for doc in self.repo.corrections():
             cells = [doc["source_lang"], doc["target_lang"], doc["source_text"], doc.get("machine_text") or "",
-                     doc["corrected_text"], doc["author_id"], _iso(doc["at"])]
+                     doc["corrected_text"], doc["author_id"], iso(doc["at"])]
             out.write("\t".join(_cell(str(c)) for c in cells) + "\n")
             count += 1
         return count
@@ -262,11 +263,6 @@ def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\r\n", "\\n").replace("\n", "\\n").replace(
         "\r", "\\n")
 
-
-def _iso(value: dt.datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 __all__ = ["CanRead", "Emit", "Shed", "TranslationService"]
