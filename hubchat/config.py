@@ -85,6 +85,7 @@ class Settings:
     translate_models_rescan_secs: float = 60.0  # 0: never
     # --- web client
     map_tile_url: str = ""  # e.g. https://tile.example.org/{z}/{x}/{y}.png; empty: markers on a plain map
+    map_tile_attribution: str = ""  # shown on the map, as tile servers require
     # --- logs
     log_level: str = "INFO"
     log_format: str = "json"  # json | text

@@ -1,0 +1,297 @@
+// Directory: find associations (country, city, name, near me), an association's page, register
+// one, ask to join; office bearers answer join requests on the page.
+
+import { api, session } from "../api.js";
+import { announce, clear, field, formValues, h, select } from "../dom.js";
+import { t } from "../i18n.js";
+import { chat } from "../chatstore.js";
+import { busy, countryName, countryOptions, errorBox, errorText, heading } from "./common.js";
+
+function place(a) {
+  return [a.city, countryName(a.country)].filter(Boolean).join(", ");
+}
+
+function statusBadge(status) {
+  if (!status || status === "approved") return null;
+  return h("span", { class: `badge badge-${status}` }, t(`dir.status.${status}`));
+}
+
+export async function search(main, { query }) {
+  const err = errorBox();
+  const results = h("div", { id: "results", "aria-live": "polite" });
+  const mine = h("div", { class: "mine" });
+  const country = select({ name: "country" }, countryOptions(true), query.get("country") || "");
+  const city = h("input", { name: "city", value: query.get("city") || "", maxlength: 100, autocomplete: "off" });
+  const q = h("input", { name: "q", type: "search", value: query.get("q") || "", maxlength: 100 });
+  const searchButton = h("button", { type: "submit", class: "primary" }, t("dir.search"));
+  const nearButton = h("button", { type: "button", class: "secondary", id: "near-me" }, t("dir.nearMe"));
+  const form = h("form", { class: "card form search-form", role: "search", "aria-label": t("dir.searchLabel") },
+    h("div", { class: "grid3" }, field(t("auth.country"), country), field(t("auth.city"), city), field(t("dir.name"), q)),
+    err.el, h("div", { class: "row" }, searchButton, nearButton));
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const v = formValues(form);
+    const params = new URLSearchParams();
+    for (const k of ["country", "city", "q"]) if (v[k]) params.set(k, v[k]);
+    const target = `#/associations${params.toString() ? `?${params}` : ""}`;
+    if (location.hash === target) runSearch(); else location.hash = target;
+  });
+  nearButton.addEventListener("click", () => {
+    if (location.hash === "#/associations?near=1") runNear(); else location.hash = "#/associations?near=1";
+  });
+
+  async function runSearch() {
+    err.show(null);
+    const params = new URLSearchParams({ limit: "50" });
+    for (const k of ["country", "city", "q"]) if (query.get(k)) params.set(k, query.get(k));
+    clear(results).append(h("p", { class: "muted" }, t("common.loading")));
+    try {
+      const res = await api(`/api/associations?${params}`);
+      showResults(res.associations, res.total);
+    } catch (e) {
+      clear(results);
+      err.show(e);
+    }
+  }
+
+  function runNear() {
+    err.show(null);
+    if (!("geolocation" in navigator)) { err.show(t("dir.noGeo")); return; }
+    clear(results).append(h("p", { class: "muted" }, t("dir.locating")));
+    navigator.geolocation.getCurrentPosition(async (pos) => {
+      try {
+        const params = new URLSearchParams({ lat: pos.coords.latitude.toFixed(5), lon: pos.coords.longitude.toFixed(5),
+          radius_km: "300", limit: "50" });
+        const res = await api(`/api/associations/near?${params}`);
+        showResults(res.associations, res.associations.length, true);
+      } catch (e) {
+        clear(results);
+        err.show(e);
+      }
+    }, (e) => { clear(results); err.show(e.code === 1 ? t("dir.geoDenied") : t("dir.noGeo")); },
+    { enableHighAccuracy: false, maximumAge: 300_000, timeout: 15_000 });
+  }
+
+  function showResults(list, total, near = false) {
+    clear(results);
+    const title = near ? t("dir.nearResults", { n: list.length }) : t("dir.results", { n: total });
+    results.append(h("h2", null, title));
+    if (!list.length) { results.append(h("p", null, t("dir.none"))); announce(title); return; }
+    results.append(h("ul", { class: "list results" }, list.map((a) => h("li", null,
+      h("a", { href: `#/associations/${a.id}`, class: "item-title" }, a.name),
+      h("span", { class: "muted" }, place(a)),
+      a.distance_km !== undefined ? h("span", { class: "distance" }, t("dir.km", { km: a.distance_km })) : null,
+      a.nearest_place ? h("span", { class: "muted small" }, a.nearest_place.name) : null))));
+    announce(title);
+  }
+
+  main.append(h("section", null, heading(t("dir.title")),
+    h("p", null, h("a", { href: "#/associations/new", class: "button secondary" }, t("dir.registerLink"))),
+    mine, form, results));
+
+  api("/api/me/associations").then(({ memberships }) => {
+    if (!memberships.length) return;
+    mine.append(h("h2", null, t("dir.mine")), h("ul", { class: "list" }, memberships.map((m) => h("li", null,
+      h("a", { href: `#/associations/${m.association.id}`, class: "item-title" }, m.association.name),
+      h("span", { class: "muted" }, `${t(`dir.role.${m.role}`)} · ${t(`dir.mstatus.${m.status}`)}`),
+      statusBadge(m.association.status)))));
+  }).catch(() => {});
+
+  if (query.get("near")) runNear();
+  else if (query.get("country") || query.get("city") || query.get("q")) runSearch();
+}
+
+function contactLink(c) {
+  const value = c.value;
+  if (c.kind === "email") return h("a", { href: `mailto:${value}` }, value);
+  if (c.kind === "phone" || c.kind === "whatsapp") return h("a", { href: `tel:${value}` }, value);
+  return value;
+}
+
+export async function page(main, { params: [id] }) {
+  const err = errorBox();
+  const wrap = h("section", { class: "association" }, h("p", { class: "muted" }, t("common.loading")));
+  main.append(wrap);
+  let a;
+  try {
+    a = (await api(`/api/associations/${id}`)).association;
+  } catch (e) {
+    clear(wrap).append(heading(t("dir.notFound")), h("p", null, errorText(e)));
+    return;
+  }
+  clear(wrap);
+  const actions = h("div", { class: "row actions" });
+  wrap.append(heading(a.name), h("p", { class: "muted" }, place(a), " ", statusBadge(a.status)));
+  if (a.status === "pending") wrap.append(h("p", { class: "note" }, t("dir.pendingNote")));
+  if (a.description) wrap.append(h("p", { class: "description" }, a.description));
+  wrap.append(actions, err.el);
+
+  const official = [];
+  if (a.contact_email) official.push(h("li", null, `${t("dir.email")}: `, contactLink({ kind: "email", value: a.contact_email })));
+  if (a.contact_phone) official.push(h("li", null, `${t("dir.phone")}: `, contactLink({ kind: "phone", value: a.contact_phone })));
+  if (official.length) wrap.append(h("h2", null, t("dir.contacts")), h("ul", { class: "plain" }, official));
+
+  wrap.append(h("h2", null, t("dir.places")));
+  if (!a.gathering_places.length) wrap.append(h("p", { class: "muted" }, t("dir.noPlaces")));
+  else {
+    wrap.append(h("ul", { class: "list places" }, a.gathering_places.map((p) => h("li", null,
+      h("strong", null, p.name), h("span", null, p.address),
+      p.schedule ? h("span", { class: "muted" }, p.schedule) : null,
+      h("a", { href: `geo:${p.lat},${p.lon}`, class: "small" }, t("dir.openMap"))))));
+  }
+
+  wrap.append(h("h2", null, t("dir.bearers")));
+  if (!a.office_bearers.length) wrap.append(h("p", { class: "muted" }, t("dir.noBearers")));
+  else {
+    wrap.append(h("ul", { class: "list bearers" }, a.office_bearers.map((b) => h("li", null,
+      h("strong", null, b.name), h("span", { class: "muted" }, b.position),
+      b.contacts.length ? h("ul", { class: "plain contacts" }, b.contacts.map((c) => h("li", null,
+        `${t(`dir.kind.${c.kind}`)}: `, contactLink(c)))) : null))));
+  }
+
+  // Join / membership state.
+  let membership = null;
+  try {
+    const { memberships } = await api("/api/me/associations");
+    membership = memberships.find((m) => m.association.id === a.id) || null;
+  } catch { /* the page still works */ }
+  renderActions();
+
+  function renderActions() {
+    clear(actions);
+    if (a.my_role) {
+      actions.append(h("span", { class: "badge badge-ok" }, t(`dir.role.${a.my_role}`)));
+      const channel = chat.channels.find((c) => c.kind === "association" && c.association_id === a.id);
+      if (channel) actions.append(h("a", { href: `#/chat/${channel.id}`, class: "button primary" }, t("dir.openChat")));
+    } else if (membership?.status === "requested") {
+      actions.append(h("p", { role: "status" }, t("dir.requested")));
+    } else if (a.status === "approved") {
+      const join = h("button", { type: "button", class: "primary", id: "join" }, t("dir.join"));
+      join.addEventListener("click", () => busy(join, async () => {
+        try {
+          const res = await api(`/api/associations/${a.id}/join`, { method: "POST" });
+          membership = { status: res.membership.status };
+          announce(t("dir.requested"));
+          renderActions();
+        } catch (e) {
+          err.show(e);
+        }
+      }));
+      actions.append(join);
+    }
+  }
+
+  if (a.my_role === "office_bearer") {
+    const box = h("div", { class: "card" });
+    wrap.append(box);
+    const loadMembers = async () => {
+      clear(box).append(h("h2", null, t("dir.members")));
+      try {
+        const { members } = await api(`/api/associations/${a.id}/members`);
+        const requests = members.filter((m) => m.status === "requested");
+        const active = members.filter((m) => m.status === "active");
+        box.append(h("ul", { class: "plain" }, active.map((m) => h("li", null, m.display_name, " ",
+          h("span", { class: "muted" }, m.position || t(`dir.role.${m.role}`))))));
+        box.append(h("h3", null, t("dir.requests", { n: requests.length })));
+        box.append(h("ul", { class: "list" }, requests.map((m) => {
+          const ok = h("button", { type: "button", class: "primary small" }, t("dir.accept"));
+          const no = h("button", { type: "button", class: "secondary small" }, t("dir.decline"));
+          ok.setAttribute("aria-label", `${t("dir.accept")}: ${m.display_name}`);
+          no.setAttribute("aria-label", `${t("dir.decline")}: ${m.display_name}`);
+          ok.addEventListener("click", () => busy(ok, async () => {
+            await api(`/api/associations/${a.id}/requests/${m.user_id}/approve`, { method: "POST" }).catch((e) => err.show(e));
+            loadMembers();
+          }));
+          no.addEventListener("click", () => busy(no, async () => {
+            await api(`/api/associations/${a.id}/requests/${m.user_id}/decline`, { method: "POST" }).catch((e) => err.show(e));
+            loadMembers();
+          }));
+          return h("li", null, h("span", null, m.display_name), h("div", { class: "row" }, ok, no));
+        })));
+      } catch (e) {
+        box.append(h("p", { class: "error" }, errorText(e)));
+      }
+    };
+    loadMembers();
+  }
+}
+
+export function register(main) {
+  const user = session.user || {};
+  const err = errorBox();
+  const button = h("button", { type: "submit", class: "primary" }, t("dir.registerSubmit"));
+  const lat = h("input", { name: "lat", inputmode: "decimal", pattern: "-?[0-9]+(\\.[0-9]+)?" });
+  const lon = h("input", { name: "lon", inputmode: "decimal", pattern: "-?[0-9]+(\\.[0-9]+)?" });
+  const here = h("button", { type: "button", class: "secondary" }, t("dir.useLocation"));
+  here.addEventListener("click", () => {
+    if (!("geolocation" in navigator)) { err.show(t("dir.noGeo")); return; }
+    navigator.geolocation.getCurrentPosition((pos) => {
+      lat.value = pos.coords.latitude.toFixed(5);
+      lon.value = pos.coords.longitude.toFixed(5);
+      announce(t("dir.locationFilled"));
+    }, () => err.show(t("dir.geoDenied")), { timeout: 15_000, maximumAge: 300_000 });
+  });
+  const visibility = (name) => select({ name }, [["public", t("dir.vis.public")], ["members", t("dir.vis.members")],
+    ["officers", t("dir.vis.officers")]], "members");
+  const form = h("form", { class: "card form", id: "register-form" },
+    field(t("dir.name"), h("input", { name: "name", required: true, minlength: 2, maxlength: 120 })),
+    h("div", { class: "grid2" },
+      field(t("auth.country"), select({ name: "country", required: true }, countryOptions(), user.country || "IN")),
+      field(t("auth.city"), h("input", { name: "city", required: true, maxlength: 100, value: user.city || "" }))),
+    field(t("dir.description"), h("textarea", { name: "description", rows: 3, maxlength: 2000 })),
+    h("div", { class: "grid2" },
+      field(t("dir.contactEmail"), h("input", { type: "email", name: "contact_email", required: true, value: user.email || "" }),
+        t("dir.contactEmailHint")),
+      field(t("dir.contactPhone"), h("input", { type: "tel", name: "contact_phone", autocomplete: "tel" }))),
+    field(t("dir.myPosition"), h("input", { name: "my_position", value: t("dir.president"), maxlength: 80 })),
+    h("fieldset", null, h("legend", null, t("dir.placeLegend")),
+      field(t("dir.placeName"), h("input", { name: "place_name", maxlength: 120 })),
+      field(t("dir.placeAddress"), h("input", { name: "place_address", maxlength: 300 })),
+      field(t("dir.placeSchedule"), h("input", { name: "place_schedule", maxlength: 200 }), t("dir.placeScheduleHint")),
+      h("div", { class: "grid2" }, field(t("dir.lat"), lat), field(t("dir.lon"), lon)), here),
+    h("fieldset", null, h("legend", null, t("dir.showContacts")),
+      h("p", { class: "hint" }, t("dir.showContactsHint")),
+      h("div", { class: "grid2" },
+        field(t("dir.myEmail"), h("input", { type: "email", name: "bearer_email", value: user.email || "" })),
+        field(t("dir.visibility"), visibility("bearer_email_vis"))),
+      h("div", { class: "grid2" },
+        field(t("dir.myPhone"), h("input", { type: "tel", name: "bearer_phone", value: user.phone || "" })),
+        field(t("dir.visibility"), visibility("bearer_phone_vis")))),
+    err.el, button);
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    err.show(null);
+    const v = formValues(form);
+    const body = { name: v.name, country: v.country, city: v.city, contact_email: v.contact_email,
+      my_position: v.my_position || t("dir.president") };
+    if (v.description) body.description = v.description;
+    if (v.contact_phone) body.contact_phone = v.contact_phone;
+    if (v.place_name || v.place_address || v.lat || v.lon) {
+      const latN = Number(v.lat);
+      const lonN = Number(v.lon);
+      if (!v.place_name || !v.place_address || v.lat === "" || v.lon === "" || Number.isNaN(latN) || Number.isNaN(lonN)) {
+        err.show(t("dir.placeIncomplete"));
+        return;
+      }
+      body.gathering_places = [{ name: v.place_name, address: v.place_address, lat: latN, lon: lonN,
+        schedule: v.place_schedule || null }];
+    }
+    const contacts = [];
+    if (v.bearer_email) contacts.push({ kind: "email", value: v.bearer_email, visibility: v.bearer_email_vis });
+    if (v.bearer_phone) contacts.push({ kind: "phone", value: v.bearer_phone, visibility: v.bearer_phone_vis });
+    body.office_bearers = [{ name: user.display_name || v.name, position: body.my_position, user_id: user.id || null,
+      contacts }];
+    await busy(button, async () => {
+      try {
+        const res = await api("/api/associations", { method: "POST", body });
+        announce(t("dir.registered"));
+        location.hash = `#/associations/${res.association.id}`;
+      } catch (e) {
+        err.show(e);
+      }
+    });
+  });
+  main.append(h("section", { class: "narrow" }, heading(t("dir.registerTitle")), h("p", null, t("dir.registerIntro")), form));
+}
