@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 import pytest
 import socketio
 
+from hubchat.auth.service import REFRESH_REUSE_GRACE_SECS
 from tests.support import DEFAULT_PASSWORD, HubClient, Recorder
 
 
@@ -71,12 +73,15 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(hub: HubClient) -> 
     session = await hub.user()
     status, first = await hub.request("POST", "/api/auth/refresh", json={"refresh_token": session["refresh_token"]})
     assert status == 200 and first["refresh_token"] != session["refresh_token"]
-    status, _ = await hub.request("GET", "/api/me", token=first["access_token"])
+    status, second = await hub.request("POST", "/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert status == 200
+    status, _ = await hub.request("GET", "/api/me", token=second["access_token"])
     assert status == 200
 
-    # The old refresh token comes back: theft is assumed and the whole session ends.
+    # A token rotated two steps ago comes back: theft is assumed and the whole session ends.
     status, body = await hub.request("POST", "/api/auth/refresh", json={"refresh_token": session["refresh_token"]})
     assert status == 401 and body["error"]["code"] == "refresh_invalid"
+    first = second
     status, body = await hub.request("POST", "/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert status == 401
     status, body = await hub.request("GET", "/api/me", token=first["access_token"])
@@ -250,3 +255,33 @@ async def test_registration_refuses_half_or_equal_pins(hub: HubClient) -> None:
                                      json={**base, "email": "p2@example.org", "sos_pin": "1234", "duress_pin": "1234"})
     assert status == 400 and body["error"]["code"] == "pins_equal"
     assert await hub.services["accounts"].infra.store["users"].count_documents({}) == 0
+
+
+async def test_the_token_rotated_just_before_is_honoured_once_more(hub: HubClient) -> None:
+    """A page reloaded while its refresh was in flight presents the previous token again: within
+    the grace window that rotates again instead of ending the session."""
+    session = await hub.user()
+    status, lost = await hub.request("POST", "/api/auth/refresh", json={"refresh_token": session["refresh_token"]})
+    assert status == 200
+    status, again = await hub.request("POST", "/api/auth/refresh", json={"refresh_token": session["refresh_token"]})
+    assert status == 200 and again["refresh_token"] not in (lost["refresh_token"], session["refresh_token"])
+    status, _ = await hub.request("GET", "/api/me", token=again["access_token"])
+    assert status == 200
+    # The token the reloaded page never saw counts as used: whoever presents it ends the session.
+    status, _ = await hub.request("POST", "/api/auth/refresh", json={"refresh_token": lost["refresh_token"]})
+    assert status == 401
+    status, _ = await hub.request("GET", "/api/me", token=again["access_token"])
+    assert status == 401
+
+
+async def test_the_previous_token_after_the_grace_window_revokes(hub: HubClient) -> None:
+    session = await hub.user()
+    status, first = await hub.request("POST", "/api/auth/refresh", json={"refresh_token": session["refresh_token"]})
+    assert status == 200
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=REFRESH_REUSE_GRACE_SECS + 5)
+    sessions = hub.services["accounts"].infra.store["sessions"]
+    await sessions.update_one({"user_id": session["user"]["id"]}, {"$set": {"refreshed_at": old}})
+    status, body = await hub.request("POST", "/api/auth/refresh", json={"refresh_token": session["refresh_token"]})
+    assert status == 401 and body["error"]["code"] == "refresh_invalid"
+    status, _ = await hub.request("GET", "/api/me", token=first["access_token"])
+    assert status == 401  # the whole session ended

@@ -41,6 +41,9 @@ INDEXES = {
     SESSIONS: [IndexModel([("user_id", 1)], name="sessions_user")],
     VERIFICATIONS: [],
 }
+# The refresh token rotated just before may come back once more within this window without being
+# taken for theft: a page reloaded while its refresh was in flight never saw the new token.
+REFRESH_REUSE_GRACE_SECS = 30
 RESEND_LIMIT = 3
 RESEND_WINDOW_SECS = 600
 
@@ -168,11 +171,23 @@ class AccountService:
         digest = self.signer.digest(refresh_token)
         new_token = new_refresh_token(session_id)
         now = utcnow()
+        new_digest = self.signer.digest(new_token)
         session = await sessions.find_one_and_update(
             {"_id": session_id, "digest": digest, "revoked_at": None, "expires_at": {"$gt": now}},
-            {"$set": {"digest": self.signer.digest(new_token), "refreshed_at": now},
+            {"$set": {"digest": new_digest, "previous_digest": digest, "refreshed_at": now},
              "$push": {"used_digests": digest}},
             return_document=ReturnDocument.AFTER)
+        if session is None:
+            # The previous token, shortly after its rotation: rotate again instead of revoking; the
+            # token handed out meanwhile (never seen by the client) becomes a used one.
+            recent = await sessions.find_one(
+                {"_id": session_id, "previous_digest": digest, "revoked_at": None, "expires_at": {"$gt": now},
+                 "refreshed_at": {"$gt": now - dt.timedelta(seconds=REFRESH_REUSE_GRACE_SECS)}})
+            if recent is not None:
+                session = await sessions.find_one_and_update(
+                    {"_id": session_id, "digest": recent["digest"], "revoked_at": None},
+                    {"$set": {"digest": new_digest, "refreshed_at": now}, "$push": {"used_digests": recent["digest"]}},
+                    return_document=ReturnDocument.AFTER)
         if session is None:
             stale = await sessions.find_one({"_id": session_id, "used_digests": digest})
             if stale is not None and stale.get("revoked_at") is None:
