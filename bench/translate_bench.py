@@ -237,18 +237,16 @@ async def running_server(args: argparse.Namespace, work: Path) -> AsyncIterator[
     settings = load_settings(
         environ={}, mongo_uri="", data_dir=str(work / "var"), redis_url=args.redis_url,
         redis_prefix=f"bench-{secrets.token_hex(4)}:", message_rate_limit=0, log_level="WARNING",
-        log_format="text", jwt_secret="bench-" + secrets.token_hex(24))
+        log_format="text", jwt_secret="bench-" + secrets.token_hex(24),
+        translate_max_decoding_length=args.max_decoding_length, translate_threads=args.threads,
+        translate_batch_max_sentences=args.batch, translate_batch_window_ms=args.window_ms)
     package = build_package(work, shape=REALISTIC, quantization="int8")
     packages.install(package, Path(settings.data_dir) / "argos-packages")
     app = build_app(settings)
     services = app[SERVICES]
     if "translate" not in services:
         raise SystemExit("events mode: the translation capability is not wired into hubchat.app yet")
-    service = services["translate"]
-    if not hasattr(settings, "translate_max_decoding_length"):  # until the settings exist
-        service.options = dataclasses.replace(service.options, max_decoding_length=args.max_decoding_length,
-                                              threads=args.threads)
-        service.engine.options = service.options
+    assert services["translate"].options.max_decoding_length == args.max_decoding_length
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     port = free_port()
