@@ -129,7 +129,7 @@ class Child:
                 proc.terminate()
             try:
                 await asyncio.wait_for(proc.wait(), timeout)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
+            except (TimeoutError, asyncio.CancelledError):
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()
@@ -154,7 +154,7 @@ async def wait_http_ok(url: str, timeout: float, child: Child | None = None) -> 
                 async with http.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
                     if resp.status == 200:
                         return
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 pass
             await asyncio.sleep(0.2)
     raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f} s"

@@ -64,8 +64,23 @@ if str(BENCH_DIR) not in sys.path:
 
 import fanout  # noqa: E402  (bench/fanout.py: server start-up, users, chat load, reporting helpers)
 from fanout import (  # noqa: E402
-    Child, Client, Collector, CpuMeter, HubchatTarget, RunContext, SmtpSink, StepResult, fmt,
-    infrastructure, load_now, log, machine_info, percentile, perf, probe_fanout, run_step,
+    Child,
+    Client,
+    Collector,
+    CpuMeter,
+    HubchatTarget,
+    RunContext,
+    SmtpSink,
+    StepResult,
+    fmt,
+    infrastructure,
+    load_now,
+    log,
+    machine_info,
+    percentile,
+    perf,
+    probe_fanout,
+    run_step,
 )
 
 DEFAULT_RESULTS = BENCH_DIR / "RESULTS.md"
@@ -159,7 +174,8 @@ class SosTarget(HubchatTarget):
             email = f"officer-{k}-{uuid.uuid4().hex[:8]}@bench.example.org"
             child = Child(f"create-officer-{k}", [sys.executable, "-m", "hubchat", "admin", "create-officer",
                                                  "--email", email, "--name", f"Bench Officer {k}"],
-                          {**env, "HUBCHAT_OFFICER_PASSWORD": fanout.PASSWORD}, self.ctx.tmp / f"create-officer-{k}.log")
+                          {**env, "HUBCHAT_OFFICER_PASSWORD": fanout.PASSWORD},
+                          self.ctx.tmp / f"create-officer-{k}.log")
             rc = await child.run_to_end(60)
             if rc != 0:
                 raise RuntimeError(f"create-officer {k} failed ({rc}):\n{child.tail()}")
@@ -380,7 +396,8 @@ def details(phases: list[PhaseResult], far: int) -> list[str]:
         cpu = ", ".join(f"{k} {v:.0f}%" for k, v in r.cpu.items())
         out.append(f"- {title}: {len(r.triggers)} triggers (outcomes {r.outcomes or '-'}); wrong receipts: "
                    f"**{r.wrong_far}** at the {far} far (Bengaluru) office bearers, **{r.wrong_other}** at anyone else "
-                   f"(chat users, people); duplicates {r.duplicates}; trigger send lag p99 {fmt(r.send_lag_p99_ms)} ms; "
+                   f"(chat users, people); duplicates {r.duplicates}; "
+                   f"trigger send lag p99 {fmt(r.send_lag_p99_ms)} ms; "
                    f"window {r.window_secs:.1f} s; CPU (% of one core over the window) {cpu}.")
         if r.chat is not None:
             s = r.chat
@@ -467,7 +484,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--results", default=str(DEFAULT_RESULTS), help="Markdown file to append to")
     p.add_argument("--no-record", action="store_true", help="print only; do not append to the results file")
     p.add_argument("--max-minutes", type=float, default=15.0, help="hard limit for the whole run")
-    p.add_argument("--quick", action="store_true", help="about a minute: 10 triggers per phase, 3 chat channels, 50 msg/s")
+    p.add_argument("--quick", action="store_true",
+                   help="about a minute: 10 triggers per phase, 3 chat channels, 50 msg/s")
     p.add_argument("--keep-tmp", metavar="DIR", default=None, help="keep server logs and data in DIR")
     args = p.parse_args(argv)
     args.persons = args.persons or (10 if args.quick else 40)

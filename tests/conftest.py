@@ -149,13 +149,7 @@ def settings(mongo_uri: str, mongo_db_name: str, redis_prefix: str, smtp_server:
 @pytest.fixture
 async def hub(settings: Settings, smtp: SmtpSink, aiohttp_server: Any) -> AsyncIterator[Any]:
     """hubchat running on a TCP port, with an HTTP/Socket.IO client helper (tests.support.HubClient)."""
-    from hubchat.app import SERVICES, build_app
-    from tests.support import HubClient
+    from tests.support import running_hub
 
-    app = build_app(settings)
-    server = await aiohttp_server(app)
-    client = HubClient(str(server.make_url("/")), smtp, app[SERVICES])  # type: ignore[arg-type]
-    try:
+    async with running_hub(settings, smtp, aiohttp_server) as client:
         yield client
-    finally:
-        await client.close()

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
+import subprocess
+import sys
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import socketio
 
+from hubchat.config import Settings
+from hubchat.embedded_mongo import free_loopback_port
 from tests.conftest import SmtpSink
 
 DEFAULT_PASSWORD = "correct horse battery"
@@ -128,3 +136,76 @@ class HubClient:
                               wait_timeout=10)
         self.sockets.append(rec)
         return rec
+
+
+# ---------------------------------------------------------------- hubchat in this process
+@contextlib.asynccontextmanager
+async def running_hub(settings: Settings, smtp: SmtpSink, aiohttp_server: Any) -> AsyncIterator[HubClient]:
+    """app.py's ``build_app(settings)`` on a real TCP port, with a client helper for it."""
+    from hubchat.app import SERVICES, build_app
+
+    app = build_app(settings)
+    server = await aiohttp_server(app)
+    client = HubClient(str(server.make_url("/")), smtp, app[SERVICES])  # type: ignore[arg-type]
+    try:
+        yield client
+    finally:
+        await client.close()
+        await server.close()
+
+
+# ---------------------------------------------------------------- hubchat in processes of its own
+def node_env(settings: Settings, port: int, **extra: str) -> dict[str, str]:
+    """The environment of a ``hubchat serve`` process sharing these settings' stores."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBCHAT_")}
+    env.update({
+        "HUBCHAT_PORT": str(port), "HUBCHAT_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "HUBCHAT_MONGO_URI": settings.mongo_uri, "HUBCHAT_MONGO_DB": settings.mongo_db,
+        "HUBCHAT_REDIS_URL": settings.redis_url, "HUBCHAT_REDIS_PREFIX": settings.redis_prefix,
+        "HUBCHAT_JWT_SECRET": settings.jwt_secret, "HUBCHAT_DATA_DIR": settings.data_dir,
+        "HUBCHAT_SMTP_HOST": settings.smtp_host, "HUBCHAT_SMTP_PORT": str(settings.smtp_port),
+        "HUBCHAT_LOG_FORMAT": "text", "HUBCHAT_LOG_LEVEL": "WARNING", **extra,
+    })
+    return env
+
+
+@contextlib.contextmanager
+def serve_processes(settings: Settings, logs_dir: Path, names: tuple[str, ...] = ("a", "b"),
+                    **extra_env: str) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
+    """``hubchat serve`` processes on free ports: [(base url, process)]; stopped afterwards."""
+    nodes = []
+    try:
+        for name in names:
+            port = free_loopback_port()
+            with open(logs_dir / f"node-{name}.log", "wb") as log:
+                process = subprocess.Popen([sys.executable, "-m", "hubchat", "serve"],
+                                           env=node_env(settings, port, **extra_env),
+                                           stdout=log, stderr=subprocess.STDOUT)
+            nodes.append((f"http://127.0.0.1:{port}", process))
+        yield nodes
+    finally:
+        for _, process in nodes:
+            process.terminate()
+        for _, process in nodes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+async def wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with aiohttp.ClientSession() as http:
+        while loop.time() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"node exited with {process.returncode}")
+            try:
+                async with http.get(base_url + "/readyz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError("node did not become ready")

@@ -9,33 +9,15 @@ accounts service, which saves the password hashing and email round trip of a reg
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-from hubchat.app import SERVICES, build_app
 from hubchat.channels import ChannelService
-from hubchat.config import Settings
 from hubchat.schema import new_id
-from tests.conftest import SmtpSink
-from tests.support import HubClient, Recorder
+from tests.support import HubClient, Recorder, running_hub  # noqa: F401 (running_hub: re-exported)
 
 QUIET_SECS = 0.3  # how long to listen for an event that must not come
-
-
-@contextlib.asynccontextmanager
-async def running_hub(settings: Settings, smtp: SmtpSink, aiohttp_server: Any) -> AsyncIterator[HubClient]:
-    """Like conftest's ``hub``, for settings of the test's own."""
-    app = build_app(settings)
-    server = await aiohttp_server(app)
-    client = HubClient(str(server.make_url("/")), smtp, app[SERVICES])  # type: ignore[arg-type]
-    try:
-        yield client
-    finally:
-        await client.close()
-        await server.close()
 
 
 class Chat:

@@ -6,9 +6,7 @@ exactly-once steps with two nodes (two apps in this process, and two ``hubchat``
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ import pytest
 from hubchat.config import Settings
 from hubchat.embedded_mongo import free_loopback_port
 from tests.conftest import SmtpSink
-from tests.support import HubClient
+from tests.support import HubClient, serve_processes, wait_ready
 from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     BENGALURU,
     DELHI,
@@ -34,7 +32,6 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     node_factory,
     officer_on_duty,
     person,
-    sos_wired_in_app,
     stored_alert,
     timeline,
     trigger,
@@ -214,57 +211,18 @@ async def test_two_nodes_escalate_each_step_once(settings: Settings, node_factor
 
 
 # ---------------------------------------------------------------- two real processes
-LAUNCH = ("import sys; from aiohttp import web; from hubchat.config import load_settings; "
-          "from hubchat.logs import configure_logging; from tests.test_sos_helpers import build_sos_app; "
-          "s = load_settings(); configure_logging(s.log_level, s.log_format); "
-          "web.run_app(build_sos_app(s), host=s.host, port=s.port, print=None, access_log=None)")
-
-
-def node_env(settings: Settings, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBCHAT_")}
-    env.update({
-        "HUBCHAT_PORT": str(port), "HUBCHAT_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "HUBCHAT_MONGO_URI": settings.mongo_uri, "HUBCHAT_MONGO_DB": settings.mongo_db,
-        "HUBCHAT_REDIS_URL": settings.redis_url, "HUBCHAT_REDIS_PREFIX": settings.redis_prefix,
-        "HUBCHAT_JWT_SECRET": settings.jwt_secret, "HUBCHAT_DATA_DIR": settings.data_dir,
-        "HUBCHAT_SMTP_HOST": settings.smtp_host, "HUBCHAT_SMTP_PORT": str(settings.smtp_port),
-        "HUBCHAT_LOG_FORMAT": "text", "HUBCHAT_LOG_LEVEL": "WARNING",
-        "HUBCHAT_SOS_T1_SECS": "0.8", "HUBCHAT_SOS_T2_SECS": "1.6", "HUBCHAT_SOS_SCHEDULER_INTERVAL_SECS": "0.05",
-        "HUBCHAT_SOS_ESCALATION_EMAILS": ESCALATION_LIST, "PYTHONPATH": str(Path(__file__).parent.parent),
-    })
-    return env
-
-
 @pytest.fixture
 def sos_processes(settings: Settings, tmp_path: Path) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
-    """Two server processes: ``hubchat serve`` once app.py wires SOS, until then the same app
-    built by ``build_sos_app`` in a process of its own."""
-    command = [sys.executable, "-m", "hubchat", "serve"] if sos_wired_in_app() else [sys.executable, "-c", LAUNCH]
-    nodes = []
-    for name in ("a", "b"):
-        port = free_loopback_port()
-        with open(tmp_path / f"node-{name}.log", "wb") as log:
-            process = subprocess.Popen(command, env=node_env(settings, port), stdout=log, stderr=subprocess.STDOUT,
-                                       cwd=Path(__file__).parent.parent)
-        nodes.append((f"http://127.0.0.1:{port}", process))
-    try:
+    """Two ``hubchat serve`` processes sharing the test's stores, escalating quickly."""
+    with serve_processes(settings, tmp_path, HUBCHAT_SOS_T1_SECS="0.8", HUBCHAT_SOS_T2_SECS="1.6",
+                         HUBCHAT_SOS_SCHEDULER_INTERVAL_SECS="0.05",
+                         HUBCHAT_SOS_ESCALATION_EMAILS=ESCALATION_LIST) as nodes:
         yield nodes
-    finally:
-        for _, process in nodes:
-            process.terminate()
-        for _, process in nodes:
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 async def test_two_processes_deliver_once_and_escalate_once(
         sos_processes: list[tuple[str, subprocess.Popen[bytes]]], settings: Settings, smtp: SmtpSink,
         node_factory: NodeFactory, tmp_path: Path) -> None:
-    from tests.test_two_nodes import wait_ready
-
     for url, process in sos_processes:
         await wait_ready(url, process)
     # a third, in-process node on the same database only to create accounts and read the store

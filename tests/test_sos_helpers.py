@@ -1,28 +1,21 @@
-"""Shared fixtures and helpers of the SOS tests (this module holds no tests).
-
-``build_sos_app`` wires the SOS capability into ``hubchat.app.build_app`` the way app.py is meant
-to (see ``hubchat/sos/API.md``); once app.py wires it itself, the app is returned unchanged.
-"""
+"""Shared fixtures and helpers of the SOS tests (this module holds no tests)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import inspect
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-import hubchat.app
-from hubchat.app import INFRA, SERVICES, build_app
+from hubchat.app import SERVICES, build_app
 from hubchat.auth.passwords import hash_password
 from hubchat.config import Settings
 from hubchat.schema import new_id
-from hubchat.sos import INDEXES, SosService, register_events, sos_routes
+from hubchat.sos import SosService
 from tests.conftest import SmtpSink
 from tests.support import DEFAULT_PASSWORD, HubClient, Recorder
 
@@ -35,32 +28,6 @@ SOS_PIN = "2468"
 DURESS_PIN = "1357"
 ESCALATION_LIST = "cell-escalation@example.org"
 QUIET_SECS = 0.4  # how long "nothing more arrives" is watched for
-
-
-def sos_wired_in_app() -> bool:
-    return "sos" in inspect.getsource(hubchat.app)
-
-
-def build_sos_app(settings: Settings) -> web.Application:
-    """hubchat with the SOS capability (as app.py will wire it)."""
-    app = build_app(settings)
-    services = app[SERVICES]
-    assert isinstance(services, dict)
-    if "sos" in services:
-        return app
-    infra = app[INFRA]
-    sos = SosService(infra, services["accounts"], services["directory"])
-    services["sos"] = sos
-    app.add_routes(sos_routes(sos))
-    register_events(infra.realtime, sos)
-
-    async def sos_lifespan(app: web.Application) -> AsyncIterator[None]:
-        await infra.store.ensure_indexes([INDEXES])
-        async with sos.running():
-            yield
-
-    app.cleanup_ctx.append(sos_lifespan)
-    return app
 
 
 def fast(settings: Settings, **overrides: Any) -> Settings:
@@ -81,7 +48,7 @@ class Node:
         self.client: HubClient | None = None
 
     async def start(self) -> HubClient:
-        app = build_sos_app(self.settings)
+        app = build_app(self.settings)
         self.server = TestServer(app)
         await self.server.start_server()
         self.client = HubClient(str(self.server.make_url("/")), self.smtp, app[SERVICES])  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ from hubchat.config import Settings
 from hubchat.schema import new_id
 from hubchat.translate import add_commands, packages, run_command
 from tests.conftest import SmtpSink
-from tests.support import HubClient, Recorder
+from tests.support import HubClient, Recorder, running_hub
 from tests.translate_fixtures import *  # noqa: F403 (fixtures)
 
 
@@ -39,18 +39,10 @@ class OrderedRecorder(Recorder):
 @contextlib.asynccontextmanager
 async def hub_with_model(settings: Settings, smtp: SmtpSink, aiohttp_server: Any,
                          package: Path | None) -> AsyncIterator[HubClient]:
-    from hubchat.app import SERVICES, build_app
-
     if package is not None:
         packages.install(package, packages_dir(settings))
-    app = build_app(settings)
-    server = await aiohttp_server(app)
-    client = HubClient(str(server.make_url("/")), smtp, app[SERVICES])  # type: ignore[arg-type]
-    try:
+    async with running_hub(settings, smtp, aiohttp_server) as client:
         yield client
-    finally:
-        await client.close()
-        await server.close()
 
 
 def packages_dir(settings: Settings) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import uuid
@@ -11,68 +10,20 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from hubchat.config import Settings
-from hubchat.embedded_mongo import free_loopback_port
 from hubchat.store import Store
 from tests.conftest import SmtpSink
-from tests.support import DEFAULT_PASSWORD, HubClient
+from tests.support import DEFAULT_PASSWORD, HubClient, node_env, serve_processes, wait_ready
 
 pytestmark = pytest.mark.timeout(120)
 
 
-def node_env(settings: Settings, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBCHAT_")}
-    env.update({
-        "HUBCHAT_PORT": str(port), "HUBCHAT_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "HUBCHAT_MONGO_URI": settings.mongo_uri, "HUBCHAT_MONGO_DB": settings.mongo_db,
-        "HUBCHAT_REDIS_URL": settings.redis_url, "HUBCHAT_REDIS_PREFIX": settings.redis_prefix,
-        "HUBCHAT_JWT_SECRET": settings.jwt_secret, "HUBCHAT_DATA_DIR": settings.data_dir,
-        "HUBCHAT_SMTP_HOST": settings.smtp_host, "HUBCHAT_SMTP_PORT": str(settings.smtp_port),
-        "HUBCHAT_LOG_FORMAT": "text", "HUBCHAT_LOG_LEVEL": "WARNING",
-    })
-    return env
-
-
-async def wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    async with aiohttp.ClientSession() as http:
-        while asyncio.get_running_loop().time() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"node exited with {process.returncode}")
-            try:
-                async with http.get(base_url + "/readyz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise TimeoutError("node did not become ready")
-
-
 @pytest.fixture
 def node_processes(settings: Settings, tmp_path: Path) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
-    nodes = []
-    for name in ("a", "b"):
-        port = free_loopback_port()
-        log = open(tmp_path / f"node-{name}.log", "wb")
-        process = subprocess.Popen([sys.executable, "-m", "hubchat", "serve"], env=node_env(settings, port),
-                                   stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        nodes.append((f"http://127.0.0.1:{port}", process))
-    try:
+    with serve_processes(settings, tmp_path) as nodes:
         yield nodes
-    finally:
-        for _, process in nodes:
-            process.terminate()
-        for _, process in nodes:
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 @pytest.fixture
