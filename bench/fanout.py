@@ -49,7 +49,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -970,9 +970,9 @@ async def infrastructure(ctx: RunContext) -> AsyncIterator[None]:
         await redis.aclose()
 
 
-async def amain(args: argparse.Namespace, command: str) -> int:
+def cancel_on_signals(what: str) -> None:
+    """SIGINT/SIGTERM cancel the running task once (its cleanup then runs); later signals only log."""
     task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
     assert task is not None
     signals: list[str] = []
 
@@ -981,11 +981,30 @@ async def amain(args: argparse.Namespace, command: str) -> int:
             log(f"{name}: already stopping, please wait for the cleanup (bounded)")
             return
         signals.append(name)
-        log(f"{name}: stopping the load, then cleaning up")
+        log(f"{name}: {what}, then cleaning up")
         task.cancel()
 
+    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal, sig.name)
+
+
+def run_main(amain: Callable[[argparse.Namespace, str], Coroutine[Any, Any, int]], args: argparse.Namespace) -> int:
+    """Run a benchmark's ``amain(args, command)``; the exact command line goes into the results."""
+    exe = os.path.relpath(sys.executable, os.getcwd()) if sys.executable.startswith(os.getcwd()) else sys.executable
+    command = " ".join(shlex.quote(x) for x in [exe, *sys.argv])
+    try:
+        return asyncio.run(amain(args, command))
+    except KeyboardInterrupt:
+        log("interrupted; cleaned up")
+        return 130
+    except asyncio.CancelledError:
+        log("stopped by a signal; cleaned up")
+        return 130
+
+
+async def amain(args: argparse.Namespace, command: str) -> int:
+    cancel_on_signals("stopping the load")
     info = machine_info()
     run_id = uuid.uuid4().hex[:8]
     results: dict[str, TargetResult] = {}
@@ -1029,18 +1048,7 @@ async def amain(args: argparse.Namespace, command: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    command = " ".join(shlex.quote(a) for a in [os.path.relpath(sys.executable, os.getcwd())
-                                                if sys.executable.startswith(os.getcwd()) else sys.executable,
-                                                *sys.argv])
-    try:
-        return asyncio.run(amain(args, command))
-    except KeyboardInterrupt:
-        log("interrupted; cleaned up")
-        return 130
-    except asyncio.CancelledError:
-        log("stopped by a signal; cleaned up")
-        return 130
+    return run_main(amain, parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -45,11 +45,8 @@ import asyncio
 import contextlib
 import functools
 import math
-import os
 import random
 import secrets
-import shlex
-import signal
 import sys
 import tempfile
 import uuid
@@ -576,21 +573,7 @@ def log_phase(r: PhaseResult) -> None:
 
 
 async def amain(args: argparse.Namespace, command: str) -> int:
-    task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    assert task is not None
-    signals: list[str] = []
-
-    def on_signal(name: str) -> None:
-        if signals:
-            log(f"{name}: already stopping, please wait for the cleanup (bounded)")
-            return
-        signals.append(name)
-        log(f"{name}: stopping, then cleaning up")
-        task.cancel()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal, sig.name)
+    fanout.cancel_on_signals("stopping")
     info = machine_info()
     run_id = uuid.uuid4().hex[:8]
     text = ""
@@ -623,17 +606,7 @@ async def amain(args: argparse.Namespace, command: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    exe = os.path.relpath(sys.executable, os.getcwd()) if sys.executable.startswith(os.getcwd()) else sys.executable
-    command = " ".join(shlex.quote(x) for x in [exe, *sys.argv])
-    try:
-        return asyncio.run(amain(args, command))
-    except KeyboardInterrupt:
-        log("interrupted; cleaned up")
-        return 130
-    except asyncio.CancelledError:
-        log("stopped by a signal; cleaned up")
-        return 130
+    return fanout.run_main(amain, parse_args(argv))
 
 
 if __name__ == "__main__":
