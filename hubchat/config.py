@@ -53,6 +53,7 @@ class Settings:
     mail_from: str = "hubchat <no-reply@hubchat.local>"
     mail_retry_attempts: int = 4
     mail_retry_base_delay_secs: float = 1.0
+    mail_outbox_max_attempts: int = 12  # durable outbox: attempts before an email is marked failed
     # --- limits
     message_rate_limit: int = 30  # messages per user per window, across nodes
     message_rate_window_secs: int = 10

@@ -26,7 +26,7 @@ from hubchat.background import BackgroundTasks
 from hubchat.config import Settings
 from hubchat.errors import Unavailable
 
-__all__ = ["Email", "Mailer"]
+__all__ = ["Email", "Mailer", "is_temporary"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,9 @@ def _is_temporary(exc: Exception) -> bool:
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return 400 <= exc.code < 500
     return isinstance(exc, OSError)  # connect errors, timeouts, disconnects
+
+
+is_temporary = _is_temporary
 
 
 class Mailer:
@@ -115,6 +118,10 @@ class Mailer:
                 raise Unavailable("could not send the email", code="mail_failed") from exc
             self.sent += 1
             return
+
+    async def send_once(self, email: Email) -> None:
+        """One attempt, errors raised as they come (the durable outbox schedules the retries)."""
+        await self._send_once(self.build(email))
 
     def send_later(self, email: Email) -> None:
         """Send in a background task; failures are logged with the recipient count, not raised."""
