@@ -19,6 +19,8 @@ from hubchat.config import Settings
 from hubchat.errors import Unavailable
 from hubchat.mail import Mailer
 from hubchat.metrics import Metrics
+from hubchat.outbox import INDEXES as OUTBOX_INDEXES
+from hubchat.outbox import Outbox
 from hubchat.presence import MemoryPresence, Presence, RedisPresence
 from hubchat.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from hubchat.realtime import Realtime
@@ -36,6 +38,7 @@ class Infra:
         self._redis: aioredis.Redis | None = None
         self._bus: Bus | None = None
         self._mailer: Mailer | None = None
+        self._outbox: Outbox | None = None
         self._limiter: RateLimiter | None = None
         self._presence: Presence | None = None
 
@@ -60,6 +63,13 @@ class Infra:
         if self._mailer is None:
             raise RuntimeError("infrastructure is not running")
         return self._mailer
+
+    @property
+    def outbox(self) -> Outbox:
+        """Durable email: every email hubchat sends goes through here (see hubchat/outbox.py)."""
+        if self._outbox is None:
+            raise RuntimeError("infrastructure is not running")
+        return self._outbox
 
     @property
     def limiter(self) -> RateLimiter:
@@ -95,17 +105,20 @@ class Infra:
                 log.info("no redis_url: single node with in-process bus, presence and rate limits")
                 self._limiter = MemoryRateLimiter()
                 self._presence = MemoryPresence(settings.presence_ttl_secs)
-            self._store = await stack.enter_async_context(open_store(settings, indexes))
+            self._store = await stack.enter_async_context(open_store(settings, [*indexes, OUTBOX_INDEXES]))
             self._bus = await stack.enter_async_context(open_bus(settings, self._redis))
             self.realtime.bind_bus(self._bus)
             await self.realtime.start()
             stack.push_async_callback(self.realtime.stop)
             self._mailer = Mailer(settings)
             stack.push_async_callback(self._mailer.close)
+            self._outbox = Outbox(settings, lambda: self.store, self._mailer, self.realtime.node_id)
+            await stack.enter_async_context(self._outbox.running())
+            self._mailer.bind_outbox(self._outbox.enqueue)
             try:
                 yield self
             finally:
-                self._store = self._bus = self._mailer = None
+                self._store = self._bus = self._mailer = self._outbox = None
                 self._redis = None
 
     async def ready(self) -> dict[str, bool]:

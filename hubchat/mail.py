@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -65,6 +66,7 @@ class Mailer:
         self._settings = settings
         self._background = BackgroundTasks("mail")
         self._closed = False
+        self._enqueue: Callable[[Email], Awaitable[int]] | None = None
         self.sent = 0
         self.failed = 0
 
@@ -123,13 +125,28 @@ class Mailer:
         """One attempt, errors raised as they come (the durable outbox schedules the retries)."""
         await self._send_once(self.build(email))
 
+    def bind_outbox(self, enqueue: Callable[[Email], Awaitable[int]]) -> None:
+        """From now on ``send_later`` stores the email in the durable outbox, which sends it."""
+        self._enqueue = enqueue
+
     def send_later(self, email: Email) -> None:
-        """Send in a background task; failures are logged with the recipient count, not raised."""
+        """Hand the email to the durable outbox (or, without one, send it in a background task);
+        failures are logged with the recipient count, not raised."""
         if self._closed:
             self.failed += 1
             log.warning("mailer closed: dropped a mail to %d recipient(s)", len(email.to))
             return
+        if self._enqueue is not None:
+            self._background.spawn(self._enqueue_logged(self._enqueue, email), "hubchat-mail-enqueue")
+            return
         self._background.spawn(self._send_logged(email), "hubchat-mail")
+
+    async def _enqueue_logged(self, enqueue: Callable[[Email], Awaitable[int]], email: Email) -> None:
+        try:
+            await enqueue(email)
+        except Exception:
+            self.failed += 1
+            log.exception("could not store a mail to %d recipient(s) in the outbox", len(email.to))
 
     async def close(self) -> None:
         """Wait up to ``CLOSE_WAIT_SECS`` for background sends, then cancel the rest."""
