@@ -44,7 +44,7 @@ class Settings:
     verification_code_ttl_secs: int = 1800
     verification_max_attempts: int = 5
     # --- email
-    smtp_host: str = "127.0.0.1"
+    smtp_host: str = ""  # empty: no SMTP; emails are kept in the outbox (`hubchat mail list`)
     smtp_port: int = 1025
     smtp_user: str = ""
     smtp_password: str = ""
