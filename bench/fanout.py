@@ -36,6 +36,7 @@ import argparse
 import asyncio
 import contextlib
 import ctypes
+import functools
 import os
 import platform
 import random
@@ -245,6 +246,8 @@ class Collector:
         self.outstanding = 0
         self.ack_ok = 0
         self.ack_errors: dict[str, int] = {}
+        self.ack_ms: list[float] = []  # emit -> ack (ok or error), per answered send
+        self.acked_seqs: set[int] = set()  # sends acknowledged as stored
         self.send_lags: list[float] = []
         self.probe: dict[int, list[Any]] = {}  # seq -> receiving clients (probe mode)
 
@@ -286,6 +289,20 @@ class Collector:
             self.ack_errors[code] = self.ack_errors.get(code, 0) + 1
         else:
             self.ack_ok += 1
+
+    def on_ack_of(self, seq: int, emitted: float, data: Any = None) -> None:
+        """An answered send: its time, and whether its deliveries are still expected."""
+        self.ack_ms.append((perf() - emitted) * 1000)
+        self.on_ack(data)
+        if isinstance(data, dict) and "error" in data:
+            left = self.expected.pop(seq, 0)  # refused (e.g. overloaded): nothing to deliver
+            self.outstanding -= max(0, left)
+        else:
+            self.acked_seqs.add(seq)
+
+    def acked_missing(self) -> int:
+        """Deliveries still missing of messages whose sender was told they were stored."""
+        return sum(max(0, self.expected.get(seq, 0)) for seq in self.acked_seqs)
 
 
 _SEQ = iter(range(1, 1 << 62))
@@ -552,6 +569,10 @@ class StepResult:
     stale: int = 0
     ack_ok: int = 0
     ack_errors: dict[str, int] = field(default_factory=dict)
+    unanswered: int = 0  # sends with no ack at the end of the step
+    answered_1s: int = 0  # sends answered (stored or refused) within 1 s
+    ack_p99_ms: float = float("nan")
+    acked_lost: int = 0  # deliveries missing of acknowledged messages
     deliveries_per_s: float = 0.0
     p50_ms: float = float("nan")
     p99_ms: float = float("nan")
@@ -646,7 +667,7 @@ async def run_step(ctx: RunContext, target: Target, rate: int, per_message: int)
         col.expect(seq, per_message)
         col.send_lags.append(perf() - due)
         await sender.sio.emit(target.send_event, target.payload(group, make_body(seq, due, args.body_pad)),
-                              callback=col.on_ack)
+                              callback=functools.partial(col.on_ack_of, seq, perf()))
         result.sent += 1
     end_send = perf()
     while col.outstanding > 0 and perf() < end_send + args.straggler_secs:
@@ -659,6 +680,11 @@ async def run_step(ctx: RunContext, target: Target, rate: int, per_message: int)
     result.stale = col.stale
     result.ack_ok = col.ack_ok
     result.ack_errors = dict(col.ack_errors)
+    result.unanswered = result.sent - len(col.ack_ms)
+    result.answered_1s = sum(1 for ms in col.ack_ms if ms <= 1000)
+    if col.ack_ms:
+        result.ack_p99_ms = percentile(sorted(col.ack_ms), 99)
+    result.acked_lost = col.acked_missing()
     if col.delivered:
         result.deliveries_per_s = col.delivered / max(col.last_rx - t0, duration)
         lat = sorted(col.latencies)

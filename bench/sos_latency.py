@@ -402,6 +402,9 @@ def details(phases: list[PhaseResult], far: int) -> list[str]:
                        f"{s.deliveries_per_s:.0f} deliveries/s, delivery p50 {fmt(s.p50_ms)} / p99 {fmt(s.p99_ms)} / "
                        f"max {fmt(s.max_ms)} ms, lost {s.lost}, error acks {s.ack_errors or 0}, "
                        f"sender lag p99 {fmt(s.send_lag_p99_ms)} ms.")
+            out.append(f"  Chat sends answered (stored or refused) within 1 s: **{s.answered_1s} of {s.sent}**; "
+                       f"unanswered at the end {s.unanswered}; ack p99 {fmt(s.ack_p99_ms)} ms; stored {s.ack_ok}; "
+                       f"deliveries missing of acknowledged messages: **{s.acked_lost}**.")
     return out
 
 
@@ -569,7 +572,9 @@ def log_phase(r: PhaseResult) -> None:
         f"wrong far {r.wrong_far} other {r.wrong_other}; cpu {', '.join(f'{k} {v:.0f}%' for k, v in r.cpu.items())}")
     if r.chat is not None:
         s = r.chat
-        log(f"phase {r.name} chat: sent {s.sent} p50 {fmt(s.p50_ms)} p99 {fmt(s.p99_ms)} ms lost {s.lost}")
+        log(f"phase {r.name} chat: sent {s.sent} p50 {fmt(s.p50_ms)} p99 {fmt(s.p99_ms)} ms lost {s.lost}; "
+            f"answered in 1 s {s.answered_1s}, unanswered {s.unanswered}, errors {s.ack_errors or 0}, "
+            f"acked lost {s.acked_lost}")
 
 
 async def amain(args: argparse.Namespace, command: str) -> int:
