@@ -60,6 +60,10 @@ class Settings:
     auth_rate_limit: int = 10  # login/verify attempts per email per window
     auth_rate_window_secs: int = 60
     typing_throttle_secs: float = 2.0
+    # --- overload: chat is shed before anything can slow an SOS (hubchat/overload.py)
+    chat_max_inflight: int = 16  # chat sends between admission and fan-out, per node
+    chat_admission_wait_ms: float = 250.0  # a send waits at most this long for a slot, then `overloaded`
+    overload_lag_ms: float = 100.0  # event-loop lag above which sends are refused (light work at half)
     presence_ttl_secs: int = 60
     # --- SOS
     sos_dispatch_radius_km: float = 50.0

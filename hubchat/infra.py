@@ -21,6 +21,7 @@ from hubchat.mail import Mailer
 from hubchat.metrics import Metrics
 from hubchat.outbox import INDEXES as OUTBOX_INDEXES
 from hubchat.outbox import Outbox
+from hubchat.overload import Admission
 from hubchat.presence import MemoryPresence, Presence, RedisPresence
 from hubchat.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from hubchat.realtime import Realtime
@@ -34,6 +35,9 @@ class Infra:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.realtime = Realtime(settings, self.metrics)
+        # Chat work is admitted by this node's load; SOS work never asks (see hubchat/overload.py).
+        self.admission = Admission(settings.chat_max_inflight, settings.chat_admission_wait_ms,
+                                   settings.overload_lag_ms)
         self._store: Store | None = None
         self._redis: aioredis.Redis | None = None
         self._bus: Bus | None = None
@@ -105,6 +109,7 @@ class Infra:
                 log.info("no redis_url: single node with in-process bus, presence and rate limits")
                 self._limiter = MemoryRateLimiter()
                 self._presence = MemoryPresence(settings.presence_ttl_secs)
+            await stack.enter_async_context(self.admission.running())
             self._store = await stack.enter_async_context(open_store(settings, [*indexes, OUTBOX_INDEXES]))
             self._bus = await stack.enter_async_context(open_bus(settings, self._redis))
             self.realtime.bind_bus(self._bus)
