@@ -9,6 +9,12 @@
   sockets may live on several nodes, so ``join``/``leave`` apply locally at once and are
   published on the bus for the other nodes (at most once: a reconnect rebuilds rooms anyway).
 * With a Redis URL, python-socketio's AsyncRedisManager carries room emits between nodes.
+* Client packets may only name events registered with :meth:`Realtime.event`.  The lifecycle
+  names (``connect``, ``disconnect``, ``connect_error``) and unknown names run nothing; with an
+  ack id they are answered ``{"error": {"code": "unknown_event"}}`` (see :class:`HubSocketServer`).
+* Revocation reaches every socket of a user on every node: ``disconnect_session`` (logout,
+  revoked session) and ``disconnect_user`` (role change, account disabled) close them; room
+  changes (off duty, membership lost) go through ``leave``.
 """
 
 from __future__ import annotations
@@ -40,10 +46,36 @@ ConnectionHook = Callable[[Principal, str], Awaitable[None]]
 MANAGER_START_TIMEOUT_SECS = 5.0
 ROOMS_TOPIC = "realtime.rooms"
 SESSIONS_TOPIC = "realtime.sessions"
+# Names python-socketio gives its own lifecycle handlers; a client packet naming one runs nothing.
+RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "message", "*"})
+UNKNOWN_EVENT = {"error": {"code": "unknown_event", "message": "no such event"}}
 
 
 def user_room(user_id: str) -> str:
     return f"user:{user_id}"
+
+
+class HubSocketServer(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio's server, except that client EVENT packets reach registered handlers only.
+
+    python-socketio dispatches a client's ``42["disconnect"]`` to the server's own
+    ``disconnect`` handler (and ``42["connect", …]`` to ``connect``) while the socket stays
+    open.  Here an event packet whose name is reserved, not a string, or has no registered
+    handler runs nothing; if it carries an ack id it is answered with ``UNKNOWN_EVENT``.
+    The lifecycle handlers still run for the real CONNECT/DISCONNECT packets, which do not
+    pass through here.
+    """
+
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
+        namespace = namespace or "/"
+        name = data[0] if isinstance(data, list) and data else None
+        if isinstance(name, str) and name not in RESERVED_EVENTS and name in self.handlers.get(namespace, {}):
+            await super()._handle_event(eio_sid, namespace, id, data)
+            return
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if id is not None and sid is not None and self.manager.is_connected(sid, namespace):
+            await self._send_packet(eio_sid, self.packet_class(socketio.packet.ACK, namespace=namespace, id=id,
+                                                               data=[UNKNOWN_EVENT]))
 
 
 class Realtime:
@@ -54,7 +86,7 @@ class Realtime:
         manager = None
         if settings.redis_url:
             manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_prefix + "socketio")
-        self.sio = socketio.AsyncServer(
+        self.sio = HubSocketServer(
             async_mode="aiohttp",
             client_manager=manager,
             max_http_buffer_size=settings.max_payload_bytes,
@@ -200,18 +232,33 @@ class Realtime:
 
     async def disconnect_session(self, session_id: str) -> None:
         """Close every socket opened with tokens of this session, on every node (logout)."""
-        await self._disconnect_local(session_id)
+        await self._disconnect_local(session_id=session_id)
         if self._bus is not None:
             await self._bus.publish(SESSIONS_TOPIC, {"node": self.node_id, "session_id": session_id})
 
-    async def _disconnect_local(self, session_id: str) -> None:
+    async def disconnect_user(self, user_id: str) -> None:
+        """Close every socket of this user, on every node (role changed, account disabled).
+
+        The client reconnects with its token and gets a Principal read afresh (new role, rooms
+        rebuilt), or is refused if the account or session is no longer valid.
+        """
+        await self._disconnect_local(user_id=user_id)
+        if self._bus is not None:
+            await self._bus.publish(SESSIONS_TOPIC, {"node": self.node_id, "user_id": user_id})
+
+    async def _disconnect_local(self, session_id: str | None = None, user_id: str | None = None) -> None:
         for sid, principal in list(self._principals.items()):
-            if principal.session_id == session_id:
+            if (session_id is not None and principal.session_id == session_id) or \
+                    (user_id is not None and principal.user_id == user_id):
                 await self.sio.disconnect(sid)
 
     async def _on_sessions_event(self, event: dict[str, Any]) -> None:
-        if event.get("node") != self.node_id:
-            await self._disconnect_local(str(event["session_id"]))
+        if event.get("node") == self.node_id:
+            return
+        if "session_id" in event:
+            await self._disconnect_local(session_id=str(event["session_id"]))
+        if "user_id" in event:
+            await self._disconnect_local(user_id=str(event["user_id"]))
 
     async def start(self) -> None:
         """Start the cross-node manager now rather than at the first socket.

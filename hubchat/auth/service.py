@@ -268,6 +268,18 @@ class AccountService:
         is_duress = await verify_password(user.get("duress_pin_hash"), pin)
         return "duress" if is_duress else "cancel" if is_cancel else "wrong"
 
+    async def set_role(self, user_id: str, role: Role) -> dict[str, Any]:
+        """Change an account's role (e.g. demote an officer).  Every socket of the user, on every
+        node, is closed so that none keeps the role (or the rooms) it connected with."""
+        if role not in ROLES:
+            raise ValidationFailed("role must be member, officer or admin")
+        user = await self.infra.store[USERS].find_one_and_update(
+            {"_id": user_id}, {"$set": {"role": role}}, return_document=ReturnDocument.AFTER)
+        if user is None:
+            raise NotFound("no such user", code="user_not_found")
+        await self.infra.realtime.disconnect_user(user_id)
+        return own_user(user)
+
     async def create_staff(self, email: str, password: str, display_name: str, role: Role = "officer",
                            country: str = "IN", city: str = "Aizawl") -> dict[str, Any]:
         """Bootstrap a cell officer (or admin): verified at once, no email round trip."""

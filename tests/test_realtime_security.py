@@ -1,0 +1,185 @@
+"""The Socket.IO edge against a hostile client: reserved event names sent as raw frames run
+nothing, and every change that revokes access reaches every socket of the user on every node.
+
+Two in-process nodes share Redis (bus and Socket.IO manager) and the embedded store; raw
+Engine.IO frames go over a real websocket (tests.raw_socket)."""
+
+# ruff: noqa: F811  (fixtures imported from tests.test_sos_helpers are parameters here)
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from hubchat.config import Settings
+from tests.raw_socket import RawSocket
+from tests.support import HubClient
+from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
+    GURUGRAM,
+    QUIET_SECS,
+    Node,
+    account,
+    bearer_at,
+    error_code,
+    fast,
+    hub,
+    join_association,
+    node_factory,
+    officer_on_duty,
+    person,
+    trigger,
+    wait_until,
+)
+
+UNKNOWN = {"error": {"code": "unknown_event", "message": "no such event"}}
+
+
+async def raw(client: HubClient, token: str) -> RawSocket:
+    sock, reply = await RawSocket.open(client.http, client.base_url, {"token": token})
+    assert "sid" in reply, reply
+    return sock
+
+
+async def two_nodes(settings: Settings, node_factory: Callable[[Settings], Awaitable[Node]]
+                    ) -> tuple[HubClient, HubClient]:
+    a = await node_factory(fast(settings))
+    b = await node_factory(fast(settings))
+    assert a.client is not None and b.client is not None
+    return a.client, b.client
+
+
+# ---------------------------------------------------------------- reserved names
+async def test_reserved_and_unknown_event_names_run_nothing(hub: HubClient) -> None:
+    member = await account(hub, "Member")
+    other = await account(hub, "Other")
+    sock = await raw(hub, member["access_token"])
+    realtime = hub.services["accounts"].infra.realtime
+    try:
+        sid = next(iter(realtime.local_sids(member["id"])))
+        # connect again with someone else's token, disconnect, and names nobody registered
+        assert await sock.call("connect", {}, {"token": other["access_token"]}) == [UNKNOWN]
+        assert await sock.call("disconnect") == [UNKNOWN]
+        assert await sock.call("connect_error", {"message": "x"}) == [UNKNOWN]
+        assert await sock.call("no:such:event", {}) == [UNKNOWN]
+        await sock.send('42999[7, {}]')  # a name that is not a string
+        await sock.until(lambda: 999 in sock.acks)
+        assert sock.acks[999] == [UNKNOWN]
+        await sock.emit("disconnect")  # without an ack id: nothing at all comes back
+        # the socket is still the member's, authenticated, in its rooms
+        assert realtime.local_sids(member["id"]) == {sid} and realtime.local_sids(other["id"]) == set()
+        assert realtime.principal_of(sid).user_id == member["id"]
+        listed = await sock.call("channel:list")
+        assert "channels" in listed[0], listed
+        assert not sock.closed
+    finally:
+        await sock.close()
+
+
+async def test_fake_disconnect_does_not_survive_logout(hub: HubClient) -> None:
+    member = await hub.user(display_name="Logs Out")
+    sock = await raw(hub, member["access_token"])
+    try:
+        await sock.emit("disconnect")
+        assert "channels" in (await sock.call("channel:list"))[0]
+        status, _ = await hub.request("POST", "/api/auth/logout", token=member["access_token"])
+        assert status == 204
+        await sock.until(lambda: sock.closed)
+    finally:
+        await sock.close()
+
+
+async def test_fake_disconnect_leaves_the_cell_feed_when_off_duty_on_another_node(
+        settings: Settings, node_factory: Callable[[Settings], Awaitable[Node]]) -> None:
+    a, b = await two_nodes(settings, node_factory)
+    officer = await account(a, "Watcher", role="officer")
+    other_officer, (other_sock,) = await officer_on_duty(a, "Still On Duty")
+    sock = await raw(b, officer["access_token"])
+    on_a = await a.connect(officer["access_token"])
+    try:
+        ack = await sock.call("duty:set", {"on_duty": True})
+        assert ack[0]["duty"]["on_duty"] is True, ack
+        await sock.emit("disconnect")  # the attack: the server must not forget this socket
+        ack = await on_a.call("duty:set", {"on_duty": False})  # off duty, through node a
+        assert ack["duty"]["on_duty"] is False
+        someone = await person(a)
+        person_sock = await a.connect(someone["access_token"])
+        alert = await trigger(person_sock)
+        got = await other_sock.wait_for("sos:new")
+        assert got[0]["id"] == alert["id"]
+        await asyncio.sleep(QUIET_SECS)
+        assert sock.got("sos:new") == [] and sock.got("sos:updated") == []
+        assert not sock.closed  # still connected, just no longer in the feed
+    finally:
+        await sock.close()
+
+
+# ---------------------------------------------------------------- revocation on every node
+async def test_demotion_closes_the_officers_sockets_on_every_node(
+        settings: Settings, node_factory: Callable[[Settings], Awaitable[Node]]) -> None:
+    a, b = await two_nodes(settings, node_factory)
+    officer, (on_a,) = await officer_on_duty(a, "Soon Demoted")
+    sock = await raw(b, officer["access_token"])
+    other_officer, (other_sock,) = await officer_on_duty(a, "Stays Officer")
+    try:
+        assert "officers" in (await sock.call("duty:list"))[0]
+        await sock.emit("disconnect")
+        await a.services["accounts"].set_role(officer["id"], "member")
+        await sock.until(lambda: sock.closed)
+
+        async def closed_on_a() -> bool:
+            return not on_a.sio.connected
+        await wait_until(closed_on_a)
+        # the same (still unexpired) token reconnects as what the account is now: a member
+        again = await raw(b, officer["access_token"])
+        try:
+            assert error_code((await again.call("duty:list"))[0]) == "not_allowed"
+            someone = await person(a)
+            alert = await trigger(await a.connect(someone["access_token"]))
+            assert (await other_sock.wait_for("sos:new"))[0]["id"] == alert["id"]
+            await asyncio.sleep(QUIET_SECS)
+            assert again.got("sos:new") == []
+        finally:
+            await again.close()
+    finally:
+        await sock.close()
+
+
+async def test_removal_from_an_association_leaves_its_rooms_on_every_node(
+        settings: Settings, node_factory: Callable[[Settings], Awaitable[Node]]) -> None:
+    a, b = await two_nodes(settings, node_factory)
+    officer = await account(a, "Approver", role="officer")
+    bearer, (bearer_sock,), association_id = await bearer_at(a, officer, GURUGRAM, "Bearer")
+    member = await account(a, "Removed Member")
+    await join_association(a, member, bearer, association_id)
+    channels = (await bearer_sock.call("channel:list"))["channels"]
+    channel_id = next(c["id"] for c in channels if c["kind"] == "association")
+    sock = await raw(b, member["access_token"])
+    try:
+        await sock.emit("disconnect")
+        status, body = await a.request("DELETE", f"/api/associations/{association_id}/members/{member['id']}",
+                                       token=bearer["access_token"])
+        assert status == 204, body
+        await sock.until(lambda: bool(sock.got("channel:removed")))
+        ack = await bearer_sock.call("message:send", {"channel_id": channel_id, "client_msg_id": "after-removal-1",
+                                                      "body": "members only"})
+        assert "message" in ack, ack
+        await asyncio.sleep(QUIET_SECS)
+        assert sock.got("message:new") == []
+        assert error_code((await sock.call("message:history", {"channel_id": channel_id}))[0]) == "not_member"
+    finally:
+        await sock.close()
+
+
+async def test_logout_on_one_node_closes_the_session_on_the_other(
+        settings: Settings, node_factory: Callable[[Settings], Awaitable[Node]]) -> None:
+    a, b = await two_nodes(settings, node_factory)
+    member = await a.user(display_name="Two Node Logout")
+    sock = await raw(b, member["access_token"])
+    try:
+        await sock.emit("disconnect")
+        status, _ = await a.request("POST", "/api/auth/logout", token=member["access_token"])
+        assert status == 204
+        await sock.until(lambda: sock.closed)
+        _, reply = await RawSocket.open(b.http, b.base_url, {"token": member["access_token"]})
+        assert reply["connect_error"]["data"]["code"] == "session_revoked", reply
+    finally:
+        await sock.close()
