@@ -61,10 +61,18 @@ class HubSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     python-socketio dispatches a client's ``42["disconnect"]`` to the server's own
     ``disconnect`` handler (and ``42["connect", …]`` to ``connect``) while the socket stays
     open.  Here an event packet whose name is reserved, not a string, or has no registered
-    handler runs nothing; if it carries an ack id it is answered with ``UNKNOWN_EVENT``.
+    handler runs nothing; if it carries an ack id it is answered with ``UNKNOWN_EVENT``.  A frame
+    nested too deeply to decode is dropped.
     The lifecycle handlers still run for the real CONNECT/DISCONNECT packets, which do not
     pass through here.
     """
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except RecursionError:
+            # A frame nested too deeply to decode (e.g. 30,000 '['): dropped; the socket carries on.
+            log.info("socket frame nested too deeply: dropped")
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
         namespace = namespace or "/"
