@@ -59,6 +59,9 @@ class Settings:
     auth_rate_limit: int = 10  # login/verify attempts per email per window
     auth_rate_window_secs: int = 60
     typing_throttle_secs: float = 2.0
+    max_sockets_per_user: int = 10  # concurrent Socket.IO connections of one user, all nodes; 0: no cap
+    max_sockets_per_address: int = 50  # concurrent connections from one client address (IPv6: /64); 0: no cap
+    trusted_proxy_header: str = ""  # e.g. X-Forwarded-For, set by your reverse proxy; empty: the TCP peer
     presence_ttl_secs: int = 60
     # --- SOS
     sos_dispatch_radius_km: float = 50.0
@@ -173,7 +176,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError("log_format: expected 'json' or 'text'")
     if settings.jwt_secret and len(settings.jwt_secret) < 32:
         raise ConfigError("jwt_secret: use at least 32 characters (HS256 needs a 256-bit key)")
-    for name in ("access_token_ttl_secs", "refresh_token_ttl_secs", "message_rate_limit", "port"):
+    for name in ("access_token_ttl_secs", "refresh_token_ttl_secs", "message_rate_limit", "port",
+                 "max_sockets_per_user", "max_sockets_per_address"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name}: must not be negative")
 

@@ -28,11 +28,13 @@ from typing import TYPE_CHECKING, Any
 import socketio
 from aiohttp import web
 
+from hubchat.client_address import address_key, environ_client_address
 from hubchat.config import Settings
 from hubchat.errors import INTERNAL_ERROR, HubchatError, Unauthenticated, ValidationFailed
 from hubchat.metrics import Metrics
 from hubchat.principal import Principal
 from hubchat.schema import Payload, parse
+from hubchat.socket_slots import SocketSlots
 
 if TYPE_CHECKING:
     from hubchat.bus import Bus
@@ -49,6 +51,7 @@ SESSIONS_TOPIC = "realtime.sessions"
 # Names python-socketio gives its own lifecycle handlers; a client packet naming one runs nothing.
 RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "message", "*"})
 UNKNOWN_EVENT = {"error": {"code": "unknown_event", "message": "no such event"}}
+TOO_MANY_CONNECTIONS = {"code": "too_many_connections", "message": "too many connections; close another first"}
 
 
 def user_room(user_id: str) -> str:
@@ -106,6 +109,9 @@ class Realtime:
         self._bus: Bus | None = None
         self._principals: dict[str, Principal] = {}
         self._user_sids: dict[str, set[str]] = {}
+        self._slots: SocketSlots | None = None
+        self._held: dict[str, list[str]] = {}  # sid -> the slot keys its socket holds
+        self._slots_task: asyncio.Task[None] | None = None
         self.connect_hooks: list[ConnectionHook] = []
         self.disconnect_hooks: list[ConnectionHook] = []
         self.sio.on("connect", self._on_connect)
@@ -122,6 +128,10 @@ class Realtime:
         self._bus = bus
         bus.subscribe(ROOMS_TOPIC, self._on_rooms_event)
         bus.subscribe(SESSIONS_TOPIC, self._on_sessions_event)
+
+    def bind_slots(self, slots: SocketSlots) -> None:
+        """Where concurrent sockets per user and per client address are counted (all nodes)."""
+        self._slots = slots
 
     def event(self, name: str, schema: type[Payload] | None = None) -> Callable[[EventHandler], EventHandler]:
         """Register ``handler(principal, payload, sid) -> ack dict`` for the event ``name``."""
@@ -142,6 +152,10 @@ class Realtime:
             raise socketio.exceptions.ConnectionRefusedError("not ready", not_ready)
         try:
             principal = await self._authenticate(auth)
+            if not await self._take_slots(sid, principal, environ):
+                self.metrics.connect_refused.labels("too_many_connections").inc()
+                raise socketio.exceptions.ConnectionRefusedError(TOO_MANY_CONNECTIONS["message"],
+                                                                 TOO_MANY_CONNECTIONS)
         except HubchatError as exc:
             self.metrics.connect_refused.labels(exc.error_code).inc()
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()["error"]) from None
@@ -155,7 +169,41 @@ class Realtime:
             except Exception:
                 log.exception("connect hook failed", extra={"hook": getattr(hook, "__qualname__", str(hook))})
 
+    async def _take_slots(self, sid: str, principal: Principal, environ: dict[str, Any]) -> bool:
+        """Count this socket against its user's and its address's caps; False when one is full."""
+        if self._slots is None:
+            return True
+        settings = self.settings
+        address = environ_client_address(environ, settings.trusted_proxy_header)
+        limits = [(f"user:{principal.user_id}", settings.max_sockets_per_user),
+                  (f"addr:{address_key(address)}", settings.max_sockets_per_address)]
+        if await self._slots.acquire(limits, self.conn_id(sid)) is not None:
+            return False
+        self._held[sid] = [key for key, limit in limits if limit > 0]
+        return True
+
+    async def _release_slots(self, sid: str) -> None:
+        keys = self._held.pop(sid, None)
+        if keys and self._slots is not None:
+            try:
+                await self._slots.release(keys, self.conn_id(sid))
+            except HubchatError:
+                log.warning("socket slots not released; they expire", extra={"sid": sid})
+
+    async def _refresh_slots_forever(self) -> None:
+        interval = max(0.05, self.settings.presence_ttl_secs / 3)
+        while True:
+            await asyncio.sleep(interval)
+            if self._slots is None:
+                continue
+            held = [(key, self.conn_id(sid)) for sid, keys in list(self._held.items()) for key in keys]
+            try:
+                await self._slots.refresh(held)
+            except HubchatError:
+                log.warning("socket slots not refreshed", extra={"sockets": len(self._held)})
+
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        await self._release_slots(sid)
         principal = self._principals.pop(sid, None)
         if principal is None:
             return
@@ -275,6 +323,8 @@ class Realtime:
         client an earlier emit (e.g. at an approval) opened, leaking that connection.  Starting
         it here, and waiting until it is connected, gives one client for the node's lifetime.
         """
+        if self._slots_task is None:
+            self._slots_task = asyncio.create_task(self._refresh_slots_forever(), name="hubchat-socket-slots")
         manager = self.sio.manager
         if self.sio.manager_initialized:
             return
@@ -296,6 +346,10 @@ class Realtime:
 
     async def stop(self) -> None:
         """Stop the cross-node manager's listener and close its Redis connections."""
+        if self._slots_task is not None:
+            self._slots_task.cancel()
+            await asyncio.gather(self._slots_task, return_exceptions=True)
+            self._slots_task = None
         manager = self.sio.manager
         listener = getattr(manager, "thread", None)
         if isinstance(listener, asyncio.Task):

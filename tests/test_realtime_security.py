@@ -183,3 +183,63 @@ async def test_logout_on_one_node_closes_the_session_on_the_other(
         assert reply["connect_error"]["data"]["code"] == "session_revoked", reply
     finally:
         await sock.close()
+
+
+# ---------------------------------------------------------------- sockets per user and per address
+async def refused(client: HubClient, token: str, headers: dict[str, str] | None = None) -> str | None:
+    """The connect_error code, or None when the socket connected (then it is closed again)."""
+    sock, reply = await RawSocket.open(client.http, client.base_url, {"token": token}, headers=headers)
+    await sock.close()
+    if "connect_error" in reply:
+        return str(reply["connect_error"]["data"]["code"])
+    return None
+
+
+async def test_sockets_per_user_are_capped_across_nodes(
+        settings: Settings, node_factory: Callable[[Settings], Awaitable[Node]]) -> None:
+    capped = settings.replace(max_sockets_per_user=2, max_sockets_per_address=0)
+    a, b = await two_nodes(capped, node_factory)
+    member = await account(a, "Many Tabs")
+    first = await a.connect(member["access_token"])
+    await b.connect(member["access_token"])
+    assert await refused(a, member["access_token"]) == "too_many_connections"
+    assert await refused(b, member["access_token"]) == "too_many_connections"
+    other = await account(a, "Someone Else")
+    assert await refused(b, other["access_token"]) is None  # a cap per user, not per node
+    await first.disconnect()  # a slot frees on disconnect, for every node
+
+    async def can_connect() -> bool:
+        return await refused(b, member["access_token"]) is None
+    await wait_until(can_connect)
+
+
+async def test_sockets_per_address_use_only_the_trusted_proxy_header(
+        settings: Settings, node_factory: Callable[[Settings], Awaitable[Node]]) -> None:
+    a, b = await two_nodes(settings.replace(max_sockets_per_user=0, max_sockets_per_address=2), node_factory)
+    users = [await account(a, f"Neighbour {i}") for i in range(3)]
+    held = [await raw(a, users[0]["access_token"]), await raw(b, users[1]["access_token"])]
+    try:
+        # no trusted header configured: a client-sent X-Forwarded-For changes nothing
+        assert await refused(a, users[2]["access_token"], {"X-Forwarded-For": "198.51.100.23"}) == \
+            "too_many_connections"
+    finally:
+        for sock in held:
+            await sock.close()
+
+    a, b = await two_nodes(settings.replace(max_sockets_per_user=0, max_sockets_per_address=2,
+                                            trusted_proxy_header="X-Forwarded-For"), node_factory)
+    users = [await account(a, f"Behind Proxy {i}") for i in range(4)]
+    same = {"X-Forwarded-For": "10.9.9.9, 203.0.113.7"}  # the proxy appended the real client last
+    held = []
+    try:
+        for client, user in ((a, users[0]), (b, users[1])):
+            sock, reply = await RawSocket.open(client.http, client.base_url, {"token": user["access_token"]},
+                                               headers=same)
+            held.append(sock)
+            assert "sid" in reply, reply
+        assert await refused(a, users[2]["access_token"], {"X-Forwarded-For": "203.0.113.7"}) == \
+            "too_many_connections"
+        assert await refused(b, users[3]["access_token"], {"X-Forwarded-For": "203.0.113.7, 198.51.100.4"}) is None
+    finally:
+        for sock in held:
+            await sock.close()
