@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
+from hubchat.channels import limits as limits_module
 from hubchat.channels import messages as messages_module
+from hubchat.channels.limits import CHAT_WRITE_LIMITS, WriteLimit
 from hubchat.config import Settings
+from hubchat.schema import new_id
 from tests.conftest import SmtpSink
 from tests.raw_socket import RawSocket
 from tests.test_chat_support import Chat, running_hub, send
@@ -101,3 +104,43 @@ async def test_deeply_nested_json_is_refused_not_500(chat: Chat) -> None:
         await sock.close()
     rec = await chat.connect(alice)
     assert "channels" in await rec.call("channel:list")
+
+
+# ---------------------------------------------------------------- every chat write is limited
+async def test_every_chat_write_is_limited_per_user_across_nodes(
+        settings: Settings, smtp: SmtpSink, aiohttp_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(limits_module, "CHAT_WRITE_LIMITS",
+                        {event: WriteLimit(2, 600, limit.what) for event, limit in CHAT_WRITE_LIMITS.items()})
+    async with running_hub(settings, smtp, aiohttp_server) as hub_a, \
+            running_hub(settings, smtp, aiohttp_server) as hub_b:
+        chat = Chat(hub_a)
+        alice = await chat.user("Alice")
+        association_id = await chat.association(alice)
+        channel_id = await chat.channel(association_id)
+        on_a, on_b = await hub_a.connect(alice["access_token"]), await hub_b.connect(alice["access_token"])
+        sent = [(await send(on_a, channel_id, f"message {i}"))["message"] for i in range(3)]
+        other = new_id()
+
+        calls: list[tuple[str, Any]] = [
+            ("message:edit", {"message_id": sent[0]["id"], "body": "edited"}),
+            ("receipt:read", {"channel_id": channel_id, "seq": 1}),
+            ("typing:start", {"channel_id": channel_id}),
+            ("dm:open", {"user_id": other}),
+            ("channel:create", {"kind": "inter", "name": "Joint committee", "association_id": association_id}),
+            ("channel:invite", {"channel_id": other, "association_id": other}),
+            ("channel:accept", {"channel_id": other, "association_id": other}),
+        ]
+        for event, payload in calls:
+            await on_a.call(event, payload)
+            await on_b.call(event, payload)
+            third = await on_a.call(event, payload if event != "message:edit" else {**payload, "body": "third"})
+            assert error_code(third) == "rate_limited", (event, third)
+            assert third["error"]["retry_after_secs"] > 0
+        for i in range(2):
+            assert "message" in await (on_a, on_b)[i].call("message:delete", {"message_id": sent[i]["id"]})
+        assert error_code(await on_a.call("message:delete", {"message_id": sent[2]["id"]})) == "rate_limited"
+
+        # refused writes changed nothing
+        stored = await chat.store["messages"].find_one({"_id": sent[2]["id"]})
+        assert stored["deleted"] is False and stored["body"] == "message 2"
+        assert await chat.store["channels"].count_documents({"kind": "inter", "association_id": association_id}) == 2
