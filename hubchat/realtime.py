@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -42,10 +43,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Authenticator = Callable[[Any], Awaitable[Principal]]
+Revalidator = Callable[[Principal], Awaitable[Principal | None]]
 EventHandler = Callable[[Principal, Any, str], Awaitable[dict[str, Any]]]
 ConnectionHook = Callable[[Principal, str], Awaitable[None]]
 
 MANAGER_START_TIMEOUT_SECS = 5.0
+# A socket's Principal is read again from the store at its first event after this long, in case
+# a revocation published on the bus (at most once) did not reach this node.
+PRINCIPAL_RECHECK_SECS = 30.0
 ROOMS_TOPIC = "realtime.rooms"
 SESSIONS_TOPIC = "realtime.sessions"
 # Names python-socketio gives its own lifecycle handlers; a client packet naming one runs nothing.
@@ -106,6 +111,9 @@ class Realtime:
             engineio_logger=False,
         )
         self._authenticate: Authenticator | None = None
+        self._revalidate: Revalidator | None = None
+        self._checked_at: dict[str, float] = {}  # sid -> monotonic time its Principal was read
+        self._closing: set[asyncio.Task[None]] = set()
         self._bus: Bus | None = None
         self._principals: dict[str, Principal] = {}
         self._user_sids: dict[str, set[str]] = {}
@@ -121,8 +129,11 @@ class Realtime:
     def attach(self, app: web.Application) -> None:
         self.sio.attach(app)
 
-    def set_authenticator(self, authenticate: Authenticator) -> None:
+    def set_authenticator(self, authenticate: Authenticator, revalidate: Revalidator | None = None) -> None:
+        """``revalidate(principal)`` reads the account and session again: the current Principal,
+        or None when the session or account is no longer valid."""
         self._authenticate = authenticate
+        self._revalidate = revalidate
 
     def bind_bus(self, bus: Bus) -> None:
         self._bus = bus
@@ -160,6 +171,7 @@ class Realtime:
             self.metrics.connect_refused.labels(exc.error_code).inc()
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()["error"]) from None
         self._principals[sid] = principal
+        self._checked_at[sid] = time.monotonic()
         self._user_sids.setdefault(principal.user_id, set()).add(sid)
         await self.sio.enter_room(sid, user_room(principal.user_id))
         self.metrics.connections.inc()
@@ -204,6 +216,7 @@ class Realtime:
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
         await self._release_slots(sid)
+        self._checked_at.pop(sid, None)
         principal = self._principals.pop(sid, None)
         if principal is None:
             return
@@ -239,6 +252,7 @@ class Realtime:
         try:
             if principal is None:
                 raise Unauthenticated("connection is not authenticated")
+            principal = await self._current(sid, principal)
             if len(args) > 1:
                 raise ValidationFailed("send one payload object")
             data = args[0] if args else None
@@ -257,6 +271,22 @@ class Realtime:
             return INTERNAL_ERROR
         self.metrics.events.labels(name, "ok").inc()
         return result
+
+    async def _current(self, sid: str, principal: Principal) -> Principal:
+        """The socket's Principal, read again when it is older than PRINCIPAL_RECHECK_SECS; a
+        session or account no longer valid, or a changed role, closes the socket."""
+        if self._revalidate is None or time.monotonic() - self._checked_at.get(sid, 0.0) < PRINCIPAL_RECHECK_SECS:
+            return principal
+        fresh = await self._revalidate(principal)
+        if fresh is None or fresh.role != principal.role:
+            # Every further event of this socket is read again (and refused) until it has closed.
+            closing = asyncio.create_task(self.sio.disconnect(sid))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
+            raise Unauthenticated("session has ended; connect again", code="session_revoked")
+        self._checked_at[sid] = time.monotonic()
+        self._principals[sid] = fresh
+        return fresh
 
     async def emit(self, event: str, data: dict[str, Any], *, room: str, skip_sid: str | None = None) -> None:
         await self.sio.emit(event, data, room=room, skip_sid=skip_sid)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
+
+from hubchat import realtime as realtime_module
 from hubchat.config import Settings
 from tests.raw_socket import RawSocket
 from tests.support import HubClient
@@ -243,3 +246,27 @@ async def test_sockets_per_address_use_only_the_trusted_proxy_header(
     finally:
         for sock in held:
             await sock.close()
+
+
+async def test_a_missed_revocation_is_caught_when_the_principal_is_read_again(
+        hub: HubClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Revocations travel on the bus at most once; a socket re-reads its account at its first event
+    after PRINCIPAL_RECHECK_SECS, so a demotion or a disabled account written without any message
+    (another process, a lost bus message) still ends the socket's old rights."""
+    monkeypatch.setattr(realtime_module, "PRINCIPAL_RECHECK_SECS", 0.1)
+    store = hub.services["accounts"].infra.store
+    officer = await account(hub, "Quietly Demoted", role="officer")
+    disabled = await account(hub, "Quietly Disabled")
+    demoted_sock, disabled_sock = await raw(hub, officer["access_token"]), await raw(hub, disabled["access_token"])
+    try:
+        assert "officers" in (await demoted_sock.call("duty:list"))[0]
+        await store["users"].update_one({"_id": officer["id"]}, {"$set": {"role": "member"}})
+        await store["users"].update_one({"_id": disabled["id"]}, {"$set": {"disabled": True}})
+        await asyncio.sleep(0.12)
+        assert error_code((await demoted_sock.call("duty:list"))[0]) == "session_revoked"
+        assert error_code((await disabled_sock.call("channel:list"))[0]) == "session_revoked"
+        await demoted_sock.until(lambda: demoted_sock.closed)
+        await disabled_sock.until(lambda: disabled_sock.closed)
+    finally:
+        await demoted_sock.close()
+        await disabled_sock.close()

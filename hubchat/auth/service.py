@@ -221,6 +221,19 @@ class AccountService:
         return Principal(user_id=user["_id"], role=user["role"], session_id=claims.session_id,
                          display_name=user["display_name"], language=user.get("language", "en"))
 
+    async def revalidate(self, principal: Principal) -> Principal | None:
+        """The Principal of this session as the store has it now; None when the session was
+        revoked or the account disabled or removed (for sockets connected a while ago)."""
+        session = await self.infra.store[SESSIONS].find_one({"_id": principal.session_id},
+                                                            {"revoked_at": 1, "user_id": 1})
+        if session is None or session.get("revoked_at") is not None or session["user_id"] != principal.user_id:
+            return None
+        user = await self.infra.store[USERS].find_one({"_id": principal.user_id})
+        if user is None or user.get("disabled"):
+            return None
+        return Principal(user_id=user["_id"], role=user["role"], session_id=principal.session_id,
+                         display_name=user["display_name"], language=user.get("language", "en"))
+
     async def authenticate_socket(self, auth: Any) -> Principal:
         if not isinstance(auth, dict) or set(auth) != {"token"}:
             raise Unauthenticated("connect with auth {\"token\": <access token>}", code="token_missing")
