@@ -40,7 +40,7 @@ def build_app(settings: Settings) -> web.Application:
     app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts,
                      "translate": translation}
 
-    infra.realtime.set_authenticator(accounts.authenticate_socket)
+    infra.realtime.set_authenticator(accounts.authenticate_socket, accounts.revalidate)
     app[AUTHENTICATOR] = accounts.principal_from_token
     infra.realtime.attach(app)
 

@@ -64,6 +64,9 @@ class Settings:
     chat_max_inflight: int = 16  # chat sends between admission and fan-out, per node
     chat_admission_wait_ms: float = 250.0  # a send waits at most this long for a slot, then `overloaded`
     overload_lag_ms: float = 100.0  # event-loop lag above which sends are refused (light work at half)
+    max_sockets_per_user: int = 10  # concurrent Socket.IO connections of one user, all nodes; 0: no cap
+    max_sockets_per_address: int = 50  # concurrent connections from one client address (IPv6: /64); 0: no cap
+    trusted_proxy_header: str = ""  # e.g. X-Forwarded-For, set by your reverse proxy; empty: the TCP peer
     presence_ttl_secs: int = 60
     # --- SOS
     sos_dispatch_radius_km: float = 50.0
@@ -178,7 +181,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError("log_format: expected 'json' or 'text'")
     if settings.jwt_secret and len(settings.jwt_secret) < 32:
         raise ConfigError("jwt_secret: use at least 32 characters (HS256 needs a 256-bit key)")
-    for name in ("access_token_ttl_secs", "refresh_token_ttl_secs", "message_rate_limit", "port"):
+    for name in ("access_token_ttl_secs", "refresh_token_ttl_secs", "message_rate_limit", "port",
+                 "max_sockets_per_user", "max_sockets_per_address"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name}: must not be negative")
 

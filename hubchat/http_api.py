@@ -80,6 +80,8 @@ async def read_body(request: web.Request, model: type[M]) -> M:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed("body is not valid JSON") from None
+    except RecursionError:
+        raise ValidationFailed("body is nested too deeply") from None
     return parse(model, data)
 
 

@@ -25,6 +25,7 @@ from hubchat.overload import Admission
 from hubchat.presence import MemoryPresence, Presence, RedisPresence
 from hubchat.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from hubchat.realtime import Realtime
+from hubchat.socket_slots import MemorySocketSlots, RedisSocketSlots
 from hubchat.store import IndexSpec, Store, open_store
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,8 @@ class Infra:
             self._store = await stack.enter_async_context(open_store(settings, [*indexes, OUTBOX_INDEXES]))
             self._bus = await stack.enter_async_context(open_bus(settings, self._redis))
             self.realtime.bind_bus(self._bus)
+            self.realtime.bind_slots(RedisSocketSlots(self._redis, settings.redis_prefix, settings.presence_ttl_secs)
+                                     if self._redis is not None else MemorySocketSlots(settings.presence_ttl_secs))
             await self.realtime.start()
             stack.push_async_callback(self.realtime.stop)
             self._mailer = Mailer(settings)

@@ -9,12 +9,19 @@
   sockets may live on several nodes, so ``join``/``leave`` apply locally at once and are
   published on the bus for the other nodes (at most once: a reconnect rebuilds rooms anyway).
 * With a Redis URL, python-socketio's AsyncRedisManager carries room emits between nodes.
+* Client packets may only name events registered with :meth:`Realtime.event`.  The lifecycle
+  names (``connect``, ``disconnect``, ``connect_error``) and unknown names run nothing; with an
+  ack id they are answered ``{"error": {"code": "unknown_event"}}`` (see :class:`HubSocketServer`).
+* Revocation reaches every socket of a user on every node: ``disconnect_session`` (logout,
+  revoked session) and ``disconnect_user`` (role change, account disabled) close them; room
+  changes (off duty, membership lost) go through ``leave``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,11 +29,13 @@ from typing import TYPE_CHECKING, Any
 import socketio
 from aiohttp import web
 
+from hubchat.client_address import address_key, environ_client_address
 from hubchat.config import Settings
 from hubchat.errors import INTERNAL_ERROR, HubchatError, Unauthenticated, ValidationFailed
 from hubchat.metrics import Metrics
 from hubchat.principal import Principal
 from hubchat.schema import Payload, parse
+from hubchat.socket_slots import SocketSlots
 
 if TYPE_CHECKING:
     from hubchat.bus import Bus
@@ -34,16 +43,55 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Authenticator = Callable[[Any], Awaitable[Principal]]
+Revalidator = Callable[[Principal], Awaitable[Principal | None]]
 EventHandler = Callable[[Principal, Any, str], Awaitable[dict[str, Any]]]
 ConnectionHook = Callable[[Principal, str], Awaitable[None]]
 
 MANAGER_START_TIMEOUT_SECS = 5.0
+# A socket's Principal is read again from the store at its first event after this long, in case
+# a revocation published on the bus (at most once) did not reach this node.
+PRINCIPAL_RECHECK_SECS = 30.0
 ROOMS_TOPIC = "realtime.rooms"
 SESSIONS_TOPIC = "realtime.sessions"
+# Names python-socketio gives its own lifecycle handlers; a client packet naming one runs nothing.
+RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "message", "*"})
+UNKNOWN_EVENT = {"error": {"code": "unknown_event", "message": "no such event"}}
+TOO_MANY_CONNECTIONS = {"code": "too_many_connections", "message": "too many connections; close another first"}
 
 
 def user_room(user_id: str) -> str:
     return f"user:{user_id}"
+
+
+class HubSocketServer(socketio.AsyncServer):  # type: ignore[misc]
+    """python-socketio's server, except that client EVENT packets reach registered handlers only.
+
+    python-socketio dispatches a client's ``42["disconnect"]`` to the server's own
+    ``disconnect`` handler (and ``42["connect", …]`` to ``connect``) while the socket stays
+    open.  Here an event packet whose name is reserved, not a string, or has no registered
+    handler runs nothing; if it carries an ack id it is answered with ``UNKNOWN_EVENT``.  A frame
+    nested too deeply to decode is dropped.
+    The lifecycle handlers still run for the real CONNECT/DISCONNECT packets, which do not
+    pass through here.
+    """
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except RecursionError:
+            # A frame nested too deeply to decode (e.g. 30,000 '['): dropped; the socket carries on.
+            log.info("socket frame nested too deeply: dropped")
+
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
+        namespace = namespace or "/"
+        name = data[0] if isinstance(data, list) and data else None
+        if isinstance(name, str) and name not in RESERVED_EVENTS and name in self.handlers.get(namespace, {}):
+            await super()._handle_event(eio_sid, namespace, id, data)
+            return
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if id is not None and sid is not None and self.manager.is_connected(sid, namespace):
+            await self._send_packet(eio_sid, self.packet_class(socketio.packet.ACK, namespace=namespace, id=id,
+                                                               data=[UNKNOWN_EVENT]))
 
 
 class Realtime:
@@ -54,7 +102,7 @@ class Realtime:
         manager = None
         if settings.redis_url:
             manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_prefix + "socketio")
-        self.sio = socketio.AsyncServer(
+        self.sio = HubSocketServer(
             async_mode="aiohttp",
             client_manager=manager,
             max_http_buffer_size=settings.max_payload_bytes,
@@ -63,9 +111,15 @@ class Realtime:
             engineio_logger=False,
         )
         self._authenticate: Authenticator | None = None
+        self._revalidate: Revalidator | None = None
+        self._checked_at: dict[str, float] = {}  # sid -> monotonic time its Principal was read
+        self._closing: set[asyncio.Task[None]] = set()
         self._bus: Bus | None = None
         self._principals: dict[str, Principal] = {}
         self._user_sids: dict[str, set[str]] = {}
+        self._slots: SocketSlots | None = None
+        self._held: dict[str, list[str]] = {}  # sid -> the slot keys its socket holds
+        self._slots_task: asyncio.Task[None] | None = None
         self.connect_hooks: list[ConnectionHook] = []
         self.disconnect_hooks: list[ConnectionHook] = []
         self.sio.on("connect", self._on_connect)
@@ -75,13 +129,20 @@ class Realtime:
     def attach(self, app: web.Application) -> None:
         self.sio.attach(app)
 
-    def set_authenticator(self, authenticate: Authenticator) -> None:
+    def set_authenticator(self, authenticate: Authenticator, revalidate: Revalidator | None = None) -> None:
+        """``revalidate(principal)`` reads the account and session again: the current Principal,
+        or None when the session or account is no longer valid."""
         self._authenticate = authenticate
+        self._revalidate = revalidate
 
     def bind_bus(self, bus: Bus) -> None:
         self._bus = bus
         bus.subscribe(ROOMS_TOPIC, self._on_rooms_event)
         bus.subscribe(SESSIONS_TOPIC, self._on_sessions_event)
+
+    def bind_slots(self, slots: SocketSlots) -> None:
+        """Where concurrent sockets per user and per client address are counted (all nodes)."""
+        self._slots = slots
 
     def event(self, name: str, schema: type[Payload] | None = None) -> Callable[[EventHandler], EventHandler]:
         """Register ``handler(principal, payload, sid) -> ack dict`` for the event ``name``."""
@@ -102,10 +163,15 @@ class Realtime:
             raise socketio.exceptions.ConnectionRefusedError("not ready", not_ready)
         try:
             principal = await self._authenticate(auth)
+            if not await self._take_slots(sid, principal, environ):
+                self.metrics.connect_refused.labels("too_many_connections").inc()
+                raise socketio.exceptions.ConnectionRefusedError(TOO_MANY_CONNECTIONS["message"],
+                                                                 TOO_MANY_CONNECTIONS)
         except HubchatError as exc:
             self.metrics.connect_refused.labels(exc.error_code).inc()
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()["error"]) from None
         self._principals[sid] = principal
+        self._checked_at[sid] = time.monotonic()
         self._user_sids.setdefault(principal.user_id, set()).add(sid)
         await self.sio.enter_room(sid, user_room(principal.user_id))
         self.metrics.connections.inc()
@@ -115,7 +181,42 @@ class Realtime:
             except Exception:
                 log.exception("connect hook failed", extra={"hook": getattr(hook, "__qualname__", str(hook))})
 
+    async def _take_slots(self, sid: str, principal: Principal, environ: dict[str, Any]) -> bool:
+        """Count this socket against its user's and its address's caps; False when one is full."""
+        if self._slots is None:
+            return True
+        settings = self.settings
+        address = environ_client_address(environ, settings.trusted_proxy_header)
+        limits = [(f"user:{principal.user_id}", settings.max_sockets_per_user),
+                  (f"addr:{address_key(address)}", settings.max_sockets_per_address)]
+        if await self._slots.acquire(limits, self.conn_id(sid)) is not None:
+            return False
+        self._held[sid] = [key for key, limit in limits if limit > 0]
+        return True
+
+    async def _release_slots(self, sid: str) -> None:
+        keys = self._held.pop(sid, None)
+        if keys and self._slots is not None:
+            try:
+                await self._slots.release(keys, self.conn_id(sid))
+            except HubchatError:
+                log.warning("socket slots not released; they expire", extra={"sid": sid})
+
+    async def _refresh_slots_forever(self) -> None:
+        interval = max(0.05, self.settings.presence_ttl_secs / 3)
+        while True:
+            await asyncio.sleep(interval)
+            if self._slots is None:
+                continue
+            held = [(key, self.conn_id(sid)) for sid, keys in list(self._held.items()) for key in keys]
+            try:
+                await self._slots.refresh(held)
+            except HubchatError:
+                log.warning("socket slots not refreshed", extra={"sockets": len(self._held)})
+
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        await self._release_slots(sid)
+        self._checked_at.pop(sid, None)
         principal = self._principals.pop(sid, None)
         if principal is None:
             return
@@ -151,6 +252,7 @@ class Realtime:
         try:
             if principal is None:
                 raise Unauthenticated("connection is not authenticated")
+            principal = await self._current(sid, principal)
             if len(args) > 1:
                 raise ValidationFailed("send one payload object")
             data = args[0] if args else None
@@ -169,6 +271,22 @@ class Realtime:
             return INTERNAL_ERROR
         self.metrics.events.labels(name, "ok").inc()
         return result
+
+    async def _current(self, sid: str, principal: Principal) -> Principal:
+        """The socket's Principal, read again when it is older than PRINCIPAL_RECHECK_SECS; a
+        session or account no longer valid, or a changed role, closes the socket."""
+        if self._revalidate is None or time.monotonic() - self._checked_at.get(sid, 0.0) < PRINCIPAL_RECHECK_SECS:
+            return principal
+        fresh = await self._revalidate(principal)
+        if fresh is None or fresh.role != principal.role:
+            # Every further event of this socket is read again (and refused) until it has closed.
+            closing = asyncio.create_task(self.sio.disconnect(sid))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
+            raise Unauthenticated("session has ended; connect again", code="session_revoked")
+        self._checked_at[sid] = time.monotonic()
+        self._principals[sid] = fresh
+        return fresh
 
     async def emit(self, event: str, data: dict[str, Any], *, room: str, skip_sid: str | None = None) -> None:
         await self.sio.emit(event, data, room=room, skip_sid=skip_sid)
@@ -200,18 +318,33 @@ class Realtime:
 
     async def disconnect_session(self, session_id: str) -> None:
         """Close every socket opened with tokens of this session, on every node (logout)."""
-        await self._disconnect_local(session_id)
+        await self._disconnect_local(session_id=session_id)
         if self._bus is not None:
             await self._bus.publish(SESSIONS_TOPIC, {"node": self.node_id, "session_id": session_id})
 
-    async def _disconnect_local(self, session_id: str) -> None:
+    async def disconnect_user(self, user_id: str) -> None:
+        """Close every socket of this user, on every node (role changed, account disabled).
+
+        The client reconnects with its token and gets a Principal read afresh (new role, rooms
+        rebuilt), or is refused if the account or session is no longer valid.
+        """
+        await self._disconnect_local(user_id=user_id)
+        if self._bus is not None:
+            await self._bus.publish(SESSIONS_TOPIC, {"node": self.node_id, "user_id": user_id})
+
+    async def _disconnect_local(self, session_id: str | None = None, user_id: str | None = None) -> None:
         for sid, principal in list(self._principals.items()):
-            if principal.session_id == session_id:
+            if (session_id is not None and principal.session_id == session_id) or \
+                    (user_id is not None and principal.user_id == user_id):
                 await self.sio.disconnect(sid)
 
     async def _on_sessions_event(self, event: dict[str, Any]) -> None:
-        if event.get("node") != self.node_id:
-            await self._disconnect_local(str(event["session_id"]))
+        if event.get("node") == self.node_id:
+            return
+        if "session_id" in event:
+            await self._disconnect_local(session_id=str(event["session_id"]))
+        if "user_id" in event:
+            await self._disconnect_local(user_id=str(event["user_id"]))
 
     async def start(self) -> None:
         """Start the cross-node manager now rather than at the first socket.
@@ -220,6 +353,8 @@ class Realtime:
         client an earlier emit (e.g. at an approval) opened, leaking that connection.  Starting
         it here, and waiting until it is connected, gives one client for the node's lifetime.
         """
+        if self._slots_task is None:
+            self._slots_task = asyncio.create_task(self._refresh_slots_forever(), name="hubchat-socket-slots")
         manager = self.sio.manager
         if self.sio.manager_initialized:
             return
@@ -241,6 +376,10 @@ class Realtime:
 
     async def stop(self) -> None:
         """Stop the cross-node manager's listener and close its Redis connections."""
+        if self._slots_task is not None:
+            self._slots_task.cancel()
+            await asyncio.gather(self._slots_task, return_exceptions=True)
+            self._slots_task = None
         manager = self.sio.manager
         listener = getattr(manager, "thread", None)
         if isinstance(listener, asyncio.Task):

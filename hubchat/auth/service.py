@@ -221,6 +221,19 @@ class AccountService:
         return Principal(user_id=user["_id"], role=user["role"], session_id=claims.session_id,
                          display_name=user["display_name"], language=user.get("language", "en"))
 
+    async def revalidate(self, principal: Principal) -> Principal | None:
+        """The Principal of this session as the store has it now; None when the session was
+        revoked or the account disabled or removed (for sockets connected a while ago)."""
+        session = await self.infra.store[SESSIONS].find_one({"_id": principal.session_id},
+                                                            {"revoked_at": 1, "user_id": 1})
+        if session is None or session.get("revoked_at") is not None or session["user_id"] != principal.user_id:
+            return None
+        user = await self.infra.store[USERS].find_one({"_id": principal.user_id})
+        if user is None or user.get("disabled"):
+            return None
+        return Principal(user_id=user["_id"], role=user["role"], session_id=principal.session_id,
+                         display_name=user["display_name"], language=user.get("language", "en"))
+
     async def authenticate_socket(self, auth: Any) -> Principal:
         if not isinstance(auth, dict) or set(auth) != {"token"}:
             raise Unauthenticated("connect with auth {\"token\": <access token>}", code="token_missing")
@@ -267,6 +280,18 @@ class AccountService:
         is_cancel = await verify_password(user.get("sos_pin_hash"), pin)
         is_duress = await verify_password(user.get("duress_pin_hash"), pin)
         return "duress" if is_duress else "cancel" if is_cancel else "wrong"
+
+    async def set_role(self, user_id: str, role: Role) -> dict[str, Any]:
+        """Change an account's role (e.g. demote an officer).  Every socket of the user, on every
+        node, is closed so that none keeps the role (or the rooms) it connected with."""
+        if role not in ROLES:
+            raise ValidationFailed("role must be member, officer or admin")
+        user = await self.infra.store[USERS].find_one_and_update(
+            {"_id": user_id}, {"$set": {"role": role}}, return_document=ReturnDocument.AFTER)
+        if user is None:
+            raise NotFound("no such user", code="user_not_found")
+        await self.infra.realtime.disconnect_user(user_id)
+        return own_user(user)
 
     async def create_staff(self, email: str, password: str, display_name: str, role: Role = "officer",
                            country: str = "IN", city: str = "Aizawl") -> dict[str, Any]:

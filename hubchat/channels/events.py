@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hubchat.channels.limits import hit
 from hubchat.channels.models import (
     ChannelAssociation,
     ChannelRef,
@@ -29,6 +30,10 @@ Ack = dict[str, Any]
 def register_events(realtime: Realtime, service: ChannelService) -> None:
     messages, activity = service.messages, service.activity
 
+    async def limit(event: str, principal: Principal) -> None:
+        """The per-user limit of a chat write (see hubchat.channels.limits), before anything else."""
+        await hit(service.infra.limiter, event, principal.user_id)
+
     @realtime.event("message:send", SendMessage)
     async def send(principal: Principal, req: SendMessage, sid: str) -> Ack:
         return {"message": await messages.send(principal, req)}
@@ -44,18 +49,22 @@ def register_events(realtime: Realtime, service: ChannelService) -> None:
 
     @realtime.event("message:edit", EditMessage)
     async def edit(principal: Principal, req: EditMessage, sid: str) -> Ack:
+        await limit("message:edit", principal)
         return {"message": await messages.edit(principal, req.message_id, req.body)}
 
     @realtime.event("message:delete", MessageRef)
     async def delete(principal: Principal, req: MessageRef, sid: str) -> Ack:
+        await limit("message:delete", principal)
         return {"message": await messages.delete(principal, req.message_id)}
 
     @realtime.event("receipt:read", ReadReceipt)
     async def read(principal: Principal, req: ReadReceipt, sid: str) -> Ack:
+        await limit("receipt:read", principal)
         return await activity.mark_read(principal, req.channel_id, req.seq)
 
     @realtime.event("typing:start", ChannelRef)
     async def typing(principal: Principal, req: ChannelRef, sid: str) -> Ack:
+        await limit("typing:start", principal)
         return await activity.typing(principal, req.channel_id, sid)
 
     @realtime.event("presence:get", PresenceQuery)
@@ -72,16 +81,20 @@ def register_events(realtime: Realtime, service: ChannelService) -> None:
 
     @realtime.event("dm:open", OpenDirect)
     async def dm_open(principal: Principal, req: OpenDirect, sid: str) -> Ack:
+        await limit("dm:open", principal)
         return await service.open_dm(principal, req.user_id)
 
     @realtime.event("channel:create", CreateChannel)
     async def create(principal: Principal, req: CreateChannel, sid: str) -> Ack:
+        await limit("channel:create", principal)
         return await service.create_inter(principal, req.name, req.association_id)
 
     @realtime.event("channel:invite", ChannelAssociation)
     async def invite(principal: Principal, req: ChannelAssociation, sid: str) -> Ack:
+        await limit("channel:invite", principal)
         return await service.invite(principal, req.channel_id, req.association_id)
 
     @realtime.event("channel:accept", ChannelAssociation)
     async def accept(principal: Principal, req: ChannelAssociation, sid: str) -> Ack:
+        await limit("channel:accept", principal)
         return await service.accept(principal, req.channel_id, req.association_id)

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 SYNC_MAX_MESSAGES = 500
 SYNC_MAX_UPDATES = 500
+SYNC_MAX_ITEMS = 1000  # messages + updates in one sync answer, over all its channels
 GAP_WAIT_SECS = 0.25  # per request, however many channels it reads
 GAP_REREAD_DELAY_SECS = 0.05
 IN_FLIGHT_WINDOW_SEQS = 256
@@ -140,33 +141,51 @@ class MessageService:
         return {"messages": [message_view(d) for d in docs], "has_more": has_more}
 
     async def sync(self, principal: Principal, points: Sequence[SyncPoint]) -> dict[str, Any]:
-        if not points:
-            return {"channels": []}
+        """Per channel, what was missed since the client's counters.
+
+        A channel listed twice is answered once (its first point counts).  One answer holds at
+        most ``SYNC_MAX_ITEMS`` messages and updates together: channels are answered in request
+        order until the budget is spent (the last one answered may get fewer than its own caps,
+        with ``has_more``/``has_more_updates`` set); the rest are left out of the answer and
+        ``has_more`` is true, so the client syncs them again.
+        """
+        unique: dict[str, SyncPoint] = {}
+        for point in points:
+            unique.setdefault(point.channel_id, point)
+        if not unique:
+            return {"channels": [], "has_more": False}
         access = await self.access.of_principal(principal)
         deadline = time.monotonic() + GAP_WAIT_SECS
-        answers = []
-        for point in points:
+        answers: list[dict[str, Any]] = []
+        budget = SYNC_MAX_ITEMS
+        for point in unique.values():
+            if budget <= 0:
+                break
             try:
-                answers.append(await self._sync_channel(principal, point, access, deadline))
+                answer = await self._sync_channel(principal, point, access, deadline, budget)
             except Forbidden as exc:
                 answers.append({"channel_id": point.channel_id, **exc.to_dict()})
-        return {"channels": answers}
+                continue
+            budget -= len(answer["messages"]) + len(answer["updates"])
+            answers.append(answer)
+        return {"channels": answers, "has_more": len(answers) < len(unique)}
 
     async def _sync_channel(self, principal: Principal, point: SyncPoint, access: Access,
-                            deadline: float) -> dict[str, Any]:
+                            deadline: float, budget: int) -> dict[str, Any]:
         channel = await self.access.authorise(principal, point.channel_id, access)
-        docs, has_more = await self._read_page(channel, SYNC_MAX_MESSAGES, after_seq=point.last_seq,
+        docs, has_more = await self._read_page(channel, min(SYNC_MAX_MESSAGES, budget), after_seq=point.last_seq,
                                                deadline=deadline)
+        updates_limit = max(0, min(SYNC_MAX_UPDATES, budget - len(docs)))
         updates: list[Document] = []
         if point.last_version is not None:
             updates = await self.repo.changed_since(channel["_id"], point.last_seq, point.last_version,
-                                                    SYNC_MAX_UPDATES + 1)
+                                                    updates_limit + 1)
         return {
             "channel_id": channel["_id"],
             "messages": [message_view(d) for d in docs],
             "has_more": has_more,
-            "updates": [message_view(d) for d in updates[:SYNC_MAX_UPDATES]],
-            "has_more_updates": len(updates) > SYNC_MAX_UPDATES,
+            "updates": [message_view(d) for d in updates[:updates_limit]],
+            "has_more_updates": len(updates) > updates_limit,
             "last_seq": int(channel["last_seq"]),
             "version": int(channel["version"]),
         }

@@ -19,7 +19,10 @@ HISTORY_MAX_LIMIT = 100
 SYNC_MAX_CHANNELS = 200
 PRESENCE_MAX_USERS = 100
 
-Seq = Annotated[int, Field(ge=0)]
+# Counters never come near 2^53 (the largest integer a JavaScript client holds exactly); a bound
+# keeps out values MongoDB cannot store (2^63 and up), which would otherwise fail the query.
+MAX_SEQ = 2**53 - 1
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
 Body = body_text(MESSAGE_BODY_MAX_CHARS)
 ChannelName = text(1, CHANNEL_NAME_MAX_CHARS)
 HistoryLimit = Annotated[int, Field(ge=1, le=HISTORY_MAX_LIMIT)]

@@ -173,14 +173,23 @@ async function catchUp() {
 }
 
 async function syncChannels(ids) {
-  for (let i = 0; i < ids.length; i += 200) {
-    const batch = ids.slice(i, i + 200);
+  // One answer carries a bounded number of messages: channels it left out (has_more) are asked
+  // again until every channel was answered.
+  let pending = Array.from(new Set(ids));
+  while (pending.length) {
+    const batch = pending.slice(0, 200).filter((id) => windows.has(id));
+    const rest = pending.slice(200);
+    if (!batch.length) { pending = rest; continue; }
     const req = batch.map((id) => {
       const w = windows.get(id);
       return { channel_id: id, last_seq: w.syncSeq, last_version: w.version };
     });
     const res = await call("sync", { channels: req }, 20_000);
     for (const r of res.channels) applySync(r);
+    const answered = new Set(res.channels.map((r) => r.channel_id));
+    const left = res.has_more ? batch.filter((id) => !answered.has(id)) : [];
+    if (left.length === batch.length) break; // no progress: never loop forever
+    pending = [...left, ...rest];
   }
 }
 
