@@ -19,7 +19,9 @@ class Activity:
         self.fanout = fanout
 
     async def mark_read(self, principal: Principal, channel_id: str, seq: int) -> dict[str, Any]:
-        """Raise the caller's read seq (capped at the channel's last seq; never lowered)."""
+        """Raise the caller's read seq (capped at the channel's last seq; never lowered); shed
+        first when the node is busy (``overloaded``)."""
+        self.infra.admission.check_light("receipt")
         channel = await self.access.authorise(principal, channel_id)
         before, after = await self.receipts.advance(channel_id, principal.user_id,
                                                     min(seq, int(channel["last_seq"])))
@@ -29,7 +31,9 @@ class Activity:
         return {"receipt": receipt}
 
     async def typing(self, principal: Principal, channel_id: str, sid: str) -> dict[str, Any]:
-        """Tell the channel's other sockets; at most one per user and channel per throttle period."""
+        """Tell the channel's other sockets; at most one per user and channel per throttle period;
+        shed first when the node is busy (``overloaded``)."""
+        self.infra.admission.check_light("typing")
         await self.access.authorise(principal, channel_id)
         wait_secs = await self.infra.limiter.allow(f"typing:{principal.user_id}:{channel_id}", 1,
                                                    self.infra.settings.typing_throttle_secs)

@@ -84,11 +84,26 @@ class MessageService:
 
     # ------------------------------------------------------------ send
     async def send(self, principal: Principal, req: SendMessage) -> MessageView:
+        """Admitted by the node's load first (``overloaded`` when busy: hubchat/overload.py); the
+        slot is held until the fan-out is handed to the socket layer."""
         started = time.perf_counter()
+        admission = self.infra.admission
+        await admission.acquire("send")
+        handed_off = False
+        try:
+            view, handed_off = await self._send_admitted(principal, req, started)
+            return view
+        finally:
+            if not handed_off:
+                admission.release()
+
+    async def _send_admitted(self, principal: Principal, req: SendMessage,
+                             started: float) -> tuple[MessageView, bool]:
+        """(the stored message, whether a fan-out that releases the slot was started)."""
         channel = await self.access.authorise(principal, req.channel_id)
         stored = await self.repo.by_client_id(channel["_id"], principal.user_id, req.client_msg_id)
         if stored is not None:
-            return self._replay(stored, req.body)
+            return self._replay(stored, req.body), False
         settings = self.infra.settings
         await self.infra.limiter.hit(f"messages:{principal.user_id}", settings.message_rate_limit,
                                      settings.message_rate_window_secs, "messages")
@@ -108,21 +123,25 @@ class MessageService:
                 raise
             log.info("concurrent retry of one message: seq left empty",
                      extra={"channel_id": channel["_id"], "seq": seq})
-            return self._replay(stored, req.body)
+            return self._replay(stored, req.body), False
         # One's own messages count as read (silently: no receipt event for them), before the ack
         # so that the sender's very next channel list already shows them read.
         await self.receipts.advance(channel["_id"], principal.user_id, seq)
         view = message_view(doc)
-        self.fanout.later(self._deliver(view, started))
-        return view
+        self.fanout.later(self._deliver(view, started, release_slot=True))
+        return view, True
 
     def _replay(self, stored: Document, body: str) -> MessageView:
         if not stored.get("deleted") and stored.get("body_digest") != body_digest(body):
             raise Conflict("client_msg_id was already used for a different message", code="client_msg_id_reused")
         return message_view(stored)
 
-    async def _deliver(self, view: MessageView, started: float) -> None:
-        await self.fanout.emit("message:new", dict(view), to=channel_room(view["channel_id"]))
+    async def _deliver(self, view: MessageView, started: float, *, release_slot: bool = False) -> None:
+        try:
+            await self.fanout.emit("message:new", dict(view), to=channel_room(view["channel_id"]))
+        finally:
+            if release_slot:
+                self.infra.admission.release()
         self.infra.metrics.delivery_latency.observe(time.perf_counter() - started)
         await self._notify_listeners(view)
 

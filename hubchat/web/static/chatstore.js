@@ -423,7 +423,9 @@ async function flushOutbox() {
           item.state = "queued";
           item.error = err.code;
           changed(item.channel_id);
-          const wait = err.code === "rate_limited" ? (err.data.retry_after_secs || 2) * 1000 : 3000;
+          // Same client_msg_id on every retry: the server returns the stored message, never a copy.
+          const wait = err.code === "rate_limited" ? (err.data.retry_after_secs || 2) * 1000
+            : err.code === "overloaded" ? (err.data.retry_after_ms || 500) : 3000;
           flushTimer = setTimeout(flushOutbox, wait);
           break; // keep the order: nothing after it goes first
         }
