@@ -22,17 +22,28 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT_SECS = 30.0
 STOP_TIMEOUT_SECS = 10.0
-# nx-27017 0.8 compiles simple updates to SQLite JSON functions, and that path stores a datetime
-# given to $set or inside a $push-ed sub-document as a *string*, which breaks every later range
-# query and sort on it.  neosqlite's own kill switch sends updates through its Python path,
-# which keeps BSON datetimes; tests/test_store.py pins the behaviour on both backends.
-_LAUNCH = (
-    "import sys\n"
-    "from neosqlite.collection.query_helper.utils import set_force_fallback\n"
-    "set_force_fallback(True)\n"
-    "from nx_27017.nx_27017 import main\n"
-    "sys.exit(main())\n"
-)
+_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+# How the child is started.  "hubchat": nx-27017 with hubchat.embedded_server's narrow fix to
+# neosqlite's SQL update path (datetimes and sub-documents stay BSON values; every query keeps
+# using the indexes).  The two others exist for tests and benchmarks only: "plain" is nx-27017 as
+# shipped (mis-stores datetimes given to $set), "fallback" is nx-27017 with neosqlite's global
+# set_force_fallback(True) (correct values, but every query is a full scan in Python).
+LAUNCH_VARIANTS = {
+    "hubchat": (
+        "import sys\n"
+        f"sys.path.append({_PACKAGE_PARENT!r})\n"
+        "from hubchat.embedded_server import main\n"
+        "sys.exit(main())\n"
+    ),
+    "plain": "import sys\nfrom nx_27017.nx_27017 import main\nsys.exit(main())\n",
+    "fallback": (
+        "import sys\n"
+        "from neosqlite.collection.query_helper.utils import set_force_fallback\n"
+        "set_force_fallback(True)\n"
+        "from nx_27017.nx_27017 import main\n"
+        "sys.exit(main())\n"
+    ),
+}
 
 
 def free_loopback_port() -> int:
@@ -44,9 +55,12 @@ def free_loopback_port() -> int:
 class EmbeddedMongo:
     """``async with EmbeddedMongo(path) as server: server.uri``"""
 
-    def __init__(self, data_dir: Path | str, port: int | None = None):
+    def __init__(self, data_dir: Path | str, port: int | None = None, *, variant: str = "hubchat"):
+        if variant not in LAUNCH_VARIANTS:
+            raise ValueError(f"unknown nx-27017 launch variant {variant!r}")
         self.data_dir = Path(data_dir)
         self.port = port or free_loopback_port()
+        self.variant = variant
         self._process: asyncio.subprocess.Process | None = None
 
     @property
@@ -58,7 +72,7 @@ class EmbeddedMongo:
         store_dir.mkdir(parents=True, exist_ok=True)
         log_file = self.data_dir / "nx-27017.log"
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", _LAUNCH,
+            sys.executable, "-c", LAUNCH_VARIANTS[self.variant],
             "--data-dir", str(store_dir), "--host", "127.0.0.1", "--port", str(self.port),
             "--log-file", str(log_file), "--pid-file", str(self.data_dir / "nx-27017.pid"),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,

@@ -2,7 +2,10 @@
 
 Capabilities own their collections and declare their indexes (``INDEXES``); the store only
 creates them.  Constraint for both backends (real MongoDB and embedded nx-27017): no geospatial
-operators, and no compound index containing ``_id``.
+operators, and no compound index containing ``_id``.  Naming rule for the embedded backend (see
+``hubchat/embedded_server.py``): a field that holds an array is named ``*_ids`` (``member_ids``,
+``trigger_ids``), and no scalar field is; an equality on an indexed scalar field is then served by
+its index, and an equality on an array field matches its elements.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pymongo import IndexModel, ReturnDocument
@@ -95,3 +97,57 @@ async def test_open_store_without_uri_starts_and_stops_the_embedded_server(tmp_p
         client = store.client
     assert (tmp_path / "mongo").is_dir()
     assert not await Store(client, "x").ping()
+
+
+async def test_unpatched_neosqlite_still_mis_stores_datetimes(tmp_path: Path) -> None:
+    """Pins the dependency bug that hubchat.embedded_server works around.  When this fails, nx-27017 /
+    neosqlite store these values correctly by themselves: delete the update routing there."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    async with EmbeddedMongo(tmp_path, variant="plain") as server:
+        client = make_client(server.uri)
+        try:
+            times = client["db"]["times"]
+            await times.insert_one({"_id": "u", "subs": [{"a": 1}]})
+            await times.update_one({"_id": "u"}, {"$set": {"at": now}, "$push": {"subs": {"a": 2}}})
+            doc = await times.find_one({"_id": "u"})
+        finally:
+            await client.close()
+    assert doc is not None
+    assert isinstance(doc["at"], str) and not isinstance(doc["subs"][0], dict)
+
+
+def _plan(explained: dict[str, Any]) -> str:
+    return " | ".join(step.get("detail", "") for step in explained["queryPlanner"]["winningPlan"])
+
+
+async def test_embedded_queries_on_indexed_fields_use_the_indexes(store: Store) -> None:
+    """neosqlite's set_force_fallback(True) is off: the query planner's SQL path serves finds, and an
+    equality on the leading fields of a compound index (and a range on the next) is an index search."""
+    if os.environ.get("HUBCHAT_TEST_MONGO_URI"):
+        pytest.skip("the plan format checked here is nx-27017's (SQLite EXPLAIN QUERY PLAN)")
+    await store.ensure_indexes([{"msgs": [IndexModel([("channel_id", 1), ("seq", 1)], unique=True, name="cs"),
+                                          IndexModel([("channel_id", 1), ("sender_id", 1), ("client_msg_id", 1)],
+                                                     unique=True, name="csc")]}])
+    await store["msgs"].insert_many([{"_id": f"m{i}", "channel_id": "c", "seq": i, "sender_id": "s",
+                                      "client_msg_id": f"k{i}"} for i in range(20)])
+    filters: list[dict[str, Any]] = [
+        {"_id": "m3"},
+        {"channel_id": "c", "seq": 3},
+        {"channel_id": "c", "seq": {"$gt": 3, "$lte": 9}},
+        {"channel_id": "c", "sender_id": "s", "client_msg_id": "k3"},
+    ]
+    for query in filters:
+        plan = _plan(await store.db.command("explain", {"find": "msgs", "filter": query}))
+        assert plan.startswith("SEARCH msgs USING INDEX"), (query, plan)
+    scan = _plan(await store.db.command("explain", {"find": "msgs", "filter": {"unindexed": 1}}))
+    assert scan.startswith("SCAN msgs"), scan
+
+
+async def test_equality_on_indexed_array_fields_matches_elements(store: Store) -> None:
+    """Fields named *_ids hold arrays: an equality matches an element, indexed or not (store.py's rule)."""
+    await store.ensure_indexes([{"chans": [IndexModel([("member_ids", 1)], name="m"),
+                                           IndexModel([("owner_id", 1), ("tag_ids", 1)], name="ot")]}])
+    await store["chans"].insert_one({"_id": "a", "owner_id": "o", "member_ids": ["u1", "u2"], "tag_ids": ["t"]})
+    assert [d["_id"] async for d in store["chans"].find({"member_ids": "u2"})] == ["a"]
+    assert await store["chans"].find_one({"owner_id": "o", "tag_ids": "t"}) is not None
+    assert await store["chans"].count_documents({"member_ids": "u3"}) == 0
