@@ -8,6 +8,7 @@ Secrets (``jwt_secret``, ``smtp_password``) never appear in ``repr`` or logs.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -18,7 +19,7 @@ from typing import Any
 from hubchat.errors import ConfigError
 
 ENV_PREFIX = "HUBCHAT_"
-SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password"})
+SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password", "ops_token"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +31,10 @@ class Settings:
     node_id: str = ""  # empty: a random id per process
     max_payload_bytes: int = 64 * 1024
     cors_allowed_origins: str = ""  # comma separated; empty: same origin only
+    # --- ops listener: /metrics and detailed /healthz, /readyz (the public port says only ok/ready)
+    ops_host: str = "127.0.0.1"  # not loopback: ops_token is required
+    ops_port: int = 9090  # 0: no ops listener
+    ops_token: str = ""  # set: every ops request needs "Authorization: Bearer <ops_token>"
     # --- MongoDB: empty URI starts the embedded nx-27017 server under data_dir
     mongo_uri: str = ""
     mongo_db: str = "hubchat"
@@ -173,9 +178,20 @@ def _check(settings: Settings) -> None:
         raise ConfigError("log_format: expected 'json' or 'text'")
     if settings.jwt_secret and len(settings.jwt_secret) < 32:
         raise ConfigError("jwt_secret: use at least 32 characters (HS256 needs a 256-bit key)")
-    for name in ("access_token_ttl_secs", "refresh_token_ttl_secs", "message_rate_limit", "port"):
+    for name in ("access_token_ttl_secs", "refresh_token_ttl_secs", "message_rate_limit", "port", "ops_port"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name}: must not be negative")
+    if settings.ops_port and not settings.ops_token and not _is_loopback(settings.ops_host):
+        raise ConfigError("ops_host: the ops listener serves metrics; bind it to loopback or set ops_token")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def resolve_jwt_secret(settings: Settings) -> str:

@@ -28,12 +28,12 @@ def _alive(pid: int) -> bool:
 
 
 async def test_serve_with_embedded_defaults_then_sigterm(tmp_path: Path) -> None:
-    port = free_loopback_port()
+    port, ops_port = free_loopback_port(), free_loopback_port()
     prefix = f"hubchat-test:{uuid.uuid4().hex[:12]}:"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUBCHAT_")}
     # Only what a test must isolate: no MongoDB URI (so the embedded server starts), its own
     # data dir, port and Redis key prefix.
-    env.update({"HUBCHAT_PORT": str(port), "HUBCHAT_DATA_DIR": str(tmp_path / "var"),
+    env.update({"HUBCHAT_PORT": str(port), "HUBCHAT_OPS_PORT": str(ops_port), "HUBCHAT_DATA_DIR": str(tmp_path / "var"),
                 "HUBCHAT_REDIS_URL": REDIS_URL, "HUBCHAT_REDIS_PREFIX": prefix})
     log = open(tmp_path / "serve.log", "wb")
     process = subprocess.Popen([sys.executable, "-m", "hubchat", "serve"], env=env, stdout=log,
@@ -45,7 +45,7 @@ async def test_serve_with_embedded_defaults_then_sigterm(tmp_path: Path) -> None
                 try:
                     async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
                         if resp.status == 200:
-                            assert (await resp.json())["checks"] == {"mongodb": True, "redis": True}
+                            assert await resp.json() == {"ready": True}
                             break
                 except aiohttp.ClientError:
                     pass
@@ -53,6 +53,13 @@ async def test_serve_with_embedded_defaults_then_sigterm(tmp_path: Path) -> None
                 await asyncio.sleep(0.1)
             else:
                 pytest.fail("hubchat did not become ready")
+            # Details and metrics on the ops listener (loopback), not on the public port.
+            async with http.get(f"http://127.0.0.1:{ops_port}/readyz") as resp:
+                assert (await resp.json())["checks"] == {"mongodb": True, "redis": True}
+            async with http.get(f"http://127.0.0.1:{ops_port}/metrics") as resp:
+                assert resp.status == 200 and "hubchat_socket_connections" in await resp.text()
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                assert resp.status == 404
         embedded_pid = int((tmp_path / "var" / "nx-27017.pid").read_text().strip())
         assert _alive(embedded_pid)
         assert (tmp_path / "var" / "secret.key").exists()

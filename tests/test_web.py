@@ -106,7 +106,7 @@ async def test_serves_the_client_with_strict_headers(web_hub: HubClient) -> None
     # Nothing shadows the server's own routes.
     status, body = await web_hub.request("GET", "/api/me")
     assert status == 401 and body["error"]["code"] == "token_missing"
-    for path in ("/healthz", "/readyz", "/metrics"):
+    for path in ("/healthz", "/readyz"):
         async with http.get(web_hub.base_url + path) as resp:
             assert resp.status == 200, path
 
