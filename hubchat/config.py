@@ -10,11 +10,13 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from hubchat.errors import ConfigError
 
@@ -42,6 +44,9 @@ class Settings:
     # --- Redis: empty URL means single node with in-process bus, presence and rate limits
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "hubchat:"
+    # Pub/sub channels ignore the Redis database number: they are named under redis_prefix plus
+    # this deployment name, or "db<N>" of redis_url when it is empty (see channel_prefix).
+    deployment: str = ""
     # --- tokens
     jwt_secret: str = ""  # empty: generated once and kept in data_dir/secret.key
     access_token_ttl_secs: int = 900
@@ -100,7 +105,28 @@ class Settings:
             f.name: ("***" if f.name in SECRET_FIELDS and getattr(self, f.name) else getattr(self, f.name))
             for f in dataclasses.fields(self)
         }
+        shown["redis_url"] = redact_url(self.redis_url)
+        shown["mongo_uri"] = redact_url(self.mongo_uri)
         return f"Settings({shown})"
+
+    @property
+    def redis_db(self) -> int:
+        """The database number of ``redis_url`` (``/N`` or ``?db=N``; 0 when absent)."""
+        parts = urlsplit(self.redis_url)
+        for key, value in parse_qsl(parts.query):
+            if key == "db" and value.isdigit():
+                return int(value)
+        path = parts.path.strip("/")
+        return int(path) if parts.scheme != "unix" and path.isdigit() else 0
+
+    @property
+    def channel_prefix(self) -> str:
+        """Prefix of this deployment's Redis pub/sub channels (bus topics, Socket.IO fan-out).
+
+        Redis pub/sub is server-wide, not per database: two deployments on one server with
+        different database numbers would otherwise hear each other.
+        """
+        return f"{self.redis_prefix}{self.deployment or f'db{self.redis_db}'}:"
 
     @property
     def data_path(self) -> Path:
@@ -181,6 +207,8 @@ def _check(settings: Settings) -> None:
     for name in ("access_token_ttl_secs", "refresh_token_ttl_secs", "message_rate_limit", "port", "ops_port"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name}: must not be negative")
+    if settings.deployment and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", settings.deployment):
+        raise ConfigError("deployment: use 1-64 letters, digits, '.', '_' or '-'")
     if settings.ops_port and not settings.ops_token and not _is_loopback(settings.ops_host):
         raise ConfigError("ops_host: the ops listener serves metrics; bind it to loopback or set ops_token")
 
@@ -192,6 +220,19 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``: safe for logs and error messages."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.netloc.rsplit("@", 1)[1]
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    except ValueError:
+        return "<unparsable URL>"
 
 
 def resolve_jwt_secret(settings: Settings) -> str:

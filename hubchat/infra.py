@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from hubchat.bus import Bus, open_bus
-from hubchat.config import Settings
+from hubchat.config import Settings, redact_url
 from hubchat.errors import Unavailable
 from hubchat.mail import Mailer
 from hubchat.metrics import Metrics
@@ -87,7 +87,8 @@ class Infra:
                 try:
                     await client.ping()
                 except RedisError as exc:
-                    raise Unavailable(f"Redis is not reachable at the configured redis_url: {exc}") from exc
+                    raise Unavailable(f"Redis is not reachable at {redact_url(settings.redis_url)}: "
+                                      f"{type(exc).__name__}: {redact_url(str(exc))}") from exc
                 self._redis = client
                 self._limiter = RedisRateLimiter(client, settings.redis_prefix)
                 self._presence = RedisPresence(client, settings.redis_prefix, settings.presence_ttl_secs)
