@@ -21,7 +21,10 @@ from hubchat.translate.commands import run_command as run_translate_command
 
 log = logging.getLogger("hubchat")
 
-SHUTDOWN_TIMEOUT_SECS = 10.0
+# After on_shutdown has closed every socket, handlers still running get this long before they
+# are cancelled (an Engine.IO websocket handler waits for its client to close); a restart must
+# be able to follow a stop at once.
+SHUTDOWN_TIMEOUT_SECS = 2.0  # aiohttp waits up to this twice: for handlers, then for their cancellation
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,7 +89,7 @@ async def _create_officer(settings: Settings, email: str, name: str, password: s
     from hubchat import auth
     from hubchat.infra import Infra
 
-    infra = Infra(settings)
+    infra = Infra(settings, attach_store=True)
     async with infra.running([auth.INDEXES]):
         user = await auth.AccountService(infra).create_staff(email, password, name,
                                                              role="admin" if admin else "officer")
@@ -95,6 +98,9 @@ async def _create_officer(settings: Settings, email: str, name: str, password: s
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Everything hubchat writes (data_dir: store files, token key, logs of the embedded server,
+    # translation packages) is for its own user only.
+    os.umask(0o077)
     try:
         settings = load_settings(args.config)
         if args.command == "serve":

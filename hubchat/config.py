@@ -242,8 +242,12 @@ def resolve_jwt_secret(settings: Settings) -> str:
     path = settings.data_path / "secret.key"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    path.write_text(secret, encoding="utf-8")
-    path.chmod(0o600)
+    try:  # 0600 from the first byte; O_EXCL: a node starting at the same moment keeps its key
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(secret)
     return secret

@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 
 
 class Infra:
-    def __init__(self, settings: Settings, metrics: Metrics | None = None):
+    def __init__(self, settings: Settings, metrics: Metrics | None = None, attach_store: bool = False):
         self.settings = settings
+        self.attach_store = attach_store  # admin commands: use a running server's embedded store
         self.metrics = metrics or Metrics()
         self.realtime = Realtime(settings, self.metrics)
         self._store: Store | None = None
@@ -96,7 +97,7 @@ class Infra:
                 log.info("no redis_url: single node with in-process bus, presence and rate limits")
                 self._limiter = MemoryRateLimiter()
                 self._presence = MemoryPresence(settings.presence_ttl_secs)
-            self._store = await stack.enter_async_context(open_store(settings, indexes))
+            self._store = await stack.enter_async_context(open_store(settings, indexes, attach=self.attach_store))
             self._bus = await stack.enter_async_context(open_bus(settings, self._redis))
             self.realtime.bind_bus(self._bus)
             await self.realtime.start()
