@@ -1,6 +1,7 @@
 """Accuracy of the Mizo/English detector (``hubchat/translate/detect.py``) on the GATITOS lexicon.
 
-Test data only, read from ``../shared/data/gatitos/lus_en.tsv`` (never copied into the project).
+Test data only, read from ``tests/data/gatitos/lus_en.tsv`` (GATITOS, Google Research, CC BY 4.0:
+see SOURCE.md and LICENSE beside it).
 Each lexicon entry gives two labelled texts: its Mizo side and its English side; entries that are
 identical in both languages (loanwords) are left out, duplicates counted once.  The detector's
 word lists and rules were written by hand; weights and shape rules were tuned looking at the
@@ -26,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from hubchat.translate.detect import detect  # noqa: E402
 
-GATITOS = ROOT.parent / "shared" / "data" / "gatitos" / "lus_en.tsv"
+GATITOS = ROOT / "tests" / "data" / "gatitos" / "lus_en.tsv"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 
 

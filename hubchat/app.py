@@ -17,10 +17,13 @@ from hubchat import web as web_client
 from hubchat.config import Settings
 from hubchat.http_api import AUTHENTICATOR, METRICS, error_middleware
 from hubchat.infra import Infra
-from hubchat.ops import ops_routes
+from hubchat.ops import build_ops_app, ops_routes
 
 INFRA = web.AppKey("infra", Infra)
 SERVICES = web.AppKey("services", object)
+# The ops listener's application (metrics, health details): ``hubchat serve`` runs it on
+# ops_host:ops_port, never on the public port.
+OPS_APP = web.AppKey("ops_app", web.Application)
 
 
 def build_app(settings: Settings) -> web.Application:
@@ -45,6 +48,7 @@ def build_app(settings: Settings) -> web.Application:
     infra.realtime.attach(app)
 
     app.add_routes(ops_routes(infra))
+    app[OPS_APP] = build_ops_app(infra)
     app.add_routes(auth.auth_routes(accounts))
     app.add_routes(directory.directory_routes(associations))
     app.add_routes(channels.channel_routes(chat))

@@ -1,7 +1,8 @@
 """Publish/subscribe of domain events between hubchat nodes.
 
 The contract is :class:`Bus`; :class:`InProcessBus` serves a single node and :class:`RedisBus`
-spreads events over Redis pub/sub to every node on the same key prefix.  :func:`open_bus` picks
+spreads events over Redis pub/sub to every node on the same channel prefix (``Settings.channel_prefix``:
+the key prefix plus the deployment name or Redis database number).  :func:`open_bus` picks
 one from the configuration.
 
 Guarantees (both implementations):
@@ -357,7 +358,7 @@ async def open_bus(settings: Settings, redis: aioredis.Redis | None) -> AsyncIte
         log.info("no redis_url: single node, in-process bus")
         bus = InProcessBus()
     else:
-        bus = RedisBus(redis, settings.redis_prefix)
+        bus = RedisBus(redis, settings.channel_prefix)
     await bus.start()
     try:
         yield bus

@@ -14,14 +14,17 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from hubchat.config import Settings, load_settings
-from hubchat.errors import HubchatError
+from hubchat.errors import HubchatError, Unavailable
 from hubchat.logs import configure_logging
 from hubchat.translate.commands import add_commands as add_translate_commands
 from hubchat.translate.commands import run_command as run_translate_command
 
 log = logging.getLogger("hubchat")
 
-SHUTDOWN_TIMEOUT_SECS = 10.0
+# After on_shutdown has closed every socket, handlers still running get this long before they
+# are cancelled (an Engine.IO websocket handler waits for its client to close); a restart must
+# be able to follow a stop at once.
+SHUTDOWN_TIMEOUT_SECS = 2.0  # aiohttp waits up to this twice: for handlers, then for their cancellation
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,12 +49,28 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _serve(settings: Settings) -> None:
-    from hubchat.app import build_app
+    from hubchat.app import OPS_APP, build_app
 
-    runner = web.AppRunner(build_app(settings), shutdown_timeout=SHUTDOWN_TIMEOUT_SECS, access_log=None)
+    app = build_app(settings)
+    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT_SECS, access_log=None)
+    ops_runner = web.AppRunner(app[OPS_APP], shutdown_timeout=1.0, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
+    try:
+        if settings.ops_port:
+            await ops_runner.setup()
+            await web.TCPSite(ops_runner, settings.ops_host, settings.ops_port).start()
+            log.info("ops listener (metrics, health details)",
+                     extra={"host": settings.ops_host, "port": settings.ops_port})
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+    except OSError as exc:  # the address is taken or not ours
+        await ops_runner.cleanup()
+        await runner.cleanup()
+        raise Unavailable(f"cannot listen: {exc.strerror or exc}", code="listen_failed") from exc
+    except BaseException:
+        await ops_runner.cleanup()
+        await runner.cleanup()
+        raise
     log.info("hubchat listening", extra={"host": settings.host, "port": settings.port})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -62,6 +81,7 @@ async def _serve(settings: Settings) -> None:
         log.info("shutting down")
     finally:
         await runner.cleanup()
+        await ops_runner.cleanup()
         log.info("stopped")
 
 
@@ -69,7 +89,7 @@ async def _create_officer(settings: Settings, email: str, name: str, password: s
     from hubchat import auth
     from hubchat.infra import Infra
 
-    infra = Infra(settings)
+    infra = Infra(settings, attach_store=True)
     async with infra.running([auth.INDEXES]):
         user = await auth.AccountService(infra).create_staff(email, password, name,
                                                              role="admin" if admin else "officer")
@@ -78,6 +98,9 @@ async def _create_officer(settings: Settings, email: str, name: str, password: s
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Everything hubchat writes (data_dir: store files, token key, logs of the embedded server,
+    # translation packages) is for its own user only.
+    os.umask(0o077)
     try:
         settings = load_settings(args.config)
         if args.command == "serve":

@@ -8,17 +8,20 @@ Secrets (``jwt_secret``, ``smtp_password``) never appear in ``repr`` or logs.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from hubchat.errors import ConfigError
 
 ENV_PREFIX = "HUBCHAT_"
-SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password"})
+SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password", "ops_token"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +33,10 @@ class Settings:
     node_id: str = ""  # empty: a random id per process
     max_payload_bytes: int = 64 * 1024
     cors_allowed_origins: str = ""  # comma separated; empty: same origin only
+    # --- ops listener: /metrics and detailed /healthz, /readyz (the public port says only ok/ready)
+    ops_host: str = "127.0.0.1"  # not loopback: ops_token is required
+    ops_port: int = 9090  # 0: no ops listener
+    ops_token: str = ""  # set: every ops request needs "Authorization: Bearer <ops_token>"
     # --- MongoDB: empty URI starts the embedded nx-27017 server under data_dir
     mongo_uri: str = ""
     mongo_db: str = "hubchat"
@@ -37,6 +44,9 @@ class Settings:
     # --- Redis: empty URL means single node with in-process bus, presence and rate limits
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "hubchat:"
+    # Pub/sub channels ignore the Redis database number: they are named under redis_prefix plus
+    # this deployment name, or "db<N>" of redis_url when it is empty (see channel_prefix).
+    deployment: str = ""
     # --- tokens
     jwt_secret: str = ""  # empty: generated once and kept in data_dir/secret.key
     access_token_ttl_secs: int = 900
@@ -103,7 +113,28 @@ class Settings:
             f.name: ("***" if f.name in SECRET_FIELDS and getattr(self, f.name) else getattr(self, f.name))
             for f in dataclasses.fields(self)
         }
+        shown["redis_url"] = redact_url(self.redis_url)
+        shown["mongo_uri"] = redact_url(self.mongo_uri)
         return f"Settings({shown})"
+
+    @property
+    def redis_db(self) -> int:
+        """The database number of ``redis_url`` (``/N`` or ``?db=N``; 0 when absent)."""
+        parts = urlsplit(self.redis_url)
+        for key, value in parse_qsl(parts.query):
+            if key == "db" and value.isdigit():
+                return int(value)
+        path = parts.path.strip("/")
+        return int(path) if parts.scheme != "unix" and path.isdigit() else 0
+
+    @property
+    def channel_prefix(self) -> str:
+        """Prefix of this deployment's Redis pub/sub channels (bus topics, Socket.IO fan-out).
+
+        Redis pub/sub is server-wide, not per database: two deployments on one server with
+        different database numbers would otherwise hear each other.
+        """
+        return f"{self.redis_prefix}{self.deployment or f'db{self.redis_db}'}:"
 
     @property
     def data_path(self) -> Path:
@@ -181,10 +212,36 @@ def _check(settings: Settings) -> None:
         raise ConfigError("log_format: expected 'json' or 'text'")
     if settings.jwt_secret and len(settings.jwt_secret) < 32:
         raise ConfigError("jwt_secret: use at least 32 characters (HS256 needs a 256-bit key)")
-    for name in ("access_token_ttl_secs", "refresh_token_ttl_secs", "message_rate_limit", "port",
+    for name in ("access_token_ttl_secs", "refresh_token_ttl_secs", "message_rate_limit", "port", "ops_port",
                  "max_sockets_per_user", "max_sockets_per_address"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name}: must not be negative")
+    if settings.deployment and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", settings.deployment):
+        raise ConfigError("deployment: use 1-64 letters, digits, '.', '_' or '-'")
+    if settings.ops_port and not settings.ops_token and not _is_loopback(settings.ops_host):
+        raise ConfigError("ops_host: the ops listener serves metrics; bind it to loopback or set ops_token")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``: safe for logs and error messages."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.netloc.rsplit("@", 1)[1]
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    except ValueError:
+        return "<unparsable URL>"
 
 
 def resolve_jwt_secret(settings: Settings) -> str:
@@ -194,8 +251,12 @@ def resolve_jwt_secret(settings: Settings) -> str:
     path = settings.data_path / "secret.key"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    path.write_text(secret, encoding="utf-8")
-    path.chmod(0o600)
+    try:  # 0600 from the first byte; O_EXCL: a node starting at the same moment keeps its key
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(secret)
     return secret

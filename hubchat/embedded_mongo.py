@@ -2,12 +2,20 @@
 
 Used when no MongoDB URI is configured, so that one PyMongo code path serves both.  It listens
 on a free loopback port, keeps its data under ``data_dir``, and is stopped on shutdown.
+
+Files: ``data_dir`` and ``data_dir/mongo`` are 0700 and what the server writes is 0600 (it runs
+with umask 077).  While it runs, its address is in ``data_dir/embedded-store.uri`` (0600), so
+that ``hubchat admin`` commands can use the running server's store (:func:`running_uri`); a
+second server on the same ``data_dir`` is refused with a clear error.  The port is not logged
+above DEBUG.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import socket
 import sys
 from pathlib import Path
@@ -21,7 +29,12 @@ from hubchat.errors import Unavailable
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_SECS = 30.0
-STOP_TIMEOUT_SECS = 10.0
+# nx-27017 exits at once on SIGTERM when no client is connected, but waits for open connections
+# (a node's pool may still hold some at shutdown): after this long it is killed.  Every
+# acknowledged write is already committed to SQLite, which survives a kill.
+STOP_TIMEOUT_SECS = 2.0
+ADDRESS_FILE = "embedded-store.uri"
+PID_FILE = "nx-27017.pid"
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 # How the child is started.  "hubchat": nx-27017 with hubchat.embedded_server's narrow fix to
 # neosqlite's SQL update path (datetimes and sub-documents stay BSON values; every query keeps
@@ -44,6 +57,57 @@ LAUNCH_VARIANTS = {
         "sys.exit(main())\n"
     ),
 }
+
+
+def secure_data_dir(data_dir: Path) -> None:
+    """``data_dir`` (and its ``mongo`` store) 0700, the files directly in them 0600: nobody but
+    the owner reads password hashes or the token key, whatever umask created them."""
+    for directory in (data_dir, data_dir / "mongo"):
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.chmod(0o700)
+        for entry in directory.iterdir():
+            if entry.is_file() and not entry.is_symlink():
+                entry.chmod(0o600)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Writes ``text`` to ``path`` (0600 from the first byte), atomically."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(tmp, path)
+
+
+async def _answers(uri: str, timeout_ms: int = 1000) -> bool:
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(uri, serverSelectionTimeoutMS=timeout_ms)
+    try:
+        await client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+    finally:
+        await client.close()
+
+
+async def running_uri(data_dir: Path | str) -> str | None:
+    """The URI of the embedded server that a running hubchat keeps in ``data_dir``, if it answers."""
+    try:
+        uri = (Path(data_dir) / ADDRESS_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not uri.startswith("mongodb://127.0.0.1:"):
+        return None
+    return uri if await _answers(uri) else None
+
+
+def _live_pid(pid_file: Path) -> int | None:
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
 
 
 def free_loopback_port() -> int:
@@ -69,17 +133,33 @@ class EmbeddedMongo:
 
     async def start(self) -> None:
         store_dir = self.data_dir / "mongo"
-        store_dir.mkdir(parents=True, exist_ok=True)
+        secure_data_dir(self.data_dir)
+        await self._refuse_if_in_use()
         log_file = self.data_dir / "nx-27017.log"
         self._process = await asyncio.create_subprocess_exec(
             sys.executable, "-c", LAUNCH_VARIANTS[self.variant],
             "--data-dir", str(store_dir), "--host", "127.0.0.1", "--port", str(self.port),
-            "--log-file", str(log_file), "--pid-file", str(self.data_dir / "nx-27017.pid"),
+            "--log-file", str(log_file), "--pid-file", str(self.data_dir / PID_FILE),
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL, umask=0o077,
         )
         await self._wait_until_ready()
-        log.info("embedded MongoDB-wire server started", extra={"port": self.port, "data_dir": str(store_dir)})
+        write_private(self.data_dir / ADDRESS_FILE, self.uri + "\n")
+        log.info("embedded MongoDB-wire server started", extra={"data_dir": str(store_dir)})
+        log.debug("embedded MongoDB-wire server address", extra={"port": self.port})
+
+    async def _refuse_if_in_use(self) -> None:
+        """A second server on the same files would exit at once: say why instead."""
+        pid = _live_pid(self.data_dir / PID_FILE)
+        if pid is None:
+            return
+        if await running_uri(self.data_dir):
+            raise Unavailable(f"the embedded store in {self.data_dir} is in use by another hubchat process "
+                              f"(embedded server pid {pid}); stop it first (hubchat admin commands use it "
+                              f"while it runs)", code="store_in_use")
+        raise Unavailable(f"the embedded store in {self.data_dir} is held by process {pid}, which does not "
+                          f"answer; stop that process (or remove {self.data_dir / PID_FILE} if it is not "
+                          f"nx-27017)", code="store_in_use")
 
     async def _wait_until_ready(self) -> None:
         loop = asyncio.get_running_loop()
@@ -102,12 +182,18 @@ class EmbeddedMongo:
         process, self._process = self._process, None
         if process is None or process.returncode is not None:
             return
+        address = self.data_dir / ADDRESS_FILE
+        with contextlib.suppress(OSError):
+            if address.read_text(encoding="utf-8").strip() == self.uri:
+                address.unlink()
         process.terminate()
         try:
             await asyncio.wait_for(process.wait(), STOP_TIMEOUT_SECS)
         except TimeoutError:
             process.kill()
             await process.wait()
+            with contextlib.suppress(OSError):
+                (self.data_dir / PID_FILE).unlink()  # it had no chance to remove it
         log.info("embedded MongoDB-wire server stopped")
 
     async def __aenter__(self) -> EmbeddedMongo:

@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from hubchat.bus import Bus, open_bus
-from hubchat.config import Settings
+from hubchat.config import Settings, redact_url
 from hubchat.errors import Unavailable
 from hubchat.mail import Mailer
 from hubchat.metrics import Metrics
@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 
 
 class Infra:
-    def __init__(self, settings: Settings, metrics: Metrics | None = None):
+    def __init__(self, settings: Settings, metrics: Metrics | None = None, attach_store: bool = False):
         self.settings = settings
+        self.attach_store = attach_store  # admin commands: use a running server's embedded store
         self.metrics = metrics or Metrics()
         self.realtime = Realtime(settings, self.metrics)
         # Chat work is admitted by this node's load; SOS work never asks (see hubchat/overload.py).
@@ -102,7 +103,8 @@ class Infra:
                 try:
                     await client.ping()
                 except RedisError as exc:
-                    raise Unavailable(f"Redis is not reachable at the configured redis_url: {exc}") from exc
+                    raise Unavailable(f"Redis is not reachable at {redact_url(settings.redis_url)}: "
+                                      f"{type(exc).__name__}: {redact_url(str(exc))}") from exc
                 self._redis = client
                 self._limiter = RedisRateLimiter(client, settings.redis_prefix)
                 self._presence = RedisPresence(client, settings.redis_prefix, settings.presence_ttl_secs)
@@ -111,7 +113,8 @@ class Infra:
                 self._limiter = MemoryRateLimiter()
                 self._presence = MemoryPresence(settings.presence_ttl_secs)
             await stack.enter_async_context(self.admission.running())
-            self._store = await stack.enter_async_context(open_store(settings, [*indexes, OUTBOX_INDEXES]))
+            self._store = await stack.enter_async_context(open_store(settings, [*indexes, OUTBOX_INDEXES],
+                                                                     attach=self.attach_store))
             self._bus = await stack.enter_async_context(open_bus(settings, self._redis))
             self.realtime.bind_bus(self._bus)
             self.realtime.bind_slots(RedisSocketSlots(self._redis, settings.redis_prefix, settings.presence_ttl_secs)

@@ -101,7 +101,7 @@ class Realtime:
         self.node_id = settings.node_id or uuid.uuid4().hex[:12]
         manager = None
         if settings.redis_url:
-            manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_prefix + "socketio")
+            manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.channel_prefix + "socketio")
         self.sio = HubSocketServer(
             async_mode="aiohttp",
             client_manager=manager,

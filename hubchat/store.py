@@ -21,7 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from hubchat.config import Settings
-from hubchat.embedded_mongo import EmbeddedMongo
+from hubchat.embedded_mongo import EmbeddedMongo, running_uri
 from hubchat.errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -57,11 +57,20 @@ def make_client(uri: str) -> AsyncMongoClient[Document]:
 
 
 @contextlib.asynccontextmanager
-async def open_store(settings: Settings, indexes: Iterable[IndexSpec] = ()) -> AsyncIterator[Store]:
-    """The store for these settings; starts and stops the embedded server when no URI is set."""
+async def open_store(settings: Settings, indexes: Iterable[IndexSpec] = (),
+                     attach: bool = False) -> AsyncIterator[Store]:
+    """The store for these settings; starts and stops the embedded server when no URI is set.
+
+    ``attach`` (admin commands): use the embedded server of a hubchat already running on this
+    ``data_dir`` when it answers, instead of starting one (which that server's files forbid).
+    """
     async with contextlib.AsyncExitStack() as stack:
         uri = settings.mongo_uri
-        if not uri:
+        running = await running_uri(settings.data_path) if not uri and attach else None
+        if running:
+            uri = running
+            log.info("using the embedded MongoDB-wire server of the hubchat running on this data_dir")
+        elif not uri:
             embedded = await stack.enter_async_context(EmbeddedMongo(settings.data_path))
             uri = embedded.uri
             log.info("no mongo_uri configured: using the embedded MongoDB-wire server")

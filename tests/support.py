@@ -76,6 +76,7 @@ class HubClient:
         self.services = services or {}
         self.http = aiohttp.ClientSession()
         self.sockets: list[Recorder] = []
+        self.ops_url = ""  # the ops listener (metrics, health details), where the test serves it
 
     async def close(self) -> None:
         for rec in self.sockets:
@@ -142,16 +143,19 @@ class HubClient:
 @contextlib.asynccontextmanager
 async def running_hub(settings: Settings, smtp: SmtpSink, aiohttp_server: Any) -> AsyncIterator[HubClient]:
     """app.py's ``build_app(settings)`` on a real TCP port, with a client helper for it."""
-    from hubchat.app import SERVICES, build_app
+    from hubchat.app import OPS_APP, SERVICES, build_app
 
     app = build_app(settings)
     server = await aiohttp_server(app)
+    ops_server = await aiohttp_server(app[OPS_APP])
     client = HubClient(str(server.make_url("/")), smtp, app[SERVICES])  # type: ignore[arg-type]
+    client.ops_url = str(ops_server.make_url("")).rstrip("/")
     try:
         yield client
     finally:
         await client.close()
         await server.close()
+        await ops_server.close()
 
 
 # ---------------------------------------------------------------- hubchat in processes of its own
@@ -164,7 +168,7 @@ def node_env(settings: Settings, port: int, **extra: str) -> dict[str, str]:
         "HUBCHAT_REDIS_URL": settings.redis_url, "HUBCHAT_REDIS_PREFIX": settings.redis_prefix,
         "HUBCHAT_JWT_SECRET": settings.jwt_secret, "HUBCHAT_DATA_DIR": settings.data_dir,
         "HUBCHAT_SMTP_HOST": settings.smtp_host, "HUBCHAT_SMTP_PORT": str(settings.smtp_port),
-        "HUBCHAT_LOG_FORMAT": "text", "HUBCHAT_LOG_LEVEL": "WARNING", **extra,
+        "HUBCHAT_LOG_FORMAT": "text", "HUBCHAT_LOG_LEVEL": "WARNING", "HUBCHAT_OPS_PORT": "0", **extra,
     })
     return env
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import socketio
 
 from hubchat.embedded_mongo import free_loopback_port
 from tests.conftest import REDIS_URL
@@ -28,12 +29,12 @@ def _alive(pid: int) -> bool:
 
 
 async def test_serve_with_embedded_defaults_then_sigterm(tmp_path: Path) -> None:
-    port = free_loopback_port()
+    port, ops_port = free_loopback_port(), free_loopback_port()
     prefix = f"hubchat-test:{uuid.uuid4().hex[:12]}:"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUBCHAT_")}
     # Only what a test must isolate: no MongoDB URI (so the embedded server starts), its own
     # data dir, port and Redis key prefix.
-    env.update({"HUBCHAT_PORT": str(port), "HUBCHAT_DATA_DIR": str(tmp_path / "var"),
+    env.update({"HUBCHAT_PORT": str(port), "HUBCHAT_OPS_PORT": str(ops_port), "HUBCHAT_DATA_DIR": str(tmp_path / "var"),
                 "HUBCHAT_REDIS_URL": REDIS_URL, "HUBCHAT_REDIS_PREFIX": prefix})
     log = open(tmp_path / "serve.log", "wb")
     process = subprocess.Popen([sys.executable, "-m", "hubchat", "serve"], env=env, stdout=log,
@@ -45,7 +46,7 @@ async def test_serve_with_embedded_defaults_then_sigterm(tmp_path: Path) -> None
                 try:
                     async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
                         if resp.status == 200:
-                            assert (await resp.json())["checks"] == {"mongodb": True, "redis": True}
+                            assert await resp.json() == {"ready": True}
                             break
                 except aiohttp.ClientError:
                     pass
@@ -53,6 +54,13 @@ async def test_serve_with_embedded_defaults_then_sigterm(tmp_path: Path) -> None
                 await asyncio.sleep(0.1)
             else:
                 pytest.fail("hubchat did not become ready")
+            # Details and metrics on the ops listener (loopback), not on the public port.
+            async with http.get(f"http://127.0.0.1:{ops_port}/readyz") as resp:
+                assert (await resp.json())["checks"] == {"mongodb": True, "redis": True}
+            async with http.get(f"http://127.0.0.1:{ops_port}/metrics") as resp:
+                assert resp.status == 200 and "hubchat_socket_connections" in await resp.text()
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                assert resp.status == 404
         embedded_pid = int((tmp_path / "var" / "nx-27017.pid").read_text().strip())
         assert _alive(embedded_pid)
         assert (tmp_path / "var" / "secret.key").exists()
@@ -67,6 +75,102 @@ async def test_serve_with_embedded_defaults_then_sigterm(tmp_path: Path) -> None
         logs = (tmp_path / "serve.log").read_text()
         assert "hubchat listening" in logs and "stopped" in logs
         assert (tmp_path / "var" / "secret.key").read_text().strip() not in logs
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+# ---------------------------------------------------------------- admin commands, restart, file modes
+def _serve(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "hubchat", "serve"], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+
+
+async def _ready(port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            assert process.poll() is None, log_path.read_text()
+            await asyncio.sleep(0.1)
+    pytest.fail("hubchat did not become ready")
+
+
+def _admin(env: dict[str, str], email: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hubchat", "admin", "create-officer", "--email", email,
+                           "--name", "Duty Officer"], env={**env, "HUBCHAT_OFFICER_PASSWORD": "a long password 1"},
+                          capture_output=True, text=True, timeout=60)
+
+
+async def _login(port: int, email: str) -> dict[str, object]:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"http://127.0.0.1:{port}/api/auth/login",
+                             json={"email": email, "password": "a long password 1"}) as resp:
+            assert resp.status == 200, await resp.text()
+            return await resp.json()  # type: ignore[no-any-return]
+
+
+async def test_admin_works_while_serving_and_a_restart_follows_a_prompt_stop(tmp_path: Path) -> None:
+    port = free_loopback_port()
+    data_dir = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBCHAT_")}
+    env.update({"HUBCHAT_PORT": str(port), "HUBCHAT_OPS_PORT": "0", "HUBCHAT_DATA_DIR": str(data_dir),
+                "HUBCHAT_REDIS_URL": REDIS_URL, "HUBCHAT_REDIS_PREFIX": f"hubchat-test:{uuid.uuid4().hex[:12]}:",
+                "HUBCHAT_LOG_FORMAT": "text", "HUBCHAT_LOG_LEVEL": "INFO"})
+    log_path = tmp_path / "serve.log"
+    process = _serve(env, log_path)
+    try:
+        await _ready(port, process, log_path)
+        # Only the owner can read the store, the token key and the running store's address.
+        address = data_dir / "embedded-store.uri"
+        assert address.exists()
+        for path in [data_dir, data_dir / "mongo", *data_dir.iterdir(), *(data_dir / "mongo").iterdir()]:
+            mode = path.stat().st_mode & 0o777
+            assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+        store_port = address.read_text().split(":")[2].split("/")[0]
+        assert f"port={store_port}" not in log_path.read_text() and f":{store_port}" not in log_path.read_text()
+
+        # The README's admin command, while the server runs, on the running server's store.
+        done = _admin(env, "officer-while-serving@cell.example.org")
+        assert done.returncode == 0, done.stderr
+        assert "created officer officer-while-serving@cell.example.org" in done.stdout
+        await _login(port, "officer-while-serving@cell.example.org")
+
+        # A second server on the same data_dir says why it cannot start.
+        second = subprocess.run([sys.executable, "-m", "hubchat", "serve"],
+                                env={**env, "HUBCHAT_PORT": str(free_loopback_port())},
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1 and "in use by another hubchat process" in second.stderr, second.stderr
+        assert process.poll() is None
+
+        # SIGTERM with a client connected: a prompt stop, and a start at once on the same data_dir.
+        session = await _login(port, "officer-while-serving@cell.example.org")
+        client = socketio.AsyncClient(reconnection=False)
+        await client.connect(f"http://127.0.0.1:{port}", auth={"token": session["access_token"]},
+                             transports=["websocket"])
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        process.send_signal(signal.SIGTERM)
+        assert await loop.run_in_executor(None, process.wait, 20) == 0
+        stopped_in = loop.time() - started
+        await client.disconnect()
+        assert stopped_in < 8.0, log_path.read_text()
+        assert not address.exists()
+        process = _serve(env, log_path)
+        await _ready(port, process, log_path)
+        await _login(port, "officer-while-serving@cell.example.org")
+        process.send_signal(signal.SIGTERM)
+        assert await loop.run_in_executor(None, process.wait, 20) == 0
+
+        # With no server running, the command starts its own embedded server, as before.
+        done = _admin(env, "officer-offline@cell.example.org")
+        assert done.returncode == 0, done.stderr
     finally:
         if process.poll() is None:
             process.kill()

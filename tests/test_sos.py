@@ -81,7 +81,7 @@ async def test_trigger_tells_officers_and_near_office_bearers_once(hub: HubClien
                     (own["id"], "office_bearer", own_assoc, 1)}
     events = await timeline(hub, alert["id"])
     assert [e["type"] for e in events] == ["created", "dispatch"] and [e["seq"] for e in events] == [1, 2]
-    async with hub.http.get(f"{hub.base_url}/metrics") as resp:
+    async with hub.http.get(f"{hub.ops_url}/metrics") as resp:
         metrics = await resp.text()
     assert 'hubchat_sos_triggers_total{outcome="created"} 1.0' in metrics
     assert 'hubchat_sos_dispatched_total{role="office_bearer",round="1"} 2.0' in metrics

@@ -264,6 +264,8 @@ def test_resolved_alert() -> None:
             in description)
     assert "Responders assigned: 1." in description
     assert "closed 2025-03-01T10:45:00-00:00" in description
+    # "raised at" is when the person pressed SOS, not when the latest revision was sent.
+    assert "raised a one-tap SOS (medical) at 2025-03-01T10:00:00-00:00." in description, description
     assert find(root, "cap:info/cap:instruction").startswith(
         "This alert is closed (resolved, 2025-03-01T10:45:00-00:00).")
     assert find(root, "cap:info/cap:headline").endswith("(resolved)")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
-from hubchat.app import SERVICES, build_app
+from hubchat.app import OPS_APP, SERVICES, build_app
 from hubchat.auth.passwords import hash_password
 from hubchat.config import Settings
 from hubchat.schema import new_id
@@ -45,13 +45,17 @@ class Node:
         self.settings = settings
         self.smtp = smtp
         self.server: TestServer | None = None
+        self.ops_server: TestServer | None = None
         self.client: HubClient | None = None
 
     async def start(self) -> HubClient:
         app = build_app(self.settings)
         self.server = TestServer(app)
         await self.server.start_server()
+        self.ops_server = TestServer(app[OPS_APP])
+        await self.ops_server.start_server()
         self.client = HubClient(str(self.server.make_url("/")), self.smtp, app[SERVICES])  # type: ignore[arg-type]
+        self.client.ops_url = str(self.ops_server.make_url("")).rstrip("/")
         return self.client
 
     async def stop(self) -> None:
@@ -61,6 +65,9 @@ class Node:
         if self.server is not None:
             await self.server.close()
             self.server = None
+        if self.ops_server is not None:
+            await self.ops_server.close()
+            self.ops_server = None
 
     @property
     def sos(self) -> SosService:

@@ -202,7 +202,7 @@ def alert_to_cap(alert: dict[str, Any], events: list[dict[str, Any]], *,
     _sub(info, "onset", first_sent)
     _sub(info, "senderName", SENDER_NAME)
     _sub(info, "headline", _headline(facts))
-    _sub(info, "description", _description(facts, sent))
+    _sub(info, "description", _description(facts, first_sent))
     _sub(info, "instruction", _instruction(facts))
     base_url = _line(web_url).rstrip("/")
     if base_url:

@@ -12,7 +12,9 @@ class SosMetrics:
                                 ["outcome"], registry=registry)
         self.transitions = Counter("hubchat_sos_transitions_total", "Alert status changes, by action",
                                    ["action"], registry=registry)
-        self.duress = Counter("hubchat_sos_duress_total", "Duress PINs entered", registry=registry)
+        # Duress is never a metric of its own: whoever reads the metrics must not tell a duress
+        # "cancel" from a real one.  It counts as the cancel the person's side sees.
+        self.duress = self.transitions.labels("cancel")
         self.told = Counter("hubchat_sos_dispatched_total", "People told about an alert, by role and round",
                             ["role", "round"], registry=registry)
         self.steps = Counter("hubchat_sos_escalation_steps_total", "Escalation steps run on this node, by level",

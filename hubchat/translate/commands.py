@@ -119,7 +119,7 @@ async def _service(settings: Settings, options: TranslateOptions, *,
     from hubchat.translate.repository import INDEXES
     from hubchat.translate.service import Emit, TranslationService
 
-    infra = Infra(settings)
+    infra = Infra(settings, attach_store=True)
     async with contextlib.AsyncExitStack() as stack:
         await stack.enter_async_context(infra.running([INDEXES]))
         emit: Emit | None = None

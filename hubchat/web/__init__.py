@@ -155,7 +155,21 @@ def tile_source(tile_url: str) -> str | None:
     return f"{parts.scheme}://{'.'.join(labels)}"
 
 
-def content_security_policy(tile_url: str) -> str:
+# A Host header that is a plain host[:port] (name, IPv4 or bracketed IPv6): anything else is not
+# copied into the policy, so a forged header cannot add sources or directives.
+_PLAIN_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def connect_sources(host: str | None) -> list[str]:
+    """``connect-src`` for a page served to ``host`` (the request's Host): the page's own origin
+    ('self') and the WebSocket equivalents of it, which 'self' does not cover in every browser."""
+    sources = ["'self'"]
+    if host and _PLAIN_HOST.fullmatch(host):
+        sources += [f"ws://{host}", f"wss://{host}"]
+    return sources
+
+
+def content_security_policy(tile_url: str, host: str | None = None) -> str:
     images = ["'self'", "data:"]
     tiles = tile_source(tile_url)
     if tiles:
@@ -165,7 +179,7 @@ def content_security_policy(tile_url: str) -> str:
         "script-src 'self'",
         "style-src 'self'",
         f"img-src {' '.join(images)}",
-        "connect-src 'self' ws: wss:",
+        f"connect-src {' '.join(connect_sources(host))}",
         "font-src 'self'",
         "media-src 'self'",
         "object-src 'none'",
@@ -186,7 +200,6 @@ def web_routes(settings: Settings) -> list[web.RouteDef]:
     preload = "\n".join(f'<link rel="modulepreload" href="{base}/{m}">' for m in files.modules()
                         if m not in ("app.js", "views/console.js"))
     page_headers = {
-        "Content-Security-Policy": content_security_policy(tile_url),
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
         "Permissions-Policy": "geolocation=(self), camera=(), microphone=(), payment=()",
@@ -199,7 +212,8 @@ def web_routes(settings: Settings) -> list[web.RouteDef]:
         if asset is None:
             raise web.HTTPNotFound()
         html = asset.body.decode("utf-8").replace("{{STATIC}}", base).replace("{{PRELOAD}}", preload)
-        return _send(request, asset, REVALIDATE, page_headers, body=html.encode("utf-8"))
+        headers = {"Content-Security-Policy": content_security_policy(tile_url, request.host), **page_headers}
+        return _send(request, asset, REVALIDATE, headers, body=html.encode("utf-8"))
 
     async def config_json(request: web.Request) -> web.Response:
         return web.json_response(config, headers={"Cache-Control": REVALIDATE, "X-Content-Type-Options": "nosniff"})
@@ -224,4 +238,4 @@ def web_routes(settings: Settings) -> list[web.RouteDef]:
     ]
 
 
-__all__ = ["STATIC_DIR", "StaticFiles", "content_security_policy", "tile_source", "web_routes"]
+__all__ = ["STATIC_DIR", "StaticFiles", "connect_sources", "content_security_policy", "tile_source", "web_routes"]

@@ -255,7 +255,9 @@ export function render(main, { params: [selectedParam] }) {
         marker.setStyle({ fillColor: color });
       }
       marker.unbindTooltip();
-      marker.bindTooltip(`${a.person?.display_name || ""} · ${t(`status.${a.status}`)}`);
+      // A DOM node, never a string: Leaflet puts string content into innerHTML, and the name is
+      // whatever the person typed.
+      marker.bindTooltip(h("span", null, `${a.person?.display_name || ""} · ${t(`status.${a.status}`)}`));
       if (a.id === selected) marker.setStyle({ radius: 15, weight: 4, color: "#000000" });
       else marker.setStyle({ radius: 11, weight: 3, color: "#ffffff" });
     }
