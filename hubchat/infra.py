@@ -124,10 +124,13 @@ class Infra:
             self._mailer = Mailer(settings)
             stack.push_async_callback(self._mailer.close)
             self._outbox = Outbox(settings, lambda: self.store, self._mailer, self.realtime.node_id)
-            await stack.enter_async_context(self._outbox.running())
             self._mailer.bind_outbox(self._outbox.enqueue)
+            # Only serving nodes send; an admin command that exits mid-send would hold a lease.
+            senders = contextlib.nullcontext() if self.attach_store else self._outbox.running()
             try:
-                yield self
+                async with senders:
+                    yield self
+                    await self._mailer.close()  # hand-overs to the outbox still need the store
             finally:
                 self._store = self._bus = self._mailer = self._outbox = None
                 self._redis = None
