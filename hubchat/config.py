@@ -18,7 +18,7 @@ from typing import Any
 from hubchat.errors import ConfigError
 
 ENV_PREFIX = "HUBCHAT_"
-SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password"})
+SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password", "pin_pepper"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Settings:
     node_id: str = ""  # empty: a random id per process
     max_payload_bytes: int = 64 * 1024
     cors_allowed_origins: str = ""  # comma separated; empty: same origin only
+    trusted_proxy_header: str = ""  # e.g. X-Forwarded-For; empty: the client address is the TCP peer
     # --- MongoDB: empty URI starts the embedded nx-27017 server under data_dir
     mongo_uri: str = ""
     mongo_db: str = "hubchat"
@@ -43,6 +44,8 @@ class Settings:
     refresh_token_ttl_secs: int = 30 * 24 * 3600
     verification_code_ttl_secs: int = 1800
     verification_max_attempts: int = 5
+    unverified_account_ttl_secs: int = 24 * 3600  # an unverified account older than this gives way to a new one
+    pin_pepper: str = ""  # empty: generated once and kept in data_dir/pin-pepper.key
     # --- email
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
@@ -56,8 +59,14 @@ class Settings:
     # --- limits
     message_rate_limit: int = 30  # messages per user per window, across nodes
     message_rate_window_secs: int = 10
-    auth_rate_limit: int = 10  # login/verify attempts per email per window
+    auth_rate_limit: int = 10  # password/code attempts per (email, client address) per window
     auth_rate_window_secs: int = 60
+    auth_client_rate_limit: int = 30  # password/code attempts per client address per window, all emails
+    auth_email_rate_limit: int = 50  # attempts per email from addresses it never signed in from
+    auth_email_rate_window_secs: int = 900
+    register_rate_limit: int = 20  # registrations per client address per window
+    register_rate_window_secs: int = 3600
+    password_hash_concurrency: int = 0  # argon2 hashes at once; 0: half the CPUs (at least 1)
     typing_throttle_secs: float = 2.0
     presence_ttl_secs: int = 60
     # --- SOS

@@ -15,7 +15,7 @@ from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from hubchat.auth.models import ProfileUpdate, RegisterRequest, SosPinsRequest
-from hubchat.auth.passwords import hash_password, verify_password
+from hubchat.auth.passwords import Hashing
 from hubchat.auth.tokens import (
     TokenSigner,
     new_refresh_token,
@@ -24,7 +24,15 @@ from hubchat.auth.tokens import (
 )
 from hubchat.clock import utcnow
 from hubchat.config import resolve_jwt_secret
-from hubchat.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from hubchat.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
 from hubchat.infra import Infra
 from hubchat.mail import Email
 from hubchat.principal import ROLES, Principal, Role
@@ -38,7 +46,8 @@ VERIFICATIONS = "verifications"
 
 INDEXES = {
     USERS: [IndexModel([("email", 1)], unique=True, name="users_email_unique")],
-    SESSIONS: [IndexModel([("user_id", 1)], name="sessions_user")],
+    SESSIONS: [IndexModel([("user_id", 1)], name="sessions_user"),
+               IndexModel([("user_id", 1), ("client", 1)], name="sessions_user_client")],
     VERIFICATIONS: [],
 }
 # The refresh token rotated just before may come back once more within this window without being
@@ -77,17 +86,51 @@ class AccountService:
         self.infra = infra
         settings = infra.settings
         self.signer = TokenSigner(resolve_jwt_secret(settings), settings.access_token_ttl_secs)
+        self.hashing = Hashing.from_settings(settings)
+
+    # ------------------------------------------------------------ limits on guessing
+    async def _password_gate(self, email: str, client: str, user: dict[str, Any] | None) -> None:
+        """The limits every check of an account's password (or emailed code) passes first.
+
+        * per client address, all emails: one address cannot try many accounts;
+        * per (email, client address): a stranger guessing locks out only himself;
+        * per email, looser, over a longer window: many addresses together cannot guess without
+          end; it does not apply to an address the account has signed in from before, so a
+          botnet can delay the owner's first login from a new address but never lock them out of
+          the addresses they use.
+        """
+        s = self.infra.settings
+        limiter = self.infra.limiter
+        await limiter.hit(f"auth:client:{client}", s.auth_client_rate_limit, s.auth_rate_window_secs,
+                          "attempts from this address")
+        await limiter.hit(f"auth:pair:{email}|{client}", s.auth_rate_limit, s.auth_rate_window_secs,
+                          "login attempts")
+        wait = await limiter.allow(f"auth:email:{email}", s.auth_email_rate_limit, s.auth_email_rate_window_secs)
+        if wait > 0 and not (user is not None and await self._known_client(user["_id"], client)):
+            raise RateLimited(f"too many login attempts on this account; retry in {max(1, round(wait))} s",
+                              retry_after_secs=wait)
+
+    def _client_digest(self, client: str) -> str:
+        return self.signer.digest("client:" + client)
+
+    async def _known_client(self, user_id: str, client: str) -> bool:
+        found = await self.infra.store[SESSIONS].find_one(
+            {"user_id": user_id, "client": self._client_digest(client)}, {"_id": 1})
+        return found is not None
 
     # ------------------------------------------------------------ registration
-    async def register(self, req: RegisterRequest) -> dict[str, Any]:
+    async def register(self, req: RegisterRequest, client: str = "") -> dict[str, Any]:
+        settings = self.infra.settings
         _check_pin_pair(req.sos_pin, req.duress_pin)
+        await self.infra.limiter.hit(f"register:{client}", settings.register_rate_limit,
+                                     settings.register_rate_window_secs, "registrations from this address")
         user = {
-            "_id": new_id(), "email": req.email, "password_hash": await hash_password(req.password),
+            "_id": new_id(), "email": req.email, "password_hash": await self.hashing.hash_password(req.password),
             "display_name": req.display_name, "language": req.language, "country": req.country,
             "city": req.city, "phone": req.phone, "role": "member", "verified": False,
             "created_at": utcnow(),
-            "sos_pin_hash": await hash_password(req.sos_pin) if req.sos_pin else None,
-            "duress_pin_hash": await hash_password(req.duress_pin) if req.duress_pin else None,
+            "sos_pin_hash": await self.hashing.hash_pin(req.sos_pin) if req.sos_pin else None,
+            "duress_pin_hash": await self.hashing.hash_pin(req.duress_pin) if req.duress_pin else None,
         }
         try:
             await self.infra.store[USERS].insert_one(user)
@@ -118,10 +161,12 @@ class AccountService:
         if user is not None and not user.get("verified"):
             await self._send_code(user)
 
-    async def verify_email(self, email: str, code: str) -> dict[str, Any]:
+    async def verify_email(self, email: str, code: str, client: str = "") -> dict[str, Any]:
         settings = self.infra.settings
-        await self.infra.limiter.hit(f"verify:{email}", settings.auth_rate_limit, settings.auth_rate_window_secs,
-                                     "verification attempts")
+        await self.infra.limiter.hit(f"auth:client:{client}", settings.auth_client_rate_limit,
+                                     settings.auth_rate_window_secs, "attempts from this address")
+        await self.infra.limiter.hit(f"verify:{email}|{client}", settings.auth_rate_limit,
+                                     settings.auth_rate_window_secs, "verification attempts")
         users = self.infra.store[USERS]
         user = await users.find_one({"email": email})
         if user is None:
@@ -140,12 +185,12 @@ class AccountService:
         return own_user(user)
 
     # ------------------------------------------------------------ sessions
-    async def login(self, email: str, password: str) -> dict[str, Any]:
+    async def login(self, email: str, password: str, client: str = "") -> dict[str, Any]:
         settings = self.infra.settings
-        await self.infra.limiter.hit(f"login:{email}", settings.auth_rate_limit, settings.auth_rate_window_secs,
-                                     "login attempts")
         user = await self.infra.store[USERS].find_one({"email": email})
-        if not await verify_password(user["password_hash"] if user else None, password) or user is None:
+        await self._password_gate(email, client, user)
+        if not await self.hashing.verify_password(user["password_hash"] if user else None, password) \
+                or user is None:
             raise Unauthenticated("email or password is wrong", code="invalid_credentials")
         if user.get("disabled"):
             raise Forbidden("this account is disabled", code="account_disabled")
@@ -156,7 +201,8 @@ class AccountService:
         now = utcnow()
         await self.infra.store[SESSIONS].insert_one({
             "_id": session_id, "user_id": user["_id"], "digest": self.signer.digest(refresh),
-            "used_digests": [], "created_at": now, "refreshed_at": now, "revoked_at": None,
+            "client": self._client_digest(client), "used_digests": [], "created_at": now, "refreshed_at": now,
+            "revoked_at": None,
             "expires_at": now + dt.timedelta(seconds=settings.refresh_token_ttl_secs)})
         return self._token_pair(user, session_id, refresh)
 
@@ -247,15 +293,16 @@ class AccountService:
             raise NotFound("no such user", code="user_not_found")
         return own_user(user)
 
-    async def set_sos_pins(self, principal: Principal, req: SosPinsRequest) -> dict[str, Any]:
+    async def set_sos_pins(self, principal: Principal, req: SosPinsRequest, client: str = "") -> dict[str, Any]:
         _check_pin_pair(req.sos_pin, req.duress_pin)
         user = await self.get_user(principal.user_id)
-        if not await verify_password(user["password_hash"], req.password):
+        await self._password_gate(user["email"], client, None)  # the login's limits, no exemption
+        if not await self.hashing.verify_password(user["password_hash"], req.password):
             raise Forbidden("password is wrong", code="invalid_credentials")
         updated = await self.infra.store[USERS].find_one_and_update(
             {"_id": principal.user_id},
-            {"$set": {"sos_pin_hash": await hash_password(req.sos_pin),
-                      "duress_pin_hash": await hash_password(req.duress_pin)}},
+            {"$set": {"sos_pin_hash": await self.hashing.hash_pin(req.sos_pin),
+                      "duress_pin_hash": await self.hashing.hash_pin(req.duress_pin)}},
             return_document=ReturnDocument.AFTER)
         if updated is None:
             raise NotFound("no such user", code="user_not_found")
@@ -264,8 +311,8 @@ class AccountService:
     async def check_sos_pin(self, user_id: str, pin: str) -> PinCheck:
         """Which PIN this is. Both hashes are always verified so the answer takes the same time."""
         user = await self.get_user(user_id)
-        is_cancel = await verify_password(user.get("sos_pin_hash"), pin)
-        is_duress = await verify_password(user.get("duress_pin_hash"), pin)
+        is_cancel = await self.hashing.verify_pin(user.get("sos_pin_hash"), pin)
+        is_duress = await self.hashing.verify_pin(user.get("duress_pin_hash"), pin)
         return "duress" if is_duress else "cancel" if is_cancel else "wrong"
 
     async def create_staff(self, email: str, password: str, display_name: str, role: Role = "officer",
@@ -273,7 +320,8 @@ class AccountService:
         """Bootstrap a cell officer (or admin): verified at once, no email round trip."""
         if role not in ROLES or role == "member":
             raise ValidationFailed("role must be officer or admin")
-        user = {"_id": new_id(), "email": email.strip().lower(), "password_hash": await hash_password(password),
+        password_hash = await self.hashing.hash_password(password, shed=False)
+        user = {"_id": new_id(), "email": email.strip().lower(), "password_hash": password_hash,
                 "display_name": display_name, "language": "en", "country": country, "city": city,
                 "phone": None, "role": role, "verified": True, "created_at": utcnow()}
         try:
