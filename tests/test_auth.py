@@ -280,7 +280,7 @@ async def test_the_previous_token_after_the_grace_window_revokes(hub: HubClient)
     assert status == 200
     old = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=REFRESH_REUSE_GRACE_SECS + 5)
     sessions = hub.services["accounts"].infra.store["sessions"]
-    await sessions.update_one({"user_id": session["user"]["id"]}, {"$set": {"refreshed_at": old}})
+    await sessions.update_one({"user_id": session["user"]["id"]}, {"$set": {"refreshed_at": old, "rotated_at": old}})
     status, body = await hub.request("POST", "/api/auth/refresh", json={"refresh_token": session["refresh_token"]})
     assert status == 401 and body["error"]["code"] == "refresh_invalid"
     status, _ = await hub.request("GET", "/api/me", token=first["access_token"])

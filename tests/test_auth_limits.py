@@ -7,6 +7,7 @@ behind a reverse proxy; one test checks the header is ignored when it is not con
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -136,3 +137,27 @@ async def test_sos_pin_change_shares_the_login_limit(phub: HubClient) -> None:
     status, body = await phub.request("PUT", "/api/me/sos-pins", token=owner["access_token"],
                                       json={**pins, "password": DEFAULT_PASSWORD}, headers=addr(77))
     assert status == 429 and body["error"]["code"] == "rate_limited"
+
+
+async def _advance_session_clock(hub: HubClient, user_id: str, secs: float) -> None:
+    """As if ``secs`` passed: every time stamp of the user's sessions moves back by ``secs``."""
+    sessions = hub.services["accounts"].infra.store["sessions"]
+    async for doc in sessions.find({"user_id": user_id}):
+        moved = {k: v - dt.timedelta(seconds=secs) for k, v in doc.items() if isinstance(v, dt.datetime)}
+        await sessions.update_one({"_id": doc["_id"]}, {"$set": moved})
+
+
+async def test_the_refresh_grace_window_does_not_slide_with_replays(hub: HubClient) -> None:
+    """Replaying the rotated token every 20 s must not keep it alive beyond 30 s from its rotation."""
+    session = await hub.user()
+    old = session["refresh_token"]
+    status, _ = await hub.request("POST", "/api/auth/refresh", json={"refresh_token": old})
+    assert status == 200
+    await _advance_session_clock(hub, session["user"]["id"], 20)
+    status, replayed = await hub.request("POST", "/api/auth/refresh", json={"refresh_token": old})
+    assert status == 200  # within the grace window of the rotation
+    await _advance_session_clock(hub, session["user"]["id"], 20)
+    status, body = await hub.request("POST", "/api/auth/refresh", json={"refresh_token": old})
+    assert status == 401 and body["error"]["code"] == "refresh_invalid"
+    status, _ = await hub.request("GET", "/api/me", token=replayed["access_token"])
+    assert status == 401  # reuse past the window ended the session

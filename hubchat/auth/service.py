@@ -220,15 +220,16 @@ class AccountService:
         new_digest = self.signer.digest(new_token)
         session = await sessions.find_one_and_update(
             {"_id": session_id, "digest": digest, "revoked_at": None, "expires_at": {"$gt": now}},
-            {"$set": {"digest": new_digest, "previous_digest": digest, "refreshed_at": now},
+            {"$set": {"digest": new_digest, "previous_digest": digest, "refreshed_at": now, "rotated_at": now},
              "$push": {"used_digests": digest}},
             return_document=ReturnDocument.AFTER)
         if session is None:
             # The previous token, shortly after its rotation: rotate again instead of revoking; the
-            # token handed out meanwhile (never seen by the client) becomes a used one.
+            # token handed out meanwhile (never seen by the client) becomes a used one.  The window
+            # runs from that token's rotation (``rotated_at``), which a replay does not move.
             recent = await sessions.find_one(
                 {"_id": session_id, "previous_digest": digest, "revoked_at": None, "expires_at": {"$gt": now},
-                 "refreshed_at": {"$gt": now - dt.timedelta(seconds=REFRESH_REUSE_GRACE_SECS)}})
+                 "rotated_at": {"$gt": now - dt.timedelta(seconds=REFRESH_REUSE_GRACE_SECS)}})
             if recent is not None:
                 session = await sessions.find_one_and_update(
                     {"_id": session_id, "digest": recent["digest"], "revoked_at": None},
