@@ -40,6 +40,7 @@ ConnectionHook = Callable[[Principal, str], Awaitable[None]]
 MANAGER_START_TIMEOUT_SECS = 5.0
 ROOMS_TOPIC = "realtime.rooms"
 SESSIONS_TOPIC = "realtime.sessions"
+USERS_TOPIC = "realtime.users"
 
 
 def user_room(user_id: str) -> str:
@@ -82,6 +83,7 @@ class Realtime:
         self._bus = bus
         bus.subscribe(ROOMS_TOPIC, self._on_rooms_event)
         bus.subscribe(SESSIONS_TOPIC, self._on_sessions_event)
+        bus.subscribe(USERS_TOPIC, self._on_users_event)
 
     def event(self, name: str, schema: type[Payload] | None = None) -> Callable[[EventHandler], EventHandler]:
         """Register ``handler(principal, payload, sid) -> ack dict`` for the event ``name``."""
@@ -212,6 +214,20 @@ class Realtime:
     async def _on_sessions_event(self, event: dict[str, Any]) -> None:
         if event.get("node") != self.node_id:
             await self._disconnect_local(str(event["session_id"]))
+
+    async def disconnect_user(self, user_id: str) -> None:
+        """Close every socket of this user, on every node (password reset, account disabled)."""
+        await self._disconnect_user_local(user_id)
+        if self._bus is not None:
+            await self._bus.publish(USERS_TOPIC, {"node": self.node_id, "user_id": user_id})
+
+    async def _disconnect_user_local(self, user_id: str) -> None:
+        for sid in self.local_sids(user_id):
+            await self.sio.disconnect(sid)
+
+    async def _on_users_event(self, event: dict[str, Any]) -> None:
+        if event.get("node") != self.node_id:
+            await self._disconnect_user_local(str(event["user_id"]))
 
     async def start(self) -> None:
         """Start the cross-node manager now rather than at the first socket.

@@ -8,6 +8,7 @@ from hubchat.auth.models import (
     EmailOnly,
     LoginRequest,
     LogoutRequest,
+    PasswordResetRequest,
     ProfileUpdate,
     RefreshRequest,
     RegisterRequest,
@@ -35,6 +36,16 @@ def auth_routes(accounts: AccountService) -> list[web.RouteDef]:
         req = await read_body(request, EmailOnly)
         await accounts.resend_code(req.email)
         return ok({"status": "sent if the account exists and is not verified"}, status=202)
+
+    async def request_reset(request: web.Request) -> web.Response:
+        req = await read_body(request, EmailOnly)
+        await accounts.request_password_reset(req.email, client(request))
+        return ok({"status": "sent if the account exists"}, status=202)
+
+    async def reset(request: web.Request) -> web.Response:
+        req = await read_body(request, PasswordResetRequest)
+        await accounts.reset_password(req.email, req.code, req.password, client(request))
+        return web.Response(status=204)
 
     async def login(request: web.Request) -> web.Response:
         req = await read_body(request, LoginRequest)
@@ -68,6 +79,8 @@ def auth_routes(accounts: AccountService) -> list[web.RouteDef]:
         web.post("/api/auth/register", register),
         web.post("/api/auth/verify", verify),
         web.post("/api/auth/resend-code", resend),
+        web.post("/api/auth/password-reset", request_reset),
+        web.post("/api/auth/password-reset/confirm", reset),
         web.post("/api/auth/login", login),
         web.post("/api/auth/refresh", refresh),
         web.post("/api/auth/logout", logout),

@@ -43,18 +43,22 @@ log = logging.getLogger(__name__)
 USERS = "users"
 SESSIONS = "sessions"
 VERIFICATIONS = "verifications"
+PASSWORD_RESETS = "password_resets"
 
 INDEXES = {
     USERS: [IndexModel([("email", 1)], unique=True, name="users_email_unique")],
     SESSIONS: [IndexModel([("user_id", 1)], name="sessions_user"),
                IndexModel([("user_id", 1), ("client", 1)], name="sessions_user_client")],
     VERIFICATIONS: [],
+    PASSWORD_RESETS: [],
 }
 # The refresh token rotated just before may come back once more within this window without being
 # taken for theft: a page reloaded while its refresh was in flight never saw the new token.
 REFRESH_REUSE_GRACE_SECS = 30
 RESEND_LIMIT = 3
 RESEND_WINDOW_SECS = 600
+RESET_EMAIL_LIMIT = 10  # reset codes mailed to one address per hour, whoever asks
+RESET_EMAIL_WINDOW_SECS = 3600
 
 
 
@@ -135,10 +139,32 @@ class AccountService:
         try:
             await self.infra.store[USERS].insert_one(user)
         except DuplicateKeyError:
-            raise Conflict("an account with this email already exists", code="email_taken") from None
+            if not await self._drop_expired_unverified(req.email):
+                raise Conflict("an account with this email already exists", code="email_taken") from None
+            try:
+                await self.infra.store[USERS].insert_one(user)
+            except DuplicateKeyError:
+                raise Conflict("an account with this email already exists", code="email_taken") from None
         await self._send_code(user)
         log.info("account registered", extra={"user_id": user["_id"]})
         return own_user(user)
+
+    async def _drop_expired_unverified(self, email: str) -> bool:
+        """Remove the account of ``email`` if it was never verified and is older than the TTL.
+
+        So registering someone else's address first blocks them for a day at most.
+        """
+        cutoff = utcnow() - dt.timedelta(seconds=self.infra.settings.unverified_account_ttl_secs)
+        users = self.infra.store[USERS]
+        stale = await users.find_one({"email": email, "verified": False, "created_at": {"$lt": cutoff}}, {"_id": 1})
+        if stale is None:
+            return False
+        result = await users.delete_one({"_id": stale["_id"], "verified": False})
+        await self.infra.store[VERIFICATIONS].delete_one({"_id": stale["_id"]})
+        await self.infra.store[PASSWORD_RESETS].delete_one({"_id": stale["_id"]})
+        if result.deleted_count:
+            log.info("expired unverified account replaced", extra={"user_id": stale["_id"]})
+        return True
 
     async def _send_code(self, user: dict[str, Any]) -> None:
         code = new_verification_code()
@@ -183,6 +209,68 @@ class AccountService:
                                                return_document=ReturnDocument.AFTER)
         assert user is not None
         return own_user(user)
+
+    # ------------------------------------------------------------ password reset
+    async def request_password_reset(self, email: str, client: str = "") -> None:
+        """Email a reset code if the account exists; the caller answers the same either way."""
+        settings = self.infra.settings
+        await self.infra.limiter.hit(f"auth:client:{client}", settings.auth_client_rate_limit,
+                                     settings.auth_rate_window_secs, "requests from this address")
+        await self.infra.limiter.hit(f"reset:{email}|{client}", RESEND_LIMIT, RESEND_WINDOW_SECS, "reset requests")
+        await self.infra.limiter.hit(f"reset:{email}", RESET_EMAIL_LIMIT, RESET_EMAIL_WINDOW_SECS, "reset requests")
+        user = await self.infra.store[USERS].find_one({"email": email})
+        if user is None or user.get("disabled"):
+            return
+        code = new_verification_code()
+        await self.infra.store[PASSWORD_RESETS].replace_one(
+            {"_id": user["_id"]},
+            {"_id": user["_id"], "digest": self.signer.digest("reset:" + user["_id"] + ":" + code),
+             "attempts_left": settings.verification_max_attempts,
+             "expires_at": utcnow() + dt.timedelta(seconds=settings.verification_code_ttl_secs)},
+            upsert=True)
+        minutes = settings.verification_code_ttl_secs // 60
+        self.infra.mailer.send_later(Email(
+            to=(user["email"],), subject="Your hubchat password reset code",
+            text=f"Hello {user['display_name']},\n\nSomeone (we hope you) asked to reset your hubchat "
+                 f"password. The code is {code}; it expires in {minutes} minutes. Using it signs you out "
+                 f"everywhere.\n\nIf you did not ask, ignore this email: your password stays as it is.\n"))
+
+    async def reset_password(self, email: str, code: str, password: str, client: str = "") -> None:
+        """Set a new password with an emailed code; every session of the account ends."""
+        settings = self.infra.settings
+        await self.infra.limiter.hit(f"auth:client:{client}", settings.auth_client_rate_limit,
+                                     settings.auth_rate_window_secs, "attempts from this address")
+        await self.infra.limiter.hit(f"reset-code:{email}|{client}", settings.auth_rate_limit,
+                                     settings.auth_rate_window_secs, "reset attempts")
+        user = await self.infra.store[USERS].find_one({"email": email})
+        invalid = ValidationFailed("code is wrong or expired", code="code_invalid")
+        if user is None:
+            raise invalid
+        resets = self.infra.store[PASSWORD_RESETS]
+        record = await resets.find_one_and_update(
+            {"_id": user["_id"], "attempts_left": {"$gt": 0}, "expires_at": {"$gt": utcnow()}},
+            {"$inc": {"attempts_left": -1}}, return_document=ReturnDocument.BEFORE)
+        if record is None or record["digest"] != self.signer.digest("reset:" + user["_id"] + ":" + code):
+            raise invalid
+        if (await resets.delete_one({"_id": user["_id"], "digest": record["digest"]})).deleted_count == 0:
+            raise invalid  # a concurrent request used this code
+        password_hash = await self.hashing.hash_password(password)
+        # The code came to the address, so it is verified too.
+        await self.infra.store[USERS].update_one({"_id": user["_id"]},
+                                                 {"$set": {"password_hash": password_hash, "verified": True}})
+        await self.revoke_all_sessions(user["_id"])
+        log.info("password reset", extra={"user_id": user["_id"]})
+        self.infra.mailer.send_later(Email(
+            to=(user["email"],), subject="Your hubchat password was changed",
+            text=f"Hello {user['display_name']},\n\nYour hubchat password was just changed with a reset code, "
+                 f"and every device was signed out.\n\nIf this was not you, reset it again at once and tell "
+                 f"the Diaspora Cell.\n"))
+
+    async def revoke_all_sessions(self, user_id: str) -> None:
+        """End every session of the user and close their sockets on every node."""
+        await self.infra.store[SESSIONS].update_many({"user_id": user_id, "revoked_at": None},
+                                                     {"$set": {"revoked_at": utcnow()}})
+        await self.infra.realtime.disconnect_user(user_id)
 
     # ------------------------------------------------------------ sessions
     async def login(self, email: str, password: str, client: str = "") -> dict[str, Any]:
