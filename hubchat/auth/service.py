@@ -140,14 +140,30 @@ class AccountService:
             await self.infra.store[USERS].insert_one(user)
         except DuplicateKeyError:
             if not await self._drop_expired_unverified(req.email):
-                raise Conflict("an account with this email already exists", code="email_taken") from None
+                return await self._taken(user)
             try:
                 await self.infra.store[USERS].insert_one(user)
             except DuplicateKeyError:
-                raise Conflict("an account with this email already exists", code="email_taken") from None
+                return await self._taken(user)
         await self._send_code(user)
         log.info("account registered", extra={"user_id": user["_id"]})
         return own_user(user)
+
+    async def _taken(self, attempted: dict[str, Any]) -> dict[str, Any]:
+        """A registration of an email that has an account answers exactly like a new one (same
+        status, same shape, the same password hashing before it) and tells the owner instead."""
+        email = attempted["email"]
+        if await self.infra.limiter.allow(f"register-notice:{email}", RESEND_LIMIT, RESEND_WINDOW_SECS) == 0:
+            owner = await self.infra.store[USERS].find_one({"email": email}, {"display_name": 1})
+            name = owner["display_name"] if owner else "there"
+            self.infra.mailer.send_later(Email(
+                to=(email,), subject="Someone tried to register on hubchat with your address",
+                text=f"Hello {name},\n\nSomeone just tried to register a new hubchat account with this email "
+                     f"address, which already has one. Nothing was changed.\n\nIf it was you: sign in with "
+                     f"your password, or reset it from the sign-in page if you forgot it.\nIf it was not you, "
+                     f"you need not do anything.\n"))
+        log.info("registration of a taken email answered as new")
+        return own_user(attempted)
 
     async def _drop_expired_unverified(self, email: str) -> bool:
         """Remove the account of ``email`` if it was never verified and is older than the TTL.
