@@ -420,6 +420,18 @@ class AccountService:
         is_duress = await self.hashing.verify_pin(user.get("duress_pin_hash"), pin)
         return "duress" if is_duress else "cancel" if is_cancel else "wrong"
 
+    async def set_disabled(self, email: str, disabled: bool) -> dict[str, Any]:
+        """Disable (or enable) an account by email. Disabling ends every session and closes the
+        user's sockets on every node (through the bus, so it works from the admin CLI too)."""
+        user = await self.infra.store[USERS].find_one_and_update(
+            {"email": email.strip().lower()}, {"$set": {"disabled": disabled}}, return_document=ReturnDocument.AFTER)
+        if user is None:
+            raise NotFound("no account with this email", code="user_not_found")
+        if disabled:
+            await self.revoke_all_sessions(user["_id"])
+        log.info("account disabled" if disabled else "account enabled", extra={"user_id": user["_id"]})
+        return own_user(user)
+
     async def create_staff(self, email: str, password: str, display_name: str, role: Role = "officer",
                            country: str = "IN", city: str = "Aizawl") -> dict[str, Any]:
         """Bootstrap a cell officer (or admin): verified at once, no email round trip."""
