@@ -1,4 +1,4 @@
-"""Command line: ``hubchat serve`` and ``hubchat admin create-officer``."""
+"""Command line: ``hubchat serve`` and ``hubchat admin create-officer | disable-user | enable-user``."""
 
 from __future__ import annotations
 
@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     officer.add_argument("--admin", action="store_true", help="create an admin instead of an officer")
     officer.add_argument("--password-env", default="HUBCHAT_OFFICER_PASSWORD",
                          help="environment variable holding the password (else asked on the terminal)")
+    for name, what in (("disable-user", "disable an account: its sessions end and its sockets close on every node"),
+                       ("enable-user", "enable a disabled account again")):
+        toggle = admin_sub.add_parser(name, help=what)
+        toggle.add_argument("--email", required=True)
     add_translate_commands(sub)
     return parser
 
@@ -96,6 +100,22 @@ async def _create_officer(settings: Settings, email: str, name: str, password: s
     print(f"created {user['role']} {user['email']} (id {user['id']})")
 
 
+async def _set_disabled(settings: Settings, email: str, disabled: bool) -> None:
+    from hubchat import auth
+    from hubchat.errors import NotFound
+    from hubchat.infra import Infra
+    from hubchat.store import open_store
+
+    # An unknown email is answered from the store alone, before the bus and sockets start.
+    async with open_store(settings, [auth.INDEXES]) as store:
+        if await store[auth.service.USERS].find_one({"email": email.strip().lower()}, {"_id": 1}) is None:
+            raise NotFound("no account with this email", code="user_not_found")
+    infra = Infra(settings)
+    async with infra.running([auth.INDEXES]):
+        user = await auth.AccountService(infra).set_disabled(email, disabled)
+    print(f"{'disabled' if disabled else 'enabled'} {user['email']} (id {user['id']})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # Everything hubchat writes (data_dir: store files, token key, logs of the embedded server,
@@ -114,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("password must have at least 10 characters", file=sys.stderr)
                 return 2
             asyncio.run(_create_officer(settings, args.email, args.name, password, args.admin))
+        elif args.command == "admin" and args.admin_command in ("disable-user", "enable-user"):
+            asyncio.run(_set_disabled(settings, args.email, args.admin_command == "disable-user"))
         elif args.command in ("models", "translate"):
             return run_translate_command(args, settings)
     except HubchatError as exc:

@@ -66,3 +66,8 @@ def address_key(address: str) -> str:
         if not ip.is_loopback:
             return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)
+
+
+def client_address_from_request(request: web.BaseRequest, settings: Any) -> str:
+    """:func:`client_address` with the deployment's ``trusted_proxy_header`` setting."""
+    return client_address(request, str(getattr(settings, "trusted_proxy_header", "")))

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from hubchat.errors import ConfigError
 
 ENV_PREFIX = "HUBCHAT_"
-SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password", "ops_token"})
+SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password", "ops_token", "pin_pepper"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +53,8 @@ class Settings:
     refresh_token_ttl_secs: int = 30 * 24 * 3600
     verification_code_ttl_secs: int = 1800
     verification_max_attempts: int = 5
+    unverified_account_ttl_secs: int = 24 * 3600  # an unverified account older than this gives way to a new one
+    pin_pepper: str = ""  # empty: generated once and kept in data_dir/pin-pepper.key
     # --- email
     smtp_host: str = ""  # empty: no SMTP; emails are kept in the outbox (`hubchat mail list`)
     smtp_port: int = 1025
@@ -67,8 +69,14 @@ class Settings:
     # --- limits
     message_rate_limit: int = 30  # messages per user per window, across nodes
     message_rate_window_secs: int = 10
-    auth_rate_limit: int = 10  # login/verify attempts per email per window
+    auth_rate_limit: int = 10  # password/code attempts per (email, client address) per window
     auth_rate_window_secs: int = 60
+    auth_client_rate_limit: int = 30  # password/code attempts per client address per window, all emails
+    auth_email_rate_limit: int = 50  # attempts per email from addresses it never signed in from
+    auth_email_rate_window_secs: int = 900
+    register_rate_limit: int = 20  # registrations per client address per window
+    register_rate_window_secs: int = 3600
+    password_hash_concurrency: int = 0  # argon2 hashes at once; 0: half the CPUs (at least 1)
     typing_throttle_secs: float = 2.0
     # --- overload: chat is shed before anything can slow an SOS (hubchat/overload.py)
     chat_max_inflight: int = 16  # chat sends between admission and fan-out, per node

@@ -14,8 +14,10 @@ raised.  Logs name the recipient count, never addresses, and never the SMTP pass
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -43,6 +45,16 @@ class Email:
     subject: str
     text: str
     html: str | None = None
+
+
+# One bare address, ASCII only: no list, display name, quotes, spaces or control characters.
+# (Inbound addresses are checked strictly by hubchat.schema.Email; this also guards configured
+# ones such as the escalation list, which may use private domains like ``.local``.)
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def _plain_address(address: str) -> bool:
+    return len(address) <= 254 and _PLAIN_ADDRESS.fullmatch(address) is not None
 
 
 def _is_temporary(exc: Exception) -> bool:
@@ -87,8 +99,18 @@ class Mailer:
         return message
 
     async def send(self, email: Email) -> None:
-        """Deliver now, retrying temporary failures; raises Unavailable(code="mail_failed")."""
-        message = self.build(email)
+        """Deliver now, retrying temporary failures; raises Unavailable(code="mail_failed").
+
+        Each recipient must be one plain address: a malformed one (a list, control characters,
+        a display name) is dropped and logged; with none left nothing is sent (``mail_failed``).
+        """
+        good = tuple(to for to in email.to if _plain_address(to))
+        if len(good) < len(email.to):
+            log.warning("mail: refused %d malformed recipient address(es)", len(email.to) - len(good))
+        if not good:
+            self.failed += 1
+            raise Unavailable("no valid recipient address", code="mail_failed")
+        message = self.build(dataclasses.replace(email, to=good))
         retries = max(0, self._settings.mail_retry_attempts)
         for attempt in range(retries + 1):
             try:

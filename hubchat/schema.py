@@ -11,6 +11,7 @@ import re
 from typing import Annotated, Any, TypeVar
 
 from bson import ObjectId
+from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
@@ -18,6 +19,9 @@ from hubchat.errors import ValidationFailed
 
 ID_PATTERN = r"^[0-9a-f]{24}$"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Single-line fields: no control character at all (CR, LF and TAB included), nor the Unicode
+# line and paragraph separators, nor NEL.
+_LINE_BREAKING_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class Payload(BaseModel):
@@ -32,6 +36,27 @@ def _no_control_chars(value: str) -> str:
     return value
 
 
+def _single_line(value: str) -> str:
+    if _LINE_BREAKING_CHARS.search(value):
+        raise ValueError("control characters, line breaks and tabs are not allowed")
+    return value
+
+
+def valid_email(value: str) -> str:
+    """One plain address (``email-validator``, no DNS look-up), lower-cased; else ValueError.
+
+    Refuses lists (``a@x.org,b@y.org``), display names, quoted local parts, control characters
+    and non-ASCII addresses, so an address can never become more than one SMTP recipient.
+    """
+    if _LINE_BREAKING_CHARS.search(value) or "$" in value:
+        raise ValueError("not a valid email address")
+    try:
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from None
+    return str(checked.normalized).lower()
+
+
 def _no_leading_dollar(value: str) -> str:
     if value.startswith("$"):
         raise ValueError("must not start with '$'")
@@ -42,19 +67,20 @@ Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, max_length=254,
-                      pattern=r"^[^@\s$]+@[^@\s]+\.[^@\s]+$"),
+    StringConstraints(strip_whitespace=True, max_length=254),
+    AfterValidator(valid_email),
 ]
 Language = Annotated[str, StringConstraints(pattern=r"^(lus|en)$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
 def text(min_length: int = 1, max_length: int = 200) -> Any:
-    """A single-line-safe user text: trimmed, bounded, no control characters, no leading '$'."""
+    """A single-line user text: trimmed, bounded, no control characters (CR, LF, TAB included),
+    no leading '$'."""
     return Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_no_control_chars),
+        AfterValidator(_single_line),
         AfterValidator(_no_leading_dollar),
     ]
 

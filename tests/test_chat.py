@@ -362,7 +362,7 @@ async def test_direct_message_rules(chat: Chat) -> None:
 
     assert error_code(await bob_rec.call("dm:open", {"user_id": carol["id"]})) == "dm_not_allowed"
     assert error_code(await bob_rec.call("dm:open", {"user_id": bob["id"]})) == "dm_self"
-    assert error_code(await bob_rec.call("dm:open", {"user_id": new_id()})) == "user_not_found"
+    assert error_code(await bob_rec.call("dm:open", {"user_id": new_id()})) == "dm_not_allowed"
     to_officer = (await bob_rec.call("dm:open", {"user_id": officer["id"]}))["channel"]
     to_bearer = (await bob_rec.call("dm:open", {"user_id": alice["id"]}))["channel"]
     again = (await alice_rec.call("dm:open", {"user_id": bob["id"]}))["channel"]

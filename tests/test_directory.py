@@ -402,7 +402,7 @@ async def test_invite_accept_roles_and_the_last_office_bearer(hub: Any) -> None:
     status, body = await hub.request(
         "POST", f"{url}/invitations", token=founder["access_token"], json={"email": "nobody-here@example.org"}
     )
-    assert_error(status, body, 404, "user_not_found")
+    assert status == 202, body  # like any other invitation: no enumeration
     status, body = await hub.request(
         "POST", f"{url}/invitations", token=invitee["access_token"], json={"email": declined["email"]}
     )
@@ -410,11 +410,11 @@ async def test_invite_accept_roles_and_the_last_office_bearer(hub: Any) -> None:
     status, body = await hub.request(
         "POST", f"{url}/invitations", token=founder["access_token"], json={"email": invitee["email"].upper()}
     )
-    assert status == 201 and body["membership"]["status"] == "invited", body
+    assert status == 202, body
     status, body = await hub.request(
         "POST", f"{url}/invitations", token=founder["access_token"], json={"email": invitee["email"]}
     )
-    assert_error(status, body, 409, "already_invited")
+    assert status == 202, body  # already invited: nothing changes, same answer
     invitation = await hub.smtp.wait_for(invitee["email"], count=2)  # after the verification code
     assert f"/#/associations/{aid}" in mail_text(invitation[-1])
     status, body = await hub.request("GET", "/api/me/associations", token=invitee["access_token"])

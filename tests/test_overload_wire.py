@@ -10,10 +10,10 @@ from hubchat.config import Settings
 from tests.support import HubClient, Recorder
 from tests.test_sos_helpers import (
     Node,
-    node_factory,
     account,
     association,
     fast,
+    node_factory,
     officer_on_duty,
     person,
     trigger,

@@ -38,6 +38,12 @@ class EmailOnly(Payload):
     email: Email
 
 
+class PasswordResetRequest(Payload):
+    email: Email
+    code: Code
+    password: Password
+
+
 class LoginRequest(Payload):
     email: Email
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]

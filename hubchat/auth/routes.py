@@ -8,6 +8,7 @@ from hubchat.auth.models import (
     EmailOnly,
     LoginRequest,
     LogoutRequest,
+    PasswordResetRequest,
     ProfileUpdate,
     RefreshRequest,
     RegisterRequest,
@@ -15,25 +16,40 @@ from hubchat.auth.models import (
     VerifyRequest,
 )
 from hubchat.auth.service import AccountService, own_user
+from hubchat.client_address import client_address_from_request
 from hubchat.http_api import ok, principal_of, read_body
 
 
 def auth_routes(accounts: AccountService) -> list[web.RouteDef]:
+    def client(request: web.Request) -> str:
+        return client_address_from_request(request, accounts.infra.settings)
+
     async def register(request: web.Request) -> web.Response:
-        return ok({"user": await accounts.register(await read_body(request, RegisterRequest))}, status=201)
+        req = await read_body(request, RegisterRequest)
+        return ok({"user": await accounts.register(req, client(request))}, status=201)
 
     async def verify(request: web.Request) -> web.Response:
         req = await read_body(request, VerifyRequest)
-        return ok({"user": await accounts.verify_email(req.email, req.code)})
+        return ok({"user": await accounts.verify_email(req.email, req.code, client(request))})
 
     async def resend(request: web.Request) -> web.Response:
         req = await read_body(request, EmailOnly)
         await accounts.resend_code(req.email)
         return ok({"status": "sent if the account exists and is not verified"}, status=202)
 
+    async def request_reset(request: web.Request) -> web.Response:
+        req = await read_body(request, EmailOnly)
+        await accounts.request_password_reset(req.email, client(request))
+        return ok({"status": "sent if the account exists"}, status=202)
+
+    async def reset(request: web.Request) -> web.Response:
+        req = await read_body(request, PasswordResetRequest)
+        await accounts.reset_password(req.email, req.code, req.password, client(request))
+        return web.Response(status=204)
+
     async def login(request: web.Request) -> web.Response:
         req = await read_body(request, LoginRequest)
-        return ok(await accounts.login(req.email, req.password))
+        return ok(await accounts.login(req.email, req.password, client(request)))
 
     async def refresh(request: web.Request) -> web.Response:
         req = await read_body(request, RefreshRequest)
@@ -57,12 +73,14 @@ def auth_routes(accounts: AccountService) -> list[web.RouteDef]:
     async def set_pins(request: web.Request) -> web.Response:
         principal = await principal_of(request)
         req = await read_body(request, SosPinsRequest)
-        return ok({"user": await accounts.set_sos_pins(principal, req)})
+        return ok({"user": await accounts.set_sos_pins(principal, req, client(request))})
 
     return [
         web.post("/api/auth/register", register),
         web.post("/api/auth/verify", verify),
         web.post("/api/auth/resend-code", resend),
+        web.post("/api/auth/password-reset", request_reset),
+        web.post("/api/auth/password-reset/confirm", reset),
         web.post("/api/auth/login", login),
         web.post("/api/auth/refresh", refresh),
         web.post("/api/auth/logout", logout),

@@ -12,6 +12,7 @@ from typing import Any
 from hubchat.auth.service import USERS, AccountService
 from hubchat.channels.repository import ChannelRepository
 from hubchat.channels.rules import Access, channels_filter, is_member
+from hubchat.directory.access import ASSOCIATIONS
 from hubchat.directory.membership import Memberships
 from hubchat.errors import Forbidden
 from hubchat.infra import Infra
@@ -35,10 +36,22 @@ class AccessReader:
     async def of_user(self, user: Mapping[str, Any]) -> Access:
         return await self._access(user["_id"], user.get("role") in OFFICER_ROLES)
 
-    async def _access(self, user_id: str, is_officer: bool) -> Access:
+    async def _access(self, user_id: str, is_officer: bool, approved_only: bool = False) -> Access:
         rows = await self.memberships.active_of_user(user_id)
-        return Access(user_id=user_id, is_officer=is_officer,
-                      roles={row["association_id"]: row["role"] for row in rows})
+        roles = {row["association_id"]: row["role"] for row in rows}
+        if approved_only and roles:
+            cursor = self.infra.store[ASSOCIATIONS].find({"_id": {"$in": list(roles)}, "status": "approved"},
+                                                         {"_id": 1})
+            approved = {doc["_id"] async for doc in cursor}
+            roles = {aid: role for aid, role in roles.items() if aid in approved}
+        return Access(user_id=user_id, is_officer=is_officer, roles=roles)
+
+    async def for_dm(self, principal: Principal, target: Mapping[str, Any]) -> tuple[Access, Access]:
+        """Both sides' access for the direct-message rule: only memberships of *approved*
+        associations count, so founding a pending (or rejected) association makes nobody an
+        office bearer who may message every officer."""
+        return (await self._access(principal.user_id, principal.is_officer, approved_only=True),
+                await self._access(target["_id"], target.get("role") in OFFICER_ROLES, approved_only=True))
 
     async def authorise(self, principal: Principal, channel_id: str, access: Access | None = None) -> Document:
         """The channel, if the caller belongs to it now; else ``not_member`` (403).

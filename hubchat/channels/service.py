@@ -149,12 +149,16 @@ class ChannelService:
         """The one direct channel with ``user_id``, created on first use if the rules allow it."""
         if user_id == principal.user_id:
             raise BadRequest("you cannot message yourself", code="dm_self")
-        target = await self.accounts.get_user(user_id)
+        not_allowed = Forbidden("you may not message this user", code="dm_not_allowed")
+        try:  # an unknown user answers like a forbidden one: ids cannot be probed
+            target = await self.accounts.get_user(user_id)
+        except NotFound:
+            raise not_allowed from None
         key = dm_key(principal.user_id, user_id)
         channel = await self.channel_repo.by_key(key)
         if channel is None:
-            if not may_dm(await self.access.of_principal(principal), await self.access.of_user(target)):
-                raise Forbidden("you may not message this user", code="dm_not_allowed")
+            if not may_dm(*await self.access.for_dm(principal, target)):
+                raise not_allowed
             channel, created = await self.channel_repo.ensure(key, {
                 "_id": new_id(), "kind": "dm", "name": None, "association_id": None, "association_ids": [],
                 "member_ids": sorted((principal.user_id, user_id)), "created_by": principal.user_id})

@@ -100,20 +100,26 @@ class MemberService:
         if result.deleted_count == 0:
             raise NotFound("no such join request", code="request_not_found")
 
-    async def invite(self, principal: Principal, association_id: str, email: str) -> Document:
-        """Invite an existing user by email (status ``invited``); they are told by email."""
+    async def invite(self, principal: Principal, association_id: str, email: str) -> None:
+        """Invite a user by email (status ``invited``); they are told by email.
+
+        The answer is the same whether the email has an account, is already a member, has asked
+        to join or is already invited (then nothing changes), so invitations cannot be used to
+        find out who has an account; the limit is counted before anything is looked up.
+        """
         doc, _ = await self.access.as_office_bearer(principal, association_id)
-        user = await self.infra.store[USERS].find_one({"email": email}, {"_id": 1, "email": 1})
-        if user is None:
-            raise NotFound("no account with this email", code="user_not_found")
-        await self._refuse_existing(association_id, user["_id"])
         await self.infra.limiter.hit(f"directory:invite:{principal.user_id}", INVITE_LIMIT,
                                      INVITE_WINDOW_SECS, "invitations")
-        membership = await self._insert(association_id, user["_id"], status="invited", role="member",
-                                        invited_by=principal.user_id)
+        user = await self.infra.store[USERS].find_one({"email": email}, {"_id": 1, "email": 1})
+        if user is None:
+            return
+        try:
+            await self._insert(association_id, user["_id"], status="invited", role="member",
+                               invited_by=principal.user_id)
+        except Conflict:
+            return
         self.infra.mailer.send_later(
             invitation_email(user["email"], doc, principal.display_name, self.infra.settings.public_url))
-        return await self._view(membership)
 
     async def accept_invitation(self, principal: Principal, association_id: str) -> Document:
         membership = await self._coll.find_one_and_update(
@@ -187,9 +193,10 @@ class MemberService:
         _, viewer = await self.access.visible(principal, association_id)
         if not (viewer.is_member or viewer.is_officer):
             raise Forbidden("only members and cell officers see the members", code="not_member")
-        query: Document = {"association_id": association_id}
-        if not viewer.is_office_bearer:
-            query["status"] = "active"
+        # Office bearers see join requests too, but never pending invitations: which of the
+        # emails they invited have an account shows only when the invitee accepts.
+        statuses = ["active", "requested"] if viewer.is_office_bearer else ["active"]
+        query: Document = {"association_id": association_id, "status": {"$in": statuses}}
         memberships = [m async for m in self._coll.find(query)]
         users = await self.accounts.users_by_id([m["user_id"] for m in memberships])
         views = [membership_view(m, users.get(m["user_id"])) for m in memberships]

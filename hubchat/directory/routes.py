@@ -113,7 +113,9 @@ def membership_routes(service: DirectoryService) -> list[web.RouteDef]:
         principal = await principal_of(request)
         association_id = path_id(request, "id")
         req = await read_body(request, InviteIn)
-        return ok({"membership": await members.invite(principal, association_id, req.email)}, status=201)
+        await members.invite(principal, association_id, req.email)
+        return ok({"status": "invited if the address has an account that is not in this association yet"},
+                  status=202)
 
     async def accept_invitation(request: web.Request) -> web.Response:
         principal = await principal_of(request)
