@@ -16,9 +16,14 @@ State lives in the alert document, so any node can carry on after another stops:
     level 2  at created_at + sos_t2_secs, still open: email the escalation list (empty: every
              officer), dispatch round 3 (the whole country)
 
-A duress PIN makes the remaining steps due at once (their dispatch runs immediately) and sends
-one ``duress`` email to the on-duty officers and the escalation list.  Escalation stops once the
-alert is acknowledged or closed; a duress alert keeps escalating until level 2 even if acknowledged.
+A duress PIN sends one ``duress`` email to the on-duty officers and the escalation list.  When it
+was accepted as a "cancel" (``views.covered``) the remaining steps become due at once and reach
+officers only: no office bearer is told anything more (to them the alert was cancelled).  A
+duress PIN entered during a PIN lockout changes nothing anyone outside the Cell can see: the
+steps keep their times and run as for any open alert.  Escalation stops once a Cell officer
+acknowledges the alert or it is closed — an office bearer's acknowledgement ("association
+responding") does not stop it; a covered duress alert keeps escalating until level 2 even if
+acknowledged.
 
 Exactly once: every node polls every ``sos_scheduler_interval_secs`` for due steps and claims one
 with a single ``find_one_and_update`` conditioned on the alert's version and current level, so
@@ -48,6 +53,7 @@ from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import OPEN_STATUSES
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms
+from hubchat.sos.views import covered
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +74,9 @@ def initial_state(now: dt.datetime, settings: Settings, node: str) -> Document:
 
 
 def escalating(alert: Document) -> bool:
-    return alert["status"] == "open" or (bool(alert.get("duress")) and alert["status"] in OPEN_STATUSES)
+    if alert["status"] not in OPEN_STATUSES:
+        return False
+    return covered(alert) or not alert.get("cell_acknowledged_by")
 
 
 def is_due(alert: Document, now: dt.datetime) -> bool:
@@ -122,8 +130,7 @@ class Escalator:
         """One pass: every due step and every stale claim, each taken by at most one node."""
         now = utcnow()
         open_query = {"status": {"$in": list(OPEN_STATUSES)}}
-        due = await self.repo.find_many({**open_query, "$or": [{"status": "open"}, {"duress": True}],
-                                         "escalation.done": True, "escalation.next_at": {"$lte": now}},
+        due = await self.repo.find_many({**open_query, "escalation.done": True, "escalation.next_at": {"$lte": now}},
                                         projection={"_id": 1}, limit=DUE_BATCH)
         stale = await self.repo.find_many(
             {**open_query, "escalation.done": False,
@@ -169,7 +176,7 @@ class Escalator:
             follow = None
             if level < MAX_LEVEL:
                 t2 = alert["created_at"] + dt.timedelta(seconds=self.settings.sos_t2_secs)
-                follow = now if alert.get("duress") else t2
+                follow = now if covered(alert) else t2
             claimed = await self.repo.update(
                 {"_id": alert_id, "version": alert["version"], "escalation.level": esc["level"],
                  "escalation.done": True},
@@ -231,7 +238,7 @@ class Escalator:
             self.send(after, "trigger", recipients)
 
     async def _escalate(self, alert: Document, level: int) -> None:
-        reason = "duress" if alert.get("duress") else STEP_NAMES[level]
+        reason = "duress" if covered(alert) else STEP_NAMES[level]
         await self.repo.add(alert["_id"], "escalation", None, data={"level": level, "reason": reason})
         if not alert.get("duress"):  # a duress alert had its one email when the PIN was entered
             step = STEP_NAMES[level]
@@ -240,10 +247,13 @@ class Escalator:
         if result is not None:
             await self.rooms.updated(result[0], person=False, bearers=False)
 
-    async def on_duress(self, alert: Document) -> None:
-        """The duress PIN was entered: email at once, and run every step left now."""
-        self.send(alert, "duress", await self._recipients("duress"))
-        self.kick(alert["_id"])
+    async def on_duress(self, alert: Document, *, email: bool = True, run_steps: bool = True) -> None:
+        """The duress PIN was entered: email the Cell at once; when it was accepted as a cancel,
+        run every step left now (officers only)."""
+        if email:
+            self.send(alert, "duress", await self._recipients("duress"))
+        if run_steps:
+            self.kick(alert["_id"])
 
     # ------------------------------------------------------------ email
     async def _recipients(self, step: str) -> tuple[str, ...]:
