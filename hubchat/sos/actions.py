@@ -259,13 +259,25 @@ class AlertActions:
             except Conflict:
                 pass  # closed meanwhile: nothing left to mark
 
+    async def _mark_silently(self, alert_id: str) -> tuple[Document, Document] | None:
+        """``duress: true`` without touching ``version`` or ``updated_at``: the person's view of the
+        alert must not change by a single field (every write that could conflict is conditioned on
+        ``duress: false`` or re-reads it)."""
+        before = await self.repo.find(alert_id)
+        if before is None:
+            return None
+        after = await self.repo.coll(ALERTS).find_one_and_update(
+            {"_id": alert_id, "duress": False, "status": {"$in": list(OPEN_STATUSES)}},
+            {"$set": {"duress": True}, "$inc": {"last_seq": 1}}, return_document=ReturnDocument.AFTER)
+        return None if after is None else (before, after)
+
     async def _cancel(self, alert: Document, principal: Principal, standing: Standing) -> Document:
         for _ in range(WRITE_ATTEMPTS):
             require_open(alert["status"])
             if alert.get("duress"):  # a duress PIN was entered meanwhile, during a lockout
                 return await self._duress(alert, principal, standing, cover=True)
             after = await self.repo.update(
-                {"_id": alert["_id"], "version": alert["version"]},
+                {"_id": alert["_id"], "version": alert["version"], "duress": False},
                 {"$set": {"status": "cancelled", "open_key": f"closed:{alert['_id']}",
                           "escalation": {**alert["escalation"], "next_at": None}},
                  "$inc": {"last_seq": 1}, "$currentDate": {"closed_at": True}})
@@ -301,7 +313,10 @@ class AlertActions:
                             open_key=f"duress:{current['_id']}", escalation=esc)
             return {"$set": sets, "$inc": {"last_seq": 1}}
 
-        written = await self.repo.mutate(alert["_id"], mark)
+        if cover:
+            written = await self.repo.mutate(alert["_id"], mark)
+        else:
+            written = await self._mark_silently(alert["_id"])
         if written is None:
             current = await self.repo.get(alert["_id"])
             if current.get("duress"):

@@ -12,8 +12,9 @@ and time) and on the timeline (one ``dispatch`` entry), then tells them: round 1
 ``sos:new`` once to ``cell:feed``; every round sends the limited ``sos:new`` to each newly reached
 office bearer's ``user:{id}`` room, with the distance from that association's nearest gathering
 place.  Someone already told is never told again.  Once a duress PIN was accepted as a "cancel"
-only officers are told (no association may notice anything a real cancel would not show).  An on-duty officer who is also an office
-bearer is told as an officer only, and the person is never a recipient of their own alert.
+only officers are told (no association may notice anything a real cancel would not show).  An
+on-duty officer who is also an office bearer is told as an officer only, and the person is never
+a recipient of their own alert.
 """
 
 from __future__ import annotations

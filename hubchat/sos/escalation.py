@@ -320,4 +320,5 @@ class Escalator:
             esc = alert.get("escalation") or {}
             return {"$set": {"escalation": {**esc, "emailed_at": {**esc.get("emailed_at", {}), step: now}}}}
 
-        await self.repo.mutate(alert_id, mark)
+        # quiet: an email (a duress one above all) must not show as a new version to anyone
+        await self.repo.mutate(alert_id, mark, quiet=True)

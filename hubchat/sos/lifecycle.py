@@ -28,8 +28,8 @@ from collections.abc import Collection
 from hubchat.errors import Conflict, Forbidden
 from hubchat.sos.models import CLOSED_STATUSES, OPEN_STATUSES
 
-__all__ = ["RULES", "Rule", "Standing", "actor_role", "cell_acknowledges", "check_transition", "closed_error", "is_closed", "may_note",
-           "may_see_full", "require_open"]
+__all__ = ["RULES", "Rule", "Standing", "actor_role", "cell_acknowledges", "check_transition", "closed_error",
+           "is_closed", "may_note", "may_see_full", "require_open"]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -114,10 +114,11 @@ class AlertRepository:
             query, update, return_document=ReturnDocument.AFTER)
         return doc
 
-    async def mutate(self, alert_id: str, change: Change,
-                     extra: Document | None = None) -> tuple[Document, Document] | None:
+    async def mutate(self, alert_id: str, change: Change, extra: Document | None = None, *,
+                     quiet: bool = False) -> tuple[Document, Document] | None:
         """Read, let ``change(alert)`` compute an update (None: nothing to do), write it if nobody wrote
-        in between, else read again.  Returns (before, after), or None when nothing was written."""
+        in between, else read again.  Returns (before, after), or None when nothing was written.
+        ``quiet``: internal bookkeeping nobody is shown; ``version`` and ``updated_at`` stay as they are."""
         for _ in range(MUTATE_ATTEMPTS):
             before = await self.find(alert_id)
             if before is None:
@@ -125,7 +126,12 @@ class AlertRepository:
             update = change(before)
             if update is None:
                 return None
-            after = await self.update({"_id": alert_id, "version": before["version"], **(extra or {})}, update)
+            query = {"_id": alert_id, "version": before["version"], **(extra or {})}
+            if quiet:
+                after = await self.coll(ALERTS).find_one_and_update(query, update,
+                                                                    return_document=ReturnDocument.AFTER)
+            else:
+                after = await self.update(query, update)
             if after is not None:
                 return before, after
         raise Unavailable("the alert is changing too fast, retry", code="sos_busy")
