@@ -46,7 +46,7 @@ from hubchat.sos.lifecycle import (
     require_open,
 )
 from hubchat.sos.metrics import SosMetrics
-from hubchat.sos.models import OPEN_STATUSES, CancelIn, LocationIn, NoteIn, TransitionIn
+from hubchat.sos.models import OPEN_STATUSES, CancelIn, LocationIn, NoteIn, TransitionIn, TriggerIn
 from hubchat.sos.repository import ALERTS, AlertRepository
 from hubchat.sos.triggers import actor_of_person
 from hubchat.sos.views import cover_alert, cover_view, covered, event_view, person_view, point_view
@@ -81,6 +81,7 @@ class AlertActions:
 
     # ------------------------------------------------------------ transitions
     async def transition(self, principal: Principal, req: TransitionIn) -> tuple[Document, Standing]:
+        await self._hit(f"sos:action:{principal.user_id}", self.settings.sos_actions_per_minute, 60.0, "actions")
         for _ in range(WRITE_ATTEMPTS):
             alert, standing = await load(self.repo, principal, req.alert_id)
             if covered(alert) and not standing.is_officer:
@@ -169,6 +170,19 @@ class AlertActions:
         if wait_secs > 0:
             raise RateLimited("too many location updates; retry shortly", retry_after_secs=wait_secs)
         return await self._store_location(alert, req)
+
+    async def coalesced(self, principal: Principal, alert: Document, req: TriggerIn) -> None:
+        """A retrigger beyond the retrigger limit: its location is kept as a live location and its
+        note as a note, each within their own limits; nothing else is stored or sent."""
+        try:
+            if req.lat is not None and req.lon is not None and await self._location_wait(alert["_id"]) == 0:
+                await self._store_location(alert, LocationIn(alert_id=alert["_id"], lat=req.lat, lon=req.lon,
+                                                              accuracy_m=req.accuracy_m,
+                                                              battery_pct=req.battery_pct))
+            if req.note and await self._allow(f"sos:note:{principal.user_id}", *self._note_limit) == 0:
+                await self._add_note(alert, actor_of_person(alert), req.note)
+        except Conflict:
+            pass  # closed meanwhile: the answer is the alert as it was
 
     async def _location_wait(self, alert_id: str) -> float:
         return await self._allow(f"sos:location:{alert_id}", 1, self.settings.sos_location_min_interval_secs)

@@ -30,7 +30,9 @@ with a single ``find_one_and_update`` conditioned on the alert's version and cur
 one node wins and the others see the step taken.  A claim whose work has not finished after
 ``STEP_STALE_SECS`` (its node died) is claimed again and redone: dispatch tells only people not yet
 told, so a redo after a crash can at worst repeat an email.  Emails go out in background tasks
-with the mailer's retry and backoff; ``email_sent``/``email_failed`` land on the timeline.
+with the mailer's retry and backoff; ``email_sent``/``email_failed`` land on the timeline.  Each
+recipient has a budget of SOS emails per hour (``mailbudget``): beyond it the email is coalesced
+into a digest (``email_coalesced`` on the timeline), never dropped.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from hubchat.schema import new_id
 from hubchat.sos.dispatch import Dispatcher
 from hubchat.sos.duty import STAFF_ROLES, USERS, DutyRoster
 from hubchat.sos.emails import escalation_email
+from hubchat.sos.mailbudget import MailBudget
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import OPEN_STATUSES
 from hubchat.sos.repository import AlertRepository
@@ -95,7 +98,7 @@ def is_stale(alert: Document, now: dt.datetime) -> bool:
 
 class Escalator:
     def __init__(self, settings: Settings, repo: AlertRepository, dispatcher: Dispatcher, duty: DutyRoster,
-                 rooms: SosRooms, mailer: Any, node_id: str, metrics: SosMetrics):
+                 rooms: SosRooms, mailer: Any, node_id: str, metrics: SosMetrics, budget: MailBudget):
         self.settings = settings
         self.repo = repo
         self.dispatcher = dispatcher
@@ -104,6 +107,7 @@ class Escalator:
         self._mailer = mailer  # a callable returning the running Mailer
         self.node_id = node_id
         self.metrics = metrics
+        self.budget = budget
         self.steps_run = 0
 
     @property
@@ -140,6 +144,7 @@ class Escalator:
             await self._skip_on_error(self.recover(doc["_id"]), doc["_id"])
         for doc in due:
             await self._skip_on_error(self.process(doc["_id"]), doc["_id"])
+        await self.budget.flush()
 
     @staticmethod
     async def _skip_on_error(work: Coroutine[Any, Any, None], alert_id: str) -> None:
@@ -295,6 +300,14 @@ class Escalator:
                                                                      "reason": "no recipients"})
             return
         public_url = self.settings.public_url
+        admitted = [await self.budget.admit(address) for address in recipients]
+        over = [address for address, ok in zip(recipients, admitted, strict=True) if not ok]
+        recipients = tuple(address for address, ok in zip(recipients, admitted, strict=True) if ok)
+        if over:  # coalesced into a digest, never dropped
+            await self.budget.queue(alert, step, over)
+            self.rooms.spawn(self.budget.flush(), "sos-email-digest")
+        if not recipients:
+            return
         outcomes = await asyncio.gather(
             *(self.mailer.send(escalation_email(alert, step, (address,), public_url)) for address in recipients),
             return_exceptions=True)

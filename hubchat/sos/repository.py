@@ -39,6 +39,7 @@ ALERT_EVENTS = "alert_events"
 ALERT_TRACK = "alert_track"
 ALERT_AUDIT = "alert_audit"
 DUTY = "duty"
+MAIL_DIGEST = "sos_mail_digest"  # SOS emails over a recipient's budget, waiting for their digest (mailbudget)
 
 INDEXES = {
     ALERTS: [
@@ -54,6 +55,7 @@ INDEXES = {
     ALERT_TRACK: [IndexModel([("alert_id", 1), ("at", 1)], name="alert_track_alert_at")],
     ALERT_AUDIT: [IndexModel([("alert_id", 1), ("at", 1)], name="alert_audit_alert_at")],
     DUTY: [IndexModel([("on_duty", 1)], name="duty_on_duty")],
+    MAIL_DIGEST: [IndexModel([("claim", 1), ("due_at", 1)], name="sos_mail_digest_due")],
 }
 
 MUTATE_ATTEMPTS = 20

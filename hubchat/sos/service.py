@@ -25,6 +25,7 @@ from hubchat.sos.audience import AudienceRooms
 from hubchat.sos.dispatch import Dispatcher
 from hubchat.sos.duty import DutyRoster
 from hubchat.sos.escalation import Escalator
+from hubchat.sos.mailbudget import MailBudget
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.note_translation import NoteTranslator
 from hubchat.sos.reads import AlertReads
@@ -46,12 +47,14 @@ class SosService:
         self.rooms = AudienceRooms(infra.realtime, settings.sos_approx_area_km, self.repo)
         self.duty = DutyRoster(self.repo, self.rooms)
         self.dispatcher = Dispatcher(settings, self.repo, directory, self.duty, self.rooms, self.metrics)
+        self.mail_budget = MailBudget(settings, self.repo, lambda: infra.limiter, lambda: infra.mailer, self.metrics)
         self.escalator = Escalator(settings, self.repo, self.dispatcher, self.duty, self.rooms,
-                                   lambda: infra.mailer, infra.realtime.node_id, self.metrics)
+                                   lambda: infra.mailer, infra.realtime.node_id, self.metrics, self.mail_budget)
         self.triggers = TriggerHandler(settings, self.repo, accounts, infra.realtime, self.rooms, self.escalator,
-                                       self.metrics)
+                                       self.metrics, lambda: infra.limiter)
         self.actions = AlertActions(settings, self.repo, accounts, lambda: infra.limiter, self.rooms, self.escalator,
                                     self.metrics)
+        self.triggers.coalesce = self.actions.coalesced
         self.reads = AlertReads(settings, self.repo, self.duty, self.rooms)
         self.notes = NoteTranslator(self.repo, self.rooms)
         infra.realtime.connect_hooks.append(self.on_connect)

@@ -146,7 +146,7 @@ def outsider_events(alert: Document, events: list[Document]) -> list[Document]:
         if kind in OFFICER_ONLY_KINDS or (kind == "note" and event.get("actor") is None
                                           and data.get("kind") in PIN_NOTE_KINDS):
             continue
-        if kind in ("email_sent", "email_failed") and data.get("step") in OFFICER_ONLY_EMAIL_STEPS:
+        if kind.startswith("email_") and data.get("step") in OFFICER_ONLY_EMAIL_STEPS:
             continue
         if kind == "escalation" and data.get("reason") == "duress":
             continue
