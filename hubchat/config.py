@@ -95,6 +95,11 @@ class Settings:
     sos_location_min_interval_secs: float = 1.0  # live location updates accepted per alert
     sos_scheduler_interval_secs: float = 1.0  # how often each node looks for due escalation steps
     sos_approx_area_km: float = 5.0  # grid size of the approximate area shown before acknowledgement
+    sos_retrigger_min_interval_secs: float = 10.0  # retriggers of one open alert stored and re-broadcast
+    sos_notes_per_minute: int = 20  # sos:note per user (every node together)
+    sos_actions_per_minute: int = 30  # sos:transition per user (every node together)
+    sos_email_budget_per_hour: int = 12  # SOS emails per recipient; beyond: coalesced into a digest
+    sos_email_digest_secs: float = 300.0  # at most one digest per recipient this often
     # --- translation (Argos packages run with CTranslate2)
     translate_packages_dir: str = ""  # empty: {data_dir}/argos-packages
     translate_phrasebook_path: str = ""  # empty: config/phrasebook/lus-en.tsv of the source tree

@@ -248,13 +248,21 @@ async def test_near_me_in_distance_order(hub: Any) -> None:
         (gurugram["id"], 24.7),
     ]
 
-    # Moving Gurugram's gathering place to Bengaluru takes it out of reach at once.
+    # Moving Gurugram's gathering place to Bengaluru waits for the Cell; once approved it takes
+    # it out of reach at once.
     status, body = await hub.request(
         "PATCH",
         f"/api/associations/{gurugram['id']}",
         token=token,
         json={"gathering_places": [place("Moved", (12.98, 77.6))]},
     )
+    assert status == 200, body
+    assert body["association"]["pending_changes"]["gathering_places"][0]["name"] == "Moved"
+    assert [n["association_id"] for n in await hub.services["directory"].near(lat, lon, 50, 10)] == [
+        delhi["id"], gurugram["id"]
+    ]
+    status, body = await hub.request("POST", f"/api/associations/{gurugram['id']}/changes/approve",
+                                     token=officer["access_token"])
     assert status == 200, body
     assert [n["association_id"] for n in await hub.services["directory"].near(lat, lon, 50, 10)] == [
         delhi["id"]
@@ -555,7 +563,15 @@ async def test_office_bearers_edit_details(hub: Any) -> None:
         json={"name": "Delhi Mizo Zawlbuk", "city": "Noida", "description": None, "gathering_places": [kept]},
     )
     assert status == 200, body
+    waiting = body["association"]
+    # the name applies at once; where the association is waits for the Cell (test_association_review)
+    assert (waiting["name"], waiting["city"]) == ("Delhi Mizo Zawlbuk", association["city"])
+    assert waiting["pending_changes"]["city"] == "Noida"
+    status, body = await hub.request("POST", f"/api/associations/{aid}/changes/approve",
+                                     token=officer["access_token"])
+    assert status == 200, body
     updated = body["association"]
+    assert updated["pending_changes"] is None
     assert (updated["name"], updated["city"], updated["description"]) == ("Delhi Mizo Zawlbuk", "Noida", None)
     assert updated["gathering_places"][0]["id"] == place_id
     assert updated["gathering_places"][0]["schedule"] == "Saturdays"

@@ -190,6 +190,11 @@ async def test_lifecycle_with_permission_checks(hub: HubClient) -> None:
     assert seen[0]["acknowledged_by"]["display_name"] == "Near Bearer" and seen[0]["view"] == "person"
     assert seen[0]["acknowledged_by"]["role"] == "office_bearer" and "id" not in seen[0]["acknowledged_by"]
     await officer_sock.wait_for("sos:updated", where=lambda a: a["status"] == "acknowledged")
+    # a bearer may not close what the Cell has not acknowledged; the Cell takes over the alert
+    assert error_code(await near_sock.call("sos:transition", move("false_alarm"))) in ("not_allowed",
+                                                                                      "invalid_transition")
+    taken = await officer_sock.call("sos:transition", move("acknowledge"))
+    assert taken["alert"]["status"] == "acknowledged" and taken["alert"]["cell_acknowledged_by"]["id"] == officer["id"]
     assert error_code(await officer_sock.call("sos:transition", move("acknowledge"))) == "invalid_transition"
 
     ack = await near_sock.call("sos:transition", move("respond"))
@@ -206,11 +211,12 @@ async def test_lifecycle_with_permission_checks(hub: HubClient) -> None:
     assert error_code(await person_sock.call("sos:cancel", {"alert_id": alert_id, "pin": SOS_PIN})) == "alert_closed"
 
     stored = await stored_alert(hub, alert_id)
-    assert stored["status"] == "resolved" and stored["responders"] == [near["id"]]
+    assert stored["status"] == "resolved" and stored["responders"] == [near["id"], officer["id"]]
     assert stored["acknowledged_by"]["id"] == near["id"] and stored["escalation"]["next_at"] is None
     statuses = [(e["data"]["to"], e["actor"]["id"], e["actor"]["role"], e["note"])
                 for e in await timeline(hub, alert_id) if e["type"] == "status"]
     assert statuses == [("acknowledged", near["id"], "office_bearer", "On my way, 10 minutes"),
+                        ("acknowledged", officer["id"], "officer", None),
                         ("responding", near["id"], "responder", None),
                         ("resolved", officer["id"], "officer", "Taken to hospital")]
     seqs = [e["seq"] for e in await timeline(hub, alert_id)]
@@ -332,13 +338,18 @@ async def test_cancel_needs_the_right_pin(hub: HubClient) -> None:
     assert error_code(await person_sock.call("sos:cancel", {"alert_id": second["id"], "pin": SOS_PIN})) \
         == "rate_limited"
     assert (await stored_alert(hub, second["id"]))["status"] == "open"
-    # ... but a person forced to "cancel" can always use the duress PIN
-    ack = await person_sock.call("sos:cancel", {"alert_id": second["id"], "pin": DURESS_PIN})
-    assert ack["alert"]["status"] == "cancelled"
+    # ... the duress PIN too answers rate_limited, and silently marks the alert duress (test_sos_duress)
+    assert error_code(await person_sock.call("sos:cancel", {"alert_id": second["id"], "pin": DURESS_PIN})) \
+        == "rate_limited"
+
+    async def marked() -> bool:
+        return bool((await stored_alert(hub, second["id"])).get("duress"))
+    await wait_until(marked)
     stored = await stored_alert(hub, second["id"])
     assert stored["duress"] is True and stored["status"] == "open"
     wrong = [e for e in await timeline(hub, second["id"]) if e["type"] == "note"]
-    assert len(wrong) == 5 and wrong[0]["data"] == {"kind": "wrong_pin"} and wrong[0]["actor"] is None
+    assert [e["data"]["kind"] for e in wrong] == ["wrong_pin"] * 5 + ["pin_locked"] * 2
+    assert wrong[0]["data"] == {"kind": "wrong_pin"} and wrong[0]["actor"] is None
 
 
 async def test_duress_pin_looks_like_a_cancel_but_escalates(hub: HubClient) -> None:

@@ -197,8 +197,13 @@ def test_is_due() -> None:
     alert = stored(escalation={**state, "done": True})
     assert is_due(alert, later) and not is_due(alert, T0)
     assert not is_due(stored(escalation=state), later)  # level 0 still running
-    assert not is_due(stored(escalation={**state, "done": True}, status="acknowledged"), later)
-    assert is_due(stored(escalation={**state, "done": True}, status="acknowledged", duress=True), later)
+    cell = {"id": "o1", "display_name": "Officer", "role": "officer", "at": T0}
+    # only the Cell's acknowledgement stops escalation; an association's ("acknowledged" by a bearer) does not
+    assert not is_due(stored(escalation={**state, "done": True}, status="acknowledged", cell_acknowledged_by=cell),
+                      later)
+    assert is_due(stored(escalation={**state, "done": True}, status="acknowledged"), later)
+    assert is_due(stored(escalation={**state, "done": True}, status="acknowledged", duress=True,
+                         cover_alert={"status": "cancelled"}, cell_acknowledged_by=cell), later)
     assert not is_due(stored(escalation={**state, "done": True, "level": 2}), later)
     assert not is_due(stored(escalation={**state, "done": True}, status="resolved", duress=True), later)
     assert copy.deepcopy(state) == state

@@ -75,8 +75,27 @@ def association_routes(service: DirectoryService) -> list[web.RouteDef]:
         req = await read_body(request, RejectIn)
         return ok({"association": await service.reject(principal, association_id, req.reason)})
 
+    async def pending_changes(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        return ok({"associations": await service.pending_changes(principal, read_query(request, PageQuery))})
+
+    async def approve_changes(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        association_id = path_id(request, "id")
+        await read_body(request, Empty)
+        return ok({"association": await service.approve_changes(principal, association_id)})
+
+    async def reject_changes(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        association_id = path_id(request, "id")
+        req = await read_body(request, RejectIn)
+        return ok({"association": await service.reject_changes(principal, association_id, req.reason)})
+
     return [
         web.post("/api/associations", register),
+        web.get("/api/associations/changes/pending", pending_changes),
+        web.post("/api/associations/{id}/changes/approve", approve_changes),
+        web.post("/api/associations/{id}/changes/reject", reject_changes),
         web.get("/api/associations", search),
         web.get("/api/associations/near", near),
         web.get("/api/associations/pending", pending),

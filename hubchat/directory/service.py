@@ -7,7 +7,17 @@ Collection ``associations``:
      office_bearers: [{id, name, position, user_id | None,
                        contacts: [{kind, value, visibility: public | members | officers}]}],
      status: pending | approved | rejected, rejection_reason,
-     created_by, created_at, updated_at, decided_by, decided_at}
+     created_by, created_at, updated_at, decided_by, decided_at,
+     changes_pending: bool, pending_changes: {country?, city?, city_lower?, gathering_places?,
+                                              requested_by, requested_at} | None,
+     changes_rejection_reason}
+
+Where an approved association is (``country``, ``city``, ``gathering_places``) decides which SOS
+alerts its office bearers are told of, so its office bearers cannot move it on their own: on an
+approved association those fields of an edit are stored as ``pending_changes`` (a later edit
+adds to them) and the places in force stay until a cell officer approves the changes
+(``approve_changes``, which applies them) or rejects them (``reject_changes``).  The other fields
+apply at once.  A pending or rejected association is edited directly: it is reviewed as a whole.
 
 Lifecycle: ``pending`` → ``approved`` | ``rejected``, decided once by a cell officer.  The
 registering user is the first office bearer from the start (an active membership), so they can
@@ -64,6 +74,9 @@ ASSOCIATION_INDEXES = {
 }
 
 Document = dict[str, Any]
+
+# What decides which SOS alerts an association's office bearers are told of: reviewed by the Cell.
+REVIEWED_FIELDS = ("country", "city", "city_lower", "gathering_places")
 
 
 def _places(given: list[GatheringPlaceIn], existing: list[Document]) -> list[Document]:
@@ -195,14 +208,64 @@ class DirectoryService:
             members = set(await self.memberships.member_ids(association_id))
             await self._check_bearer_users(patch.office_bearers, allowed=members)
             changes["office_bearers"] = _bearers(patch.office_bearers, current.get("office_bearers", []))
-        doc = await self._coll.find_one_and_update({"_id": association_id},
-                                                   {"$set": changes, **stamp("updated_at")},
+        query: Document = {"_id": association_id}
+        if current["status"] == "approved":
+            reviewed = {k: changes.pop(k) for k in REVIEWED_FIELDS if k in changes}
+            if reviewed:
+                earlier = current.get("pending_changes") or {}
+                changes.update(changes_pending=True, changes_rejection_reason=None, pending_changes={
+                    **{k: v for k, v in earlier.items() if k in REVIEWED_FIELDS}, **reviewed,
+                    "requested_by": principal.user_id, "requested_at": utcnow()})
+                query["status"] = "approved"
+        doc = await self._coll.find_one_and_update(query, {"$set": changes, **stamp("updated_at")},
                                                    return_document=ReturnDocument.AFTER)
         if doc is None:
             raise NotFound("no such association", code="association_not_found")
         if "gathering_places" in changes:
             await self.points.sync(doc)
         return association_view(doc, viewer)
+
+    # ------------------------------------------------------------ review of location changes
+    async def pending_changes(self, principal: Principal, page: PageQuery) -> list[Document]:
+        """Approved associations waiting for a decision on location changes, oldest first (officers)."""
+        viewer = self._require_officer(principal)
+        cursor = self._coll.find({"changes_pending": True}).sort([("updated_at", 1), ("_id", 1)])
+        return [association_view(doc, viewer) async for doc in cursor.skip(page.offset).limit(page.limit)]
+
+    async def approve_changes(self, principal: Principal, association_id: str) -> Document:
+        """Apply the pending location changes (cell officers)."""
+        viewer = self._require_officer(principal)
+        current = await self._with_pending(association_id)
+        pending = current["pending_changes"]
+        applied = {k: v for k, v in pending.items() if k in REVIEWED_FIELDS}
+        doc = await self._settle(current, {**applied, "changes_rejection_reason": None})
+        await self.points.sync(doc)
+        log.info("association location changes approved", extra={"association_id": association_id})
+        return association_view(doc, viewer)
+
+    async def reject_changes(self, principal: Principal, association_id: str, reason: str) -> Document:
+        """Drop the pending location changes; the places in force stay (cell officers)."""
+        viewer = self._require_officer(principal)
+        current = await self._with_pending(association_id)
+        doc = await self._settle(current, {"changes_rejection_reason": reason})
+        log.info("association location changes rejected", extra={"association_id": association_id})
+        return association_view(doc, viewer)
+
+    async def _with_pending(self, association_id: str) -> Document:
+        current = await self.access.load(association_id)
+        if not current.get("changes_pending"):
+            raise Conflict("the association has no changes waiting for review", code="invalid_state")
+        return current
+
+    async def _settle(self, current: Document, sets: Document) -> Document:
+        """Close the review of exactly the changes read (a newer edit makes this a conflict)."""
+        doc: Document | None = await self._coll.find_one_and_update(
+            {"_id": current["_id"], "changes_pending": True, "updated_at": current["updated_at"]},
+            {"$set": {**sets, "changes_pending": False, "pending_changes": None}, **stamp("updated_at")},
+            return_document=ReturnDocument.AFTER)
+        if doc is None:
+            raise Conflict("the changes were edited meanwhile; reload and review again", code="concurrent_change")
+        return doc
 
     async def _check_bearer_users(self, bearers: list[OfficeBearerIn], allowed: set[str]) -> None:
         """A listed office bearer may be linked only to an active member of the association."""

@@ -87,7 +87,20 @@ def association_view(doc: Document, viewer: Viewer) -> Document:
     }
     if viewer.reviews:
         view.update(created_by=doc.get("created_by"), decided_by=doc.get("decided_by"),
-                    decided_at=iso(doc.get("decided_at")), rejection_reason=doc.get("rejection_reason"))
+                    decided_at=iso(doc.get("decided_at")), rejection_reason=doc.get("rejection_reason"),
+                    pending_changes=_pending_view(doc.get("pending_changes")),
+                    changes_rejection_reason=doc.get("changes_rejection_reason"))
+    return view
+
+
+def _pending_view(pending: Document | None) -> Document | None:
+    """Location changes waiting for the Cell (only the fields that were changed)."""
+    if not pending:
+        return None
+    view: Document = {k: pending[k] for k in ("country", "city") if k in pending}
+    if "gathering_places" in pending:
+        view["gathering_places"] = [place_view(p) for p in pending["gathering_places"]]
+    view.update(requested_by=pending.get("requested_by"), requested_at=iso(pending.get("requested_at")))
     return view
 
 

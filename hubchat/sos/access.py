@@ -2,17 +2,24 @@
 
 Strangers (not the person, not an officer, not a responder, not dispatched) are answered 404
 ``alert_not_found`` as if the alert did not exist.
+
+An office bearer's standing is re-checked against the memberships on every call: being on the
+alert's ``dispatch`` list (or among its responders) counts only while they are still an active
+office bearer of the association they were told through.  A bearer removed from the association,
+or demoted to member, is a stranger from then on.  A responder who is neither an officer now nor
+such a bearer is a stranger too.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from hubchat.directory.membership import MEMBERSHIPS
 from hubchat.errors import NotFound
 from hubchat.principal import Principal
 from hubchat.sos.lifecycle import Standing, actor_role, may_see_full
 from hubchat.sos.repository import AlertRepository
-from hubchat.sos.views import full_view, limited_view, person_view
+from hubchat.sos.views import apparent, full_view, limited_view, person_view
 
 Document = dict[str, Any]
 
@@ -28,11 +35,39 @@ def standing_of(alert: Document, principal: Principal) -> Standing:
     )
 
 
+def bearer_associations(alert: Document, user_id: str) -> list[str]:
+    """The associations through which ``user_id`` was told of the alert as an office bearer."""
+    return [e["association_id"] for e in alert.get("dispatch", [])
+            if e["user_id"] == user_id and e["role"] == "office_bearer" and e.get("association_id")]
+
+
+async def current_bearers(repo: AlertRepository, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (user id, association id) pairs are active office bearers now."""
+    if not pairs:
+        return set()
+    cursor = repo.coll(MEMBERSHIPS).find(
+        {"user_id": {"$in": sorted({u for u, _ in pairs})}, "association_id": {"$in": sorted({a for _, a in pairs})},
+         "status": "active", "role": "office_bearer"}, {"user_id": 1, "association_id": 1})
+    found = {(m["user_id"], m["association_id"]) async for m in cursor}
+    return found & set(pairs)
+
+
+async def current_standing(repo: AlertRepository, alert: Document, principal: Principal) -> Standing:
+    """``standing_of``, with an office bearer's standing re-checked against the memberships now."""
+    standing = standing_of(alert, principal)
+    if standing.is_person or standing.is_officer or not (standing.is_responder or standing.is_dispatched):
+        return standing
+    uid = principal.user_id
+    if await current_bearers(repo, [(uid, a) for a in bearer_associations(alert, uid)]):
+        return standing
+    return Standing()
+
+
 async def load(repo: AlertRepository, principal: Principal, alert_id: str) -> tuple[Document, Standing]:
     alert = await repo.find(alert_id)
     if alert is None:
         raise NotFound("no such alert", code="alert_not_found")
-    standing = standing_of(alert, principal)
+    standing = await current_standing(repo, alert, principal)
     if not standing.involved:
         raise NotFound("no such alert", code="alert_not_found")
     return alert, standing
@@ -58,8 +93,12 @@ def distance_for(alert: Document, user_id: str) -> float | None:
 
 
 def view_for(alert: Document, principal: Principal, standing: Standing, approx_km: float) -> Document:
+    """Only Cell officers see the alert as stored; everyone else sees what they may believe
+    (``views.apparent``: a duress "cancel" is a cancel)."""
     if standing.is_person:
         return person_view(alert)
-    if may_see_full(standing):
+    if standing.is_officer:
         return full_view(alert)
-    return limited_view(alert, distance_for(alert, principal.user_id), approx_km=approx_km)
+    if may_see_full(standing):
+        return full_view(apparent(alert))
+    return limited_view(apparent(alert), distance_for(alert, principal.user_id), approx_km=approx_km)

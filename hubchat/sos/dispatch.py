@@ -11,8 +11,10 @@ Each round records the newly reached people on the alert (``dispatch`` entries w
 and time) and on the timeline (one ``dispatch`` entry), then tells them: round 1 sends the full
 ``sos:new`` once to ``cell:feed``; every round sends the limited ``sos:new`` to each newly reached
 office bearer's ``user:{id}`` room, with the distance from that association's nearest gathering
-place.  Someone already told is never told again.  An on-duty officer who is also an office
-bearer is told as an officer only, and the person is never a recipient of their own alert.
+place.  Someone already told is never told again.  Once a duress PIN was accepted as a "cancel"
+only officers are told (no association may notice anything a real cancel would not show).  An
+on-duty officer who is also an office bearer is told as an officer only, and the person is never
+a recipient of their own alert.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from hubchat.sos.duty import DutyRoster
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms
-from hubchat.sos.views import full_view, limited_view
+from hubchat.sos.views import covered, full_view, limited_view
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,8 @@ class Dispatcher:
         person_id = alert["user_id"]
         officers = [uid for uid in await self.duty.on_duty_ids() if uid != person_id]
         found: list[Recipient] = [Recipient(uid, "officer") for uid in officers]
+        if covered(alert):
+            return found  # to everyone outside the Cell this alert was cancelled: nobody else is told
         seen = {person_id, *officers}
         try:
             for association_id, distance in await self._associations(alert, round_no):

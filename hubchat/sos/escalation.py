@@ -16,16 +16,23 @@ State lives in the alert document, so any node can carry on after another stops:
     level 2  at created_at + sos_t2_secs, still open: email the escalation list (empty: every
              officer), dispatch round 3 (the whole country)
 
-A duress PIN makes the remaining steps due at once (their dispatch runs immediately) and sends
-one ``duress`` email to the on-duty officers and the escalation list.  Escalation stops once the
-alert is acknowledged or closed; a duress alert keeps escalating until level 2 even if acknowledged.
+A duress PIN sends one ``duress`` email to the on-duty officers and the escalation list.  When it
+was accepted as a "cancel" (``views.covered``) the remaining steps become due at once and reach
+officers only: no office bearer is told anything more (to them the alert was cancelled).  A
+duress PIN entered during a PIN lockout changes nothing anyone outside the Cell can see: the
+steps keep their times and run as for any open alert.  Escalation stops once a Cell officer
+acknowledges the alert or it is closed — an office bearer's acknowledgement ("association
+responding") does not stop it; a covered duress alert keeps escalating until level 2 even if
+acknowledged.
 
 Exactly once: every node polls every ``sos_scheduler_interval_secs`` for due steps and claims one
 with a single ``find_one_and_update`` conditioned on the alert's version and current level, so
 one node wins and the others see the step taken.  A claim whose work has not finished after
 ``STEP_STALE_SECS`` (its node died) is claimed again and redone: dispatch tells only people not yet
 told, so a redo after a crash can at worst repeat an email.  Emails go out in background tasks
-with the mailer's retry and backoff; ``email_sent``/``email_failed`` land on the timeline.
+with the mailer's retry and backoff; ``email_sent``/``email_failed`` land on the timeline.  Each
+recipient has a budget of SOS emails per hour (``mailbudget``): beyond it the email is coalesced
+into a digest (``email_coalesced`` on the timeline), never dropped.
 """
 
 from __future__ import annotations
@@ -44,10 +51,12 @@ from hubchat.schema import new_id
 from hubchat.sos.dispatch import Dispatcher
 from hubchat.sos.duty import STAFF_ROLES, USERS, DutyRoster
 from hubchat.sos.emails import escalation_email
+from hubchat.sos.mailbudget import MailBudget
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import OPEN_STATUSES
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms
+from hubchat.sos.views import covered
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +77,9 @@ def initial_state(now: dt.datetime, settings: Settings, node: str) -> Document:
 
 
 def escalating(alert: Document) -> bool:
-    return alert["status"] == "open" or (bool(alert.get("duress")) and alert["status"] in OPEN_STATUSES)
+    if alert["status"] not in OPEN_STATUSES:
+        return False
+    return covered(alert) or not alert.get("cell_acknowledged_by")
 
 
 def is_due(alert: Document, now: dt.datetime) -> bool:
@@ -87,7 +98,7 @@ def is_stale(alert: Document, now: dt.datetime) -> bool:
 
 class Escalator:
     def __init__(self, settings: Settings, repo: AlertRepository, dispatcher: Dispatcher, duty: DutyRoster,
-                 rooms: SosRooms, mailer: Any, node_id: str, metrics: SosMetrics):
+                 rooms: SosRooms, mailer: Any, node_id: str, metrics: SosMetrics, budget: MailBudget):
         self.settings = settings
         self.repo = repo
         self.dispatcher = dispatcher
@@ -96,6 +107,7 @@ class Escalator:
         self._mailer = mailer  # a callable returning the running Mailer
         self.node_id = node_id
         self.metrics = metrics
+        self.budget = budget
         self.steps_run = 0
 
     @property
@@ -122,8 +134,7 @@ class Escalator:
         """One pass: every due step and every stale claim, each taken by at most one node."""
         now = utcnow()
         open_query = {"status": {"$in": list(OPEN_STATUSES)}}
-        due = await self.repo.find_many({**open_query, "$or": [{"status": "open"}, {"duress": True}],
-                                         "escalation.done": True, "escalation.next_at": {"$lte": now}},
+        due = await self.repo.find_many({**open_query, "escalation.done": True, "escalation.next_at": {"$lte": now}},
                                         projection={"_id": 1}, limit=DUE_BATCH)
         stale = await self.repo.find_many(
             {**open_query, "escalation.done": False,
@@ -133,6 +144,7 @@ class Escalator:
             await self._skip_on_error(self.recover(doc["_id"]), doc["_id"])
         for doc in due:
             await self._skip_on_error(self.process(doc["_id"]), doc["_id"])
+        await self.budget.flush()
 
     @staticmethod
     async def _skip_on_error(work: Coroutine[Any, Any, None], alert_id: str) -> None:
@@ -169,7 +181,7 @@ class Escalator:
             follow = None
             if level < MAX_LEVEL:
                 t2 = alert["created_at"] + dt.timedelta(seconds=self.settings.sos_t2_secs)
-                follow = now if alert.get("duress") else t2
+                follow = now if covered(alert) else t2
             claimed = await self.repo.update(
                 {"_id": alert_id, "version": alert["version"], "escalation.level": esc["level"],
                  "escalation.done": True},
@@ -231,7 +243,7 @@ class Escalator:
             self.send(after, "trigger", recipients)
 
     async def _escalate(self, alert: Document, level: int) -> None:
-        reason = "duress" if alert.get("duress") else STEP_NAMES[level]
+        reason = "duress" if covered(alert) else STEP_NAMES[level]
         await self.repo.add(alert["_id"], "escalation", None, data={"level": level, "reason": reason})
         if not alert.get("duress"):  # a duress alert had its one email when the PIN was entered
             step = STEP_NAMES[level]
@@ -240,10 +252,13 @@ class Escalator:
         if result is not None:
             await self.rooms.updated(result[0], person=False, bearers=False)
 
-    async def on_duress(self, alert: Document) -> None:
-        """The duress PIN was entered: email at once, and run every step left now."""
-        self.send(alert, "duress", await self._recipients("duress"))
-        self.kick(alert["_id"])
+    async def on_duress(self, alert: Document, *, email: bool = True, run_steps: bool = True) -> None:
+        """The duress PIN was entered: email the Cell at once; when it was accepted as a cancel,
+        run every step left now (officers only)."""
+        if email:
+            self.send(alert, "duress", await self._recipients("duress"))
+        if run_steps:
+            self.kick(alert["_id"])
 
     # ------------------------------------------------------------ email
     async def _recipients(self, step: str) -> tuple[str, ...]:
@@ -285,6 +300,14 @@ class Escalator:
                                                                      "reason": "no recipients"})
             return
         public_url = self.settings.public_url
+        admitted = [await self.budget.admit(address) for address in recipients]
+        over = [address for address, ok in zip(recipients, admitted, strict=True) if not ok]
+        recipients = tuple(address for address, ok in zip(recipients, admitted, strict=True) if ok)
+        if over:  # coalesced into a digest, never dropped
+            await self.budget.queue(alert, step, over)
+            self.rooms.spawn(self.budget.flush(), "sos-email-digest")
+        if not recipients:
+            return
         outcomes = await asyncio.gather(
             *(self.mailer.send(escalation_email(alert, step, (address,), public_url)) for address in recipients),
             return_exceptions=True)
@@ -310,4 +333,5 @@ class Escalator:
             esc = alert.get("escalation") or {}
             return {"$set": {"escalation": {**esc, "emailed_at": {**esc.get("emailed_at", {}), step: now}}}}
 
-        await self.repo.mutate(alert_id, mark)
+        # quiet: an email (a duress one above all) must not show as a new version to anyone
+        await self.repo.mutate(alert_id, mark, quiet=True)

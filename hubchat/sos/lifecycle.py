@@ -5,7 +5,11 @@
       └────────────────────────┴────────────cancel (the person, with the SOS PIN)──▶ cancelled
 
 * ``acknowledge``: a Cell officer, or an office bearer this alert was dispatched to; the
-  acknowledger becomes a responder.
+  acknowledger becomes a responder.  Only a Cell officer's acknowledgement stops the escalation:
+  a bearer's shows as "association responding".  An officer may still acknowledge an alert an
+  association acknowledged (status unchanged: the Cell takes it over).
+* ``resolve`` / ``false_alarm`` by anyone but an officer need the Cell's acknowledgement first
+  (checked in ``actions``), so no bearer can close an alert the Cell is still escalating.
 * ``respond``, ``resolve``, ``false_alarm``: a Cell officer or an acknowledged responder.
 * ``cancel``: the person only.  The person never moves their own alert otherwise, even when
   their account is an officer's.
@@ -24,8 +28,8 @@ from collections.abc import Collection
 from hubchat.errors import Conflict, Forbidden
 from hubchat.sos.models import CLOSED_STATUSES, OPEN_STATUSES
 
-__all__ = ["RULES", "Rule", "Standing", "actor_role", "check_transition", "closed_error", "is_closed", "may_note",
-           "may_see_full", "require_open"]
+__all__ = ["RULES", "Rule", "Standing", "actor_role", "cell_acknowledges", "check_transition", "closed_error",
+           "is_closed", "may_note", "may_see_full", "require_open"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +92,12 @@ def check_transition(status: str, action: str, standing: Standing) -> str:
     if status not in rule.sources:
         raise Conflict(f"cannot {action.replace('_', ' ')} an alert that is {status}", code="invalid_transition")
     return rule.target
+
+
+def cell_acknowledges(status: str, action: str, standing: Standing, cell_acknowledged: bool) -> bool:
+    """An officer acknowledging an alert an association already acknowledged (or is responding to)."""
+    return (action == "acknowledge" and standing.is_officer and not cell_acknowledged
+            and status in ("acknowledged", "responding"))
 
 
 def may_note(standing: Standing) -> bool:

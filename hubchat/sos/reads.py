@@ -23,7 +23,16 @@ from hubchat.sos.lifecycle import Standing, may_see_full
 from hubchat.sos.models import CLOSED_STATUSES, OPEN_STATUSES, AlertsQuery, FeedIn
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms
-from hubchat.sos.views import audit_view, event_view, full_view, person_view, track_view
+from hubchat.sos.views import (
+    apparent,
+    audit_view,
+    covered,
+    event_view,
+    full_view,
+    outsider_events,
+    person_view,
+    track_view,
+)
 
 Document = dict[str, Any]
 
@@ -102,14 +111,27 @@ class AlertReads:
             await self._audit(alert, principal, standing, action)
         return alert, standing
 
+    async def _events(self, alert: Document, standing: Standing) -> list[Document]:
+        """The timeline as this caller may read it (outside the Cell: ``views.outsider_events``)."""
+        events = await self.repo.timeline(alert["_id"])
+        return events if standing.is_officer else outsider_events(alert, events)
+
+    async def _track(self, alert: Document, standing: Standing) -> list[Document]:
+        points = await self.repo.track(alert["_id"])
+        if standing.is_officer or not covered(alert):
+            return points
+        until = apparent(alert)["closed_at"]
+        return [p for p in points if p["at"] <= until]
+
     async def timeline(self, principal: Principal, alert_id: str) -> Document:
-        await self._full(principal, alert_id, "timeline")
-        return {"alert_id": alert_id, "events": [event_view(e) for e in await self.repo.timeline(alert_id)]}
+        alert, standing = await self._full(principal, alert_id, "timeline")
+        return {"alert_id": alert_id, "events": [event_view(e) for e in await self._events(alert, standing)]}
 
     async def export_json(self, principal: Principal, alert_id: str) -> Document:
-        alert, _ = await self._full(principal, alert_id, "export_json")
-        return {"alert": full_view(alert), "timeline": [event_view(e) for e in await self.repo.timeline(alert_id)],
-                "track": [track_view(p) for p in await self.repo.track(alert_id)]}
+        alert, standing = await self._full(principal, alert_id, "export_json")
+        shown = alert if standing.is_officer else apparent(alert)
+        return {"alert": full_view(shown), "timeline": [event_view(e) for e in await self._events(alert, standing)],
+                "track": [track_view(p) for p in await self._track(alert, standing)]}
 
     async def export_cap(self, principal: Principal, alert_id: str) -> str:
         alert, standing = await self._full(principal, alert_id, None)
@@ -118,9 +140,10 @@ class AlertReads:
         except ImportError as exc:
             raise Unavailable("CAP export is not available on this server", code="cap_unavailable") from exc
         await self._audit(alert, principal, standing, "export_cap")
-        events = await self.repo.timeline(alert_id)
+        events = await self._events(alert, standing)
+        shown = alert if standing.is_officer else apparent(alert)
         host = urlsplit(self.settings.public_url).hostname or "hubchat.local"
-        xml: str = alert_to_cap(alert, events, sender=f"hubchat@{host}", web_url=self.settings.public_url)
+        xml: str = alert_to_cap(shown, events, sender=f"hubchat@{host}", web_url=self.settings.public_url)
         return xml
 
     async def audit(self, principal: Principal, alert_id: str) -> Document:

@@ -39,6 +39,7 @@ ALERT_EVENTS = "alert_events"
 ALERT_TRACK = "alert_track"
 ALERT_AUDIT = "alert_audit"
 DUTY = "duty"
+MAIL_DIGEST = "sos_mail_digest"  # SOS emails over a recipient's budget, waiting for their digest (mailbudget)
 
 INDEXES = {
     ALERTS: [
@@ -54,6 +55,7 @@ INDEXES = {
     ALERT_TRACK: [IndexModel([("alert_id", 1), ("at", 1)], name="alert_track_alert_at")],
     ALERT_AUDIT: [IndexModel([("alert_id", 1), ("at", 1)], name="alert_audit_alert_at")],
     DUTY: [IndexModel([("on_duty", 1)], name="duty_on_duty")],
+    MAIL_DIGEST: [IndexModel([("claim", 1), ("due_at", 1)], name="sos_mail_digest_due")],
 }
 
 MUTATE_ATTEMPTS = 20
@@ -114,10 +116,11 @@ class AlertRepository:
             query, update, return_document=ReturnDocument.AFTER)
         return doc
 
-    async def mutate(self, alert_id: str, change: Change,
-                     extra: Document | None = None) -> tuple[Document, Document] | None:
+    async def mutate(self, alert_id: str, change: Change, extra: Document | None = None, *,
+                     quiet: bool = False) -> tuple[Document, Document] | None:
         """Read, let ``change(alert)`` compute an update (None: nothing to do), write it if nobody wrote
-        in between, else read again.  Returns (before, after), or None when nothing was written."""
+        in between, else read again.  Returns (before, after), or None when nothing was written.
+        ``quiet``: internal bookkeeping nobody is shown; ``version`` and ``updated_at`` stay as they are."""
         for _ in range(MUTATE_ATTEMPTS):
             before = await self.find(alert_id)
             if before is None:
@@ -125,7 +128,12 @@ class AlertRepository:
             update = change(before)
             if update is None:
                 return None
-            after = await self.update({"_id": alert_id, "version": before["version"], **(extra or {})}, update)
+            query = {"_id": alert_id, "version": before["version"], **(extra or {})}
+            if quiet:
+                after = await self.coll(ALERTS).find_one_and_update(query, update,
+                                                                    return_document=ReturnDocument.AFTER)
+            else:
+                after = await self.update(query, update)
             if after is not None:
                 return before, after
         raise Unavailable("the alert is changing too fast, retry", code="sos_busy")

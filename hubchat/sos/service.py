@@ -21,14 +21,16 @@ from typing import Any
 from hubchat.infra import Infra
 from hubchat.principal import Principal
 from hubchat.sos.actions import AlertActions
+from hubchat.sos.audience import AudienceRooms
 from hubchat.sos.dispatch import Dispatcher
 from hubchat.sos.duty import DutyRoster
 from hubchat.sos.escalation import Escalator
+from hubchat.sos.mailbudget import MailBudget
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.note_translation import NoteTranslator
 from hubchat.sos.reads import AlertReads
 from hubchat.sos.repository import AlertRepository
-from hubchat.sos.rooms import FEED_ROOM, SosRooms, alert_room
+from hubchat.sos.rooms import FEED_ROOM, alert_room
 from hubchat.sos.triggers import TriggerHandler
 
 log = logging.getLogger(__name__)
@@ -42,15 +44,17 @@ class SosService:
         settings = infra.settings
         self.repo = AlertRepository(infra)
         self.metrics = SosMetrics(infra.metrics.registry)
-        self.rooms = SosRooms(infra.realtime, settings.sos_approx_area_km)
+        self.rooms = AudienceRooms(infra.realtime, settings.sos_approx_area_km, self.repo)
         self.duty = DutyRoster(self.repo, self.rooms)
         self.dispatcher = Dispatcher(settings, self.repo, directory, self.duty, self.rooms, self.metrics)
+        self.mail_budget = MailBudget(settings, self.repo, lambda: infra.limiter, lambda: infra.mailer, self.metrics)
         self.escalator = Escalator(settings, self.repo, self.dispatcher, self.duty, self.rooms,
-                                   lambda: infra.mailer, infra.realtime.node_id, self.metrics)
+                                   lambda: infra.mailer, infra.realtime.node_id, self.metrics, self.mail_budget)
         self.triggers = TriggerHandler(settings, self.repo, accounts, infra.realtime, self.rooms, self.escalator,
-                                       self.metrics)
+                                       self.metrics, lambda: infra.limiter)
         self.actions = AlertActions(settings, self.repo, accounts, lambda: infra.limiter, self.rooms, self.escalator,
                                     self.metrics)
+        self.triggers.coalesce = self.actions.coalesced
         self.reads = AlertReads(settings, self.repo, self.duty, self.rooms)
         self.notes = NoteTranslator(self.repo, self.rooms)
         infra.realtime.connect_hooks.append(self.on_connect)
@@ -69,7 +73,7 @@ class SosService:
 
     async def on_connect(self, principal: Principal, sid: str) -> None:
         """Connect hook: on-duty officers' sockets join the live feed; a person with an open alert
-        rejoins its room (a duress alert is not open for the person)."""
+        rejoins its room (a duress alert whose PIN was accepted is not open for the person)."""
         sio = self.infra.realtime.sio
         if principal.is_officer and await self.duty.is_on_duty(principal.user_id):
             await sio.enter_room(sid, FEED_ROOM)

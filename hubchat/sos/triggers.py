@@ -4,7 +4,10 @@
       1. the same client_sos_id again (creation or retrigger) → that alert, unchanged; with
          different content → 409 client_sos_id_reused
       2. the person has an open alert → the new location is appended to it (track, timeline
-         ``retriggered``); the same alert is answered
+         ``retriggered``, re-broadcast); the same alert is answered.  At most one retrigger per
+         alert per ``sos_retrigger_min_interval_secs`` is stored and re-broadcast (shared limiter,
+         every node): the others are coalesced — answered the same way, their location kept as a
+         live location (``sos:location`` limits) and their note as a note (``sos:note`` limits)
       3. otherwise a new alert: its first timeline entry and first track point are written, then
          the alert itself (unique on (user_id, client_sos_id) and on open_key), and only then is
          anything emitted; dispatch runs after the answer (see ``escalation``: level 0)
@@ -18,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -26,6 +30,7 @@ from hubchat.clock import utcnow
 from hubchat.config import Settings
 from hubchat.errors import Conflict, Unavailable
 from hubchat.principal import Principal
+from hubchat.ratelimit import RateLimiter
 from hubchat.realtime import Realtime
 from hubchat.schema import new_id
 from hubchat.sos.escalation import Escalator, initial_state
@@ -59,8 +64,12 @@ def actor_of_person(alert: Document) -> Document:
 
 class TriggerHandler:
     def __init__(self, settings: Settings, repo: AlertRepository, accounts: Any, realtime: Realtime,
-                 rooms: SosRooms, escalator: Escalator, metrics: SosMetrics):
+                 rooms: SosRooms, escalator: Escalator, metrics: SosMetrics,
+                 limiter: Callable[[], RateLimiter] | None = None):
         self.settings = settings
+        self._limiter = limiter
+        # set by the service: keeps a coalesced retrigger's location and note (AlertActions.coalesced)
+        self.coalesce: Callable[[Principal, Document, TriggerIn], Awaitable[None]] | None = None
         self.metrics = metrics
         self.repo = repo
         self.accounts = accounts
@@ -82,6 +91,10 @@ class TriggerHandler:
                 return self._replay(stored, req.client_sos_id, print_), "replayed"
             current = await self.repo.open_of(principal.user_id)
             if current is not None:
+                if not await self._restore_allowed(current["_id"]):
+                    if self.coalesce is not None:
+                        await self.coalesce(principal, current, req)
+                    return current, "retriggered"
                 after = await self._retrigger(current, req, print_)
                 if after is not None:
                     return after, "retriggered"
@@ -90,6 +103,17 @@ class TriggerHandler:
             if created is not None:
                 return created, "created"
         raise Unavailable("the alert could not be stored yet, retry with the same client_sos_id", code="sos_retry")
+
+    async def _restore_allowed(self, alert_id: str) -> bool:
+        """One stored, re-broadcast retrigger per alert per interval (the limiter down: allowed)."""
+        interval = self.settings.sos_retrigger_min_interval_secs
+        if self._limiter is None or interval <= 0:
+            return True
+        try:
+            return await self._limiter().allow(f"sos:retrigger:{alert_id}", 1, interval) == 0
+        except Unavailable:
+            self.metrics.limiter_down.inc()
+            return True
 
     @staticmethod
     def _replay(alert: Document, client_sos_id: str, print_: str) -> Document:

@@ -28,8 +28,9 @@ from typing import Any
 
 from hubchat.clock import iso
 
-__all__ = ["ANONYMOUS_LABEL", "approx_area", "audit_view", "duty_view", "event_view", "full_view", "iso",
-           "limited_view", "person_view", "point_view", "track_view"]
+__all__ = ["ANONYMOUS_LABEL", "apparent", "approx_area", "audit_view", "cover_alert", "covered", "duty_view",
+           "event_view", "full_view", "iso", "limited_view", "outsider_events", "person_view", "point_view",
+           "track_view"]
 
 Document = dict[str, Any]
 
@@ -100,6 +101,59 @@ def cover_view(alert: Document, closed_at: dt.datetime) -> Document:
                            "updated_at": closed_at})
 
 
+# ---------------------------------------------------------------- what everyone but the Cell believes
+OFFICER_ONLY_KINDS = frozenset({"duress", "pin_attempt"})
+PIN_NOTE_KINDS = frozenset({"wrong_pin", "pin_locked"})
+OFFICER_ONLY_EMAIL_STEPS = frozenset({"duress", "digest"})
+
+
+def covered(alert: Document) -> bool:
+    """A duress PIN was accepted as a "cancel": everyone but the Cell believes the alert cancelled."""
+    return bool(alert.get("duress") and alert.get("cover_alert"))
+
+
+def cover_alert(alert: Document, closed_at: dt.datetime) -> Document:
+    """The stored alert exactly as a real cancel at ``closed_at`` would have left it (kept as the
+    ``cover_alert`` of a duress alert): what the person and office bearers are shown from then on."""
+    esc = alert.get("escalation") or {}
+    shadow = {k: v for k, v in alert.items() if k not in ("cover", "cover_alert")}
+    shadow.update(status="cancelled", duress=False, cover=None, closed_at=closed_at, updated_at=closed_at,
+                  open_key=f"closed:{alert['_id']}", escalation={**esc, "next_at": None})
+    return shadow
+
+
+def apparent(alert: Document) -> Document:
+    """The alert as anyone outside the Cell may know it: a duress alert whose PIN was accepted is
+    its frozen cancel (``cover_alert``); any other duress alert is the alert without the flag."""
+    if covered(alert):
+        return {**alert["cover_alert"], "_id": alert["_id"]}
+    if alert.get("duress"):
+        return {k: v for k, v in alert.items() if k not in ("duress", "cover", "cover_alert")}
+    return alert
+
+
+def outsider_events(alert: Document, events: list[Document]) -> list[Document]:
+    """The timeline as anyone outside the Cell may read it: no PIN attempts, no duress, no Cell
+    emails about duress; for a covered duress alert, the entries up to the duress PIN, which reads
+    as the person's cancel (``status`` open/... → cancelled), and nothing after it."""
+    shown: list[Document] = []
+    for event in events:
+        kind, data = event["type"], event.get("data") or {}
+        if kind == "duress" and data.get("cover"):
+            shown.append({**event, "type": "status", "note": None,
+                          "data": {"from": data.get("status"), "to": "cancelled", "action": "cancel"}})
+            break
+        if kind in OFFICER_ONLY_KINDS or (kind == "note" and event.get("actor") is None
+                                          and data.get("kind") in PIN_NOTE_KINDS):
+            continue
+        if kind.startswith("email_") and data.get("step") in OFFICER_ONLY_EMAIL_STEPS:
+            continue
+        if kind == "escalation" and data.get("reason") == "duress":
+            continue
+        shown.append(event)
+    return shown
+
+
 # ---------------------------------------------------------------- officers and responders
 def _person_card(person: Document) -> Document:
     return {"id": person["id"], "display_name": person.get("display_name"), "phone": person.get("phone"),
@@ -110,6 +164,16 @@ def _person_card(person: Document) -> Document:
 def _dispatch_entry(entry: Document) -> Document:
     return {"user_id": entry["user_id"], "role": entry["role"], "association_id": entry.get("association_id"),
             "distance_km": entry.get("distance_km"), "round": entry["round"], "at": iso(entry.get("at"))}
+
+
+def _acknowledger(ack: Document | None) -> Document | None:
+    return None if not ack else {"id": ack["id"], "display_name": ack["display_name"], "role": ack["role"],
+                                 "at": iso(ack.get("at"))}
+
+
+def _responding(entry: Document) -> Document:
+    return {"user_id": entry["user_id"], "display_name": entry.get("display_name"),
+            "association_id": entry.get("association_id"), "at": iso(entry.get("at"))}
 
 
 def full_view(alert: Document) -> Document:
@@ -128,6 +192,10 @@ def full_view(alert: Document) -> Document:
         "battery_pct": alert.get("battery_pct"),
         "status": alert["status"],
         "duress": bool(alert.get("duress")),
+        # what the person's screen shows of a duress alert: "cancelled" (the PIN was accepted) or
+        # "open" (entered while PIN attempts were locked: the person was answered rate_limited)
+        "duress_person_sees": (("cancelled" if alert.get("cover_alert") else "open") if alert.get("duress")
+                               else None),
         "location": point_view(location),
         "location_known": bool(alert.get("location_known")),
         "lat": location["lat"] if location else None,
@@ -140,6 +208,8 @@ def full_view(alert: Document) -> Document:
         "acknowledged_by": None if not ack else {"id": ack["id"], "display_name": ack["display_name"],
                                                  "role": ack["role"], "at": iso(ack.get("at"))},
         "responders": list(alert.get("responders", [])),
+        "cell_acknowledged_by": _acknowledger(alert.get("cell_acknowledged_by")),
+        "association_responding": [_responding(e) for e in alert.get("association_responding") or []],
         "dispatch": [_dispatch_entry(e) for e in alert.get("dispatch", [])],
         "escalation": {"level": escalation.get("level", 0), "next_at": iso(escalation.get("next_at"))},
         "version": alert.get("version", 1),

@@ -1,0 +1,142 @@
+"""A budget of SOS emails per recipient, so that no account can mail-bomb the Cell.
+
+Every SOS email (``trigger``, ``t1``, ``t2``, ``duress``) to one address first asks the shared
+limiter (every node together) for one of ``sos_email_budget_per_hour`` slots of that address.
+Within the budget the email goes out as always.  Beyond it nothing is dropped: the alert and step
+are queued for that address (collection ``sos_mail_digest``) and coalesced into one *digest*
+email — "N more SOS alerts", each with its category, why, time, duress and link — sent at most
+once every ``sos_email_digest_secs`` per address.  The first digest goes at once; later ones
+gather what arrived meanwhile.  The escalation scheduler flushes due digests on every pass, on
+every node; each queued item is claimed by exactly one node before it is sent, and an item whose
+digest could not be sent is released and tried again on a later pass.
+
+When the limiter is unavailable the email goes out directly: a limit must never cost an alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from hubchat.clock import iso, utcnow
+from hubchat.config import Settings
+from hubchat.errors import Unavailable
+from hubchat.mail import Email, Mailer
+from hubchat.ratelimit import RateLimiter
+from hubchat.schema import new_id
+from hubchat.sos.emails import STEP_REASONS, alert_link
+from hubchat.sos.metrics import SosMetrics
+from hubchat.sos.repository import MAIL_DIGEST as DIGEST
+from hubchat.sos.repository import AlertRepository
+
+log = logging.getLogger(__name__)
+
+BUDGET_WINDOW_SECS = 3600.0
+MAX_DIGEST_ITEMS = 200  # per address and digest; the rest go in the next one
+MAX_ADDRESSES_PER_PASS = 100
+RETRY_SECS = 30.0
+
+Document = dict[str, Any]
+
+
+def digest_email(address: str, items: list[Document], budget: int, digest_secs: float, public_url: str) -> Email:
+    duress = sum(1 for i in items if i.get("duress"))
+    subject = f"[SOS] {len(items)} more alert{'s' if len(items) != 1 else ''}" + (
+        f" ({duress} DURESS)" if duress else "") + " — email limit reached"
+    lines = [f"You have had the {budget} SOS emails allowed per hour. Further SOS emails are collected",
+             f"here, at most one message every {int(digest_secs // 60) or 1} minute(s). Nothing is left out:",
+             "every alert below is live in the hubchat console.", ""]
+    for item in items:
+        flag = " DURESS" if item.get("duress") else ""
+        lines += [f"*{flag} {str(item.get('category', '?')).replace('_', ' ').upper()} alert raised "
+                  f"{iso(item.get('raised_at'))} — {STEP_REASONS.get(item['step'], item['step'])}",
+                  f"  {alert_link(public_url, item['alert_id'])}"]
+    return Email(to=(address,), subject=subject, text="\n".join(lines) + "\n")
+
+
+class MailBudget:
+    def __init__(self, settings: Settings, repo: AlertRepository, limiter: Callable[[], RateLimiter],
+                 mailer: Callable[[], Mailer], metrics: SosMetrics):
+        self.settings = settings
+        self.repo = repo
+        self._limiter = limiter
+        self._mailer = mailer
+        self.metrics = metrics
+
+    async def _allow(self, key: str, limit: int, window_secs: float) -> bool:
+        try:
+            return await self._limiter().allow(key, limit, window_secs) == 0
+        except Unavailable:
+            self.metrics.limiter_down.inc()
+            return True
+
+    async def admit(self, address: str) -> bool:
+        """One of this address's emails for the hour, or False: queue it for the digest."""
+        return await self._allow(f"sos:mail:{address}", self.settings.sos_email_budget_per_hour, BUDGET_WINDOW_SECS)
+
+    async def queue(self, alert: Document, step: str, addresses: list[str]) -> None:
+        now = utcnow()
+        for address in addresses:
+            await self.repo.coll(DIGEST).insert_one({
+                "_id": new_id(), "address": address, "alert_id": alert["_id"], "step": step,
+                "category": alert.get("category"), "duress": bool(alert.get("duress")),
+                "raised_at": alert.get("created_at"), "at": now, "due_at": now, "claim": None})
+        self.metrics.emails.labels(step, "coalesced").inc(len(addresses))
+        await self.repo.add(alert["_id"], "email_coalesced", None, data={"step": step, "recipients": len(addresses)})
+
+    async def flush(self) -> None:
+        """Send every digest that is due (each queued item by exactly one node)."""
+        now = utcnow()
+        cursor = self.repo.coll(DIGEST).find({"claim": None, "due_at": {"$lte": now}}, {"address": 1})
+        addresses: list[str] = []
+        async for doc in cursor:
+            if doc["address"] not in addresses:
+                addresses.append(doc["address"])
+            if len(addresses) >= MAX_ADDRESSES_PER_PASS:
+                break
+        for address in addresses:
+            await self._flush_one(address, now)
+
+    async def _flush_one(self, address: str, now: dt.datetime) -> None:
+        digest_secs = max(self.settings.sos_email_digest_secs, 1.0)
+        token = new_id()
+        items: list[Document] = []
+        for _ in range(MAX_DIGEST_ITEMS):
+            item = await self.repo.coll(DIGEST).find_one_and_update(
+                {"address": address, "claim": None, "due_at": {"$lte": now}}, {"$set": {"claim": token}},
+                return_document=ReturnDocument.AFTER)
+            if item is None:
+                break
+            items.append(item)
+        if not items:
+            return
+        if not await self._allow(f"sos:mail-digest:{address}", 1, digest_secs):
+            await self._release(items, utcnow() + dt.timedelta(seconds=min(digest_secs, RETRY_SECS)))
+            return
+        items.sort(key=lambda i: (i["at"], i["_id"]))
+        email = digest_email(address, items, self.settings.sos_email_budget_per_hour, digest_secs,
+                             self.settings.public_url)
+        try:
+            await self._mailer().send(email)
+        except asyncio.CancelledError:
+            await self._release(items, utcnow())
+            raise
+        except Exception as exc:
+            log.error("sos digest email failed: %r", exc)
+            self.metrics.emails.labels("digest", "failed").inc()
+            await self._release(items, utcnow() + dt.timedelta(seconds=RETRY_SECS))
+            return
+        self.metrics.emails.labels("digest", "sent").inc()
+        for alert_id in dict.fromkeys(i["alert_id"] for i in items):
+            await self.repo.add(alert_id, "email_sent", None, data={"step": "digest", "recipients": 1})
+        await self.repo.coll(DIGEST).delete_many({"claim": token})
+
+    async def _release(self, items: list[Document], due_at: dt.datetime) -> None:
+        for item in items:
+            await self.repo.coll(DIGEST).update_one({"_id": item["_id"]},
+                                                    {"$set": {"claim": None, "due_at": due_at}})
