@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
                        ("enable-user", "enable a disabled account again")):
         toggle = admin_sub.add_parser(name, help=what)
         toggle.add_argument("--email", required=True)
+    mail = sub.add_parser("mail", help="the durable mail outbox")
+    mail_sub = mail.add_subparsers(dest="mail_command", required=True)
+    listing = mail_sub.add_parser("list", help="emails in the outbox, newest first (kept ones when no SMTP is set)")
+    listing.add_argument("--limit", type=int, default=20)
     add_translate_commands(sub)
     return parser
 
@@ -107,13 +111,28 @@ async def _set_disabled(settings: Settings, email: str, disabled: bool) -> None:
     from hubchat.store import open_store
 
     # An unknown email is answered from the store alone, before the bus and sockets start.
-    async with open_store(settings, [auth.INDEXES]) as store:
+    async with open_store(settings, [auth.INDEXES], attach=True) as store:
         if await store[auth.service.USERS].find_one({"email": email.strip().lower()}, {"_id": 1}) is None:
             raise NotFound("no account with this email", code="user_not_found")
-    infra = Infra(settings)
+    infra = Infra(settings, attach_store=True)
     async with infra.running([auth.INDEXES]):
         user = await auth.AccountService(infra).set_disabled(email, disabled)
     print(f"{'disabled' if disabled else 'enabled'} {user['email']} (id {user['id']})")
+
+
+async def _mail_list(settings: Settings, limit: int) -> None:
+    from hubchat.infra import Infra
+    from hubchat.outbox import outbox_view
+
+    infra = Infra(settings, attach_store=True)
+    async with infra.running():
+        docs = await infra.outbox.list(limit=max(1, min(limit, 500)))
+    if not docs:
+        print("the outbox is empty")
+    for doc in docs:
+        view = outbox_view(doc)
+        print(f"--- {view['state']} · to {view['to']} · {view['subject']}")
+        print(doc.get("text", "").rstrip())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_create_officer(settings, args.email, args.name, password, args.admin))
         elif args.command == "admin" and args.admin_command in ("disable-user", "enable-user"):
             asyncio.run(_set_disabled(settings, args.email, args.admin_command == "disable-user"))
+        elif args.command == "mail" and args.mail_command == "list":
+            asyncio.run(_mail_list(settings, args.limit))
         elif args.command in ("models", "translate"):
             return run_translate_command(args, settings)
     except HubchatError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -141,6 +142,24 @@ async def test_admin_works_while_serving_and_a_restart_follows_a_prompt_stop(tmp
         assert done.returncode == 0, done.stderr
         assert "created officer officer-while-serving@cell.example.org" in done.stdout
         await _login(port, "officer-while-serving@cell.example.org")
+
+        # No SMTP configured (a newcomer's machine): the verification code is kept in the outbox
+        # and `hubchat mail list` shows it, while the server runs.
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"http://127.0.0.1:{port}/api/auth/register", json={
+                    "email": "newcomer@example.org", "password": "a long password 1", "display_name": "Newcomer",
+                    "country": "IN", "city": "Aizawl"}) as resp:
+                assert resp.status in (200, 201), await resp.text()
+        listed = ""
+        for _ in range(50):
+            done = subprocess.run([sys.executable, "-m", "hubchat", "mail", "list"], env=env,
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            listed = done.stdout
+            if "newcomer@example.org" in listed:
+                break
+            await asyncio.sleep(0.1)
+        assert "kept · to newcomer@example.org" in listed and re.search(r"\b\d{6}\b", listed), listed
 
         # A second server on the same data_dir says why it cannot start.
         second = subprocess.run([sys.executable, "-m", "hubchat", "serve"],
