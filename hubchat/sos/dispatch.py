@@ -9,7 +9,8 @@
 
 Each round records the newly reached people on the alert (``dispatch`` entries with the round
 and time) and on the timeline (one ``dispatch`` entry), then tells them: round 1 sends the full
-``sos:new`` once to ``cell:feed``; every round sends the limited ``sos:new`` to each newly reached
+``sos:new`` once to ``cell:feed`` (before any office-bearer lookup, so officers are never kept
+waiting by the directory); every round sends the limited ``sos:new`` to each newly reached
 office bearer's ``user:{id}`` room, with the distance from that association's nearest gathering
 place.  Someone already told is never told again.  Once a duress PIN was accepted as a "cancel"
 only officers are told (no association may notice anything a real cancel would not show).  An
@@ -131,6 +132,9 @@ class Dispatcher:
         alert = await self.repo.find(alert_id)
         if alert is None:
             return None
+        if round_no == 1:
+            # On-duty officers first, before any office-bearer lookup can slow the round down.
+            await self.rooms.emit("sos:new", full_view(alert), FEED_ROOM)
         reached = await self.reach(alert, round_no)
         now = utcnow()
         fresh: list[Recipient] = []
@@ -164,8 +168,6 @@ class Dispatcher:
                                     "distance_km": r.distance_km} for r in fresh if r.role == "office_bearer"]}
 
     async def _deliver(self, alert: Document, round_no: int, fresh: list[Recipient]) -> None:
-        if round_no == 1:
-            await self.rooms.emit("sos:new", full_view(alert), FEED_ROOM)
         for r in fresh:
             if r.role == "office_bearer":
                 view = limited_view(alert, r.distance_km, approx_km=self.rooms.approx_km)
