@@ -308,6 +308,12 @@ class Escalator:
             self.rooms.spawn(self.budget.flush(), "sos-email-digest")
         if not recipients:
             return
+        if not self.settings.smtp_host:  # no SMTP (a newcomer's machine): kept in the local outbox
+            for address in recipients:
+                self.mailer.send_later(escalation_email(alert, step, (address,), public_url))
+            await self.repo.add(alert_id, "email_failed", None, data={
+                "step": step, "recipients": len(recipients), "reason": "no smtp_host: kept in the local outbox"})
+            return
         outcomes = await asyncio.gather(
             *(self.mailer.send(escalation_email(alert, step, (address,), public_url)) for address in recipients),
             return_exceptions=True)
