@@ -2,9 +2,9 @@
 
 Signals, both local to the node (each node protects itself):
 
-* **event-loop lag**: a probe sleeps ``LAG_PROBE_INTERVAL_SECS`` and records how late it woke.
-  The figure used is the worst recent lag, decaying by half every ``LAG_DECAY_HALF_LIFE_SECS``,
-  so one slow tick is remembered for a moment and a saturated loop is seen at once.
+* **event-loop lag**: a probe sleeps ``LAG_PROBE_INTERVAL_SECS`` and records how late it woke,
+  smoothed over the last few samples (``LAG_SMOOTHING``), so one slow tick (a GC pause) is not
+  overload while a saturated loop shows within a few ticks.
 * **chat sends in flight**: a send holds a slot from admission until its fan-out has been handed
   to the socket layer, so the slots bound both the chat operations queued at the store and the
   chat emits queued on the way out.
@@ -35,7 +35,7 @@ from hubchat.errors import Unavailable
 log = logging.getLogger(__name__)
 
 LAG_PROBE_INTERVAL_SECS = 0.02
-LAG_DECAY_HALF_LIFE_SECS = 0.5
+LAG_SMOOTHING = 0.25  # weight of each new probe sample: a saturated loop shows within a few ticks
 RETRY_AFTER_MIN_MS = 100
 RETRY_AFTER_MAX_MS = 5000
 
@@ -63,18 +63,19 @@ class Admission:
         self.shed: dict[str, int] = {}
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._lag_secs = 0.0
-        self._lag_at = time.monotonic()
 
     # ------------------------------------------------------------ signals
     @property
     def lag_secs(self) -> float:
-        """The worst recent event-loop lag, decayed by the time since it was seen."""
-        age = time.monotonic() - self._lag_at
-        return float(self._lag_secs * 0.5 ** (age / LAG_DECAY_HALF_LIFE_SECS))
+        """The event-loop lag, smoothed over the last few probes (one slow tick is not overload)."""
+        return self._lag_secs
 
     def observe_lag(self, lag_secs: float) -> None:
-        if lag_secs >= self.lag_secs:
-            self._lag_secs, self._lag_at = lag_secs, time.monotonic()
+        """Set the current figure (the probe smooths its samples through :meth:`record_lag`)."""
+        self._lag_secs = max(0.0, lag_secs)
+
+    def record_lag(self, sample_secs: float) -> None:
+        self._lag_secs += LAG_SMOOTHING * (max(0.0, sample_secs) - self._lag_secs)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -90,7 +91,7 @@ class Admission:
         while True:
             before = time.monotonic()
             await asyncio.sleep(LAG_PROBE_INTERVAL_SECS)
-            self.observe_lag(max(0.0, time.monotonic() - before - LAG_PROBE_INTERVAL_SECS))
+            self.record_lag(time.monotonic() - before - LAG_PROBE_INTERVAL_SECS)
 
     # ------------------------------------------------------------ decisions
     def retry_after_ms(self) -> int:

@@ -83,9 +83,12 @@ async def test_typing_and_receipts_are_shed_while_the_loop_lags(settings: Settin
     channel_id = next(c["id"] for c in body["channels"] if c.get("association_id") == association_id)
     sender = await hub.connect(bearer["access_token"])
     admission = node.sos.infra.admission
-    admission.observe_lag(admission.lag_limit_secs * 0.75)  # as the probe records a busy loop
+    busy = admission.lag_limit_secs * 0.9  # as the probe records a busy loop
+    admission.observe_lag(busy)
     typing = await sender.call("typing:start", {"channel_id": channel_id})
+    admission.observe_lag(busy)
     receipt = await sender.call("receipt:read", {"channel_id": channel_id, "seq": 0})
+    admission.observe_lag(busy)
     assert typing["error"]["code"] == "overloaded" and receipt["error"]["code"] == "overloaded"
     ack = await send(sender, channel_id, 1)  # sends still pass below the full limit
     assert "message" in ack, ack
