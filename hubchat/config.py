@@ -2,7 +2,7 @@
 
 Precedence: built-in default < config file < environment variable.  Every setting is named
 ``HUBCHAT_<FIELD>`` in the environment and ``<field>`` in the file.  Errors name the bad key.
-Secrets (``jwt_secret``, ``smtp_password``) never appear in ``repr`` or logs.
+Secrets (``jwt_secret``, ``smtp_password``, ``ops_token``, passwords in URLs) never appear in ``repr`` or logs.
 """
 
 from __future__ import annotations

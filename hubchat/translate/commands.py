@@ -127,7 +127,7 @@ async def _service(settings: Settings, options: TranslateOptions, *,
             import socketio
 
             # A write-only Socket.IO manager: this process has no sockets, the nodes deliver.
-            manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_prefix + "socketio",
+            manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.channel_prefix + "socketio",
                                                  write_only=True)
             stack.push_async_callback(_close_manager, manager)
 
