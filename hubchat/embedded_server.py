@@ -5,7 +5,7 @@
 The fix (written against neosqlite 1.17.2 under nx-27017 0.8.1): neosqlite compiles simple updates
 to SQLite JSON functions, and that path mis-stores some values: a datetime given to ``$set``,
 ``$min`` or ``$max`` becomes the string ``'2026-12-01 14:44:15+00:00'``, and a sub-document given to
-``$push`` becomes a JSON string (and so do the sub-documents already in that array).  Later range
+``$push`` becomes a JSON string, a boolean becomes the integer 1 or 0, (and so do the sub-documents already in that array).  Later range
 queries and sorts on them are then wrong.  neosqlite's Python update path stores them correctly.
 :func:`needs_python_update` sends exactly the updates that carry such values to that path; every
 other update, and every query, stays on neosqlite's SQL path, which uses the indexes.  (neosqlite's
@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 
 TARGET_NEOSQLITE = "1.17.2"
 
-_SCALARS = (str, int, float, bool, type(None))
+# Booleans are not among them: the SQL path binds True as the integer 1.
+_SCALARS = (str, int, float, type(None))
 # Operators whose values never go through the faulty value binding.
 _NO_VALUES = {"$unset", "$currentDate", "$rename"}
 # Operators that take {"$each": [...], "$position": n, "$slice": n, ...} modifiers.
@@ -49,7 +50,7 @@ _ARRAY_OPS = {"$push", "$addToSet"}
 
 
 def _plain(value: Any) -> bool:
-    return isinstance(value, _SCALARS)
+    return isinstance(value, _SCALARS) and not isinstance(value, bool)
 
 
 def needs_python_update(update_spec: Mapping[str, Any]) -> bool:

@@ -77,6 +77,15 @@ async def test_datetimes_stay_datetimes_through_updates(store: Store) -> None:
     assert await store["times"].count_documents({"at": {"$gt": earlier}, "n.at": {"$lte": now}}) == 1
 
 
+async def test_booleans_stay_booleans_through_updates(store: Store) -> None:
+    """$set of a boolean keeps a boolean (``is True`` holds, and a query on True matches)."""
+    await store["flags"].insert_one({"_id": "f", "duress": False, "n": {}})
+    await store["flags"].update_one({"_id": "f"}, {"$set": {"duress": True, "n.ok": False}})
+    doc = await store["flags"].find_one({"_id": "f"})
+    assert doc is not None and doc["duress"] is True and doc["n"]["ok"] is False
+    assert await store["flags"].count_documents({"duress": True}) == 1
+
+
 async def test_embedded_server_keeps_data_across_restarts(tmp_path: Path) -> None:
     for round_ in range(2):
         async with EmbeddedMongo(tmp_path) as server:
