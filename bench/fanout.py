@@ -934,7 +934,9 @@ async def start_mongo(ctx: RunContext) -> Child:
     data = ctx.tmp / "mongo"
     (data / "store").mkdir(parents=True, exist_ok=True)
     port = free_port()
-    child = Child("nx-27017", [sys.executable, "-c", "import sys; from nx_27017.nx_27017 import main; sys.exit(main())",
+    from hubchat.embedded_mongo import LAUNCH_VARIANTS  # the same child hubchat starts (with its store fix)
+
+    child = Child("nx-27017", [sys.executable, "-c", LAUNCH_VARIANTS["hubchat"],
                                "--data-dir", str(data / "store"), "--host", "127.0.0.1", "--port", str(port),
                                "--log-file", str(data / "nx-27017.log"), "--pid-file", str(data / "nx-27017.pid")],
                   dict(os.environ), data / "stdout.log")
