@@ -44,7 +44,9 @@ class Infra:
         self._redis: aioredis.Redis | None = None
         self._bus: Bus | None = None
         self._mailer: Mailer | None = None
-        self._outbox: Outbox | None = None
+        # Built now so capabilities can listen to outcomes; it reaches the store and the
+        # mailer only while running.
+        self._outbox = Outbox(settings, lambda: self.store, lambda: self.mailer, self.realtime.node_id)
         self._limiter: RateLimiter | None = None
         self._presence: Presence | None = None
 
@@ -73,8 +75,6 @@ class Infra:
     @property
     def outbox(self) -> Outbox:
         """Durable email: every email hubchat sends goes through here (see hubchat/outbox.py)."""
-        if self._outbox is None:
-            raise RuntimeError("infrastructure is not running")
         return self._outbox
 
     @property
@@ -123,7 +123,6 @@ class Infra:
             stack.push_async_callback(self.realtime.stop)
             self._mailer = Mailer(settings)
             stack.push_async_callback(self._mailer.close)
-            self._outbox = Outbox(settings, lambda: self.store, self._mailer, self.realtime.node_id)
             self._mailer.bind_outbox(self._outbox.enqueue)
             # Only serving nodes send; an admin command that exits mid-send would hold a lease.
             senders = contextlib.nullcontext() if self.attach_store else self._outbox.running()
@@ -132,7 +131,7 @@ class Infra:
                     yield self
                     await self._mailer.close()  # hand-overs to the outbox still need the store
             finally:
-                self._store = self._bus = self._mailer = self._outbox = None
+                self._store = self._bus = self._mailer = None
                 self._redis = None
 
     async def ready(self) -> dict[str, bool]:

@@ -26,7 +26,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import aiosmtplib
@@ -50,6 +50,9 @@ SENDERS = 4
 MAX_BACKOFF_MS = 10 * 60_000
 
 StoreGetter = Callable[[], Store]
+MailerGetter = Callable[[], Mailer]
+# Called on the node that delivered (or gave up on) an email whose tag starts with a prefix.
+OutcomeListener = Callable[[Document, str], Awaitable[None]]
 
 
 def now_ms() -> int:
@@ -70,14 +73,29 @@ def outbox_view(doc: Document) -> dict[str, Any]:
 
 
 class Outbox:
-    def __init__(self, settings: Settings, store: StoreGetter, mailer: Mailer, node_id: str) -> None:
+    def __init__(self, settings: Settings, store: StoreGetter, mailer: MailerGetter, node_id: str) -> None:
         self.settings = settings
         self._store = store
-        self.mailer = mailer
+        self._mailer = mailer
         self.node_id = node_id
+        self._listeners: list[tuple[str, OutcomeListener]] = []
         self._wake = asyncio.Event()
         self.sent = 0
         self.failed = 0
+
+    def on_outcome(self, tag_prefix: str, listener: OutcomeListener) -> None:
+        """Call ``listener(doc, "sent" | "failed")`` once an email tagged ``tag_prefix…`` is
+        delivered or given up (on the node that did it; failures of the listener are logged)."""
+        self._listeners.append((tag_prefix, listener))
+
+    async def _notify(self, doc: Document, outcome: str) -> None:
+        tag = str(doc.get("tag") or "")
+        for prefix, listener in self._listeners:
+            if tag.startswith(prefix):
+                try:
+                    await listener(doc, outcome)
+                except Exception:
+                    log.exception("mail outbox listener failed", extra={"outbox_id": doc["_id"], "tag": tag})
 
     @property
     def keeps_locally(self) -> bool:
@@ -165,7 +183,7 @@ class Outbox:
         email = Email(to=(doc["to"],), subject=doc["subject"], text=doc["text"], html=doc.get("html"))
         mine = {"_id": doc["_id"], "claimed_by": self.node_id, "state": "sending"}
         try:
-            await self.mailer.send_once(email)
+            await self._mailer().send_once(email)
         except asyncio.CancelledError:
             raise
         except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
@@ -178,6 +196,7 @@ class Outbox:
             await self._coll().update_one(mine, {"$set": change})
             if give_up:
                 self.failed += 1
+                await self._notify(doc, "failed")
                 log.error("mail outbox: gave up on an email after %d attempt(s) (%s)", attempts, type(exc).__name__,
                           extra={"outbox_id": doc["_id"], "tag": doc.get("tag")})
             else:
@@ -186,3 +205,4 @@ class Outbox:
             return
         await self._coll().update_one(mine, {"$set": {"state": "sent", "sent_ms": now_ms(), "lease_ms": 0}})
         self.sent += 1
+        await self._notify(doc, "sent")

@@ -35,7 +35,8 @@ async def test_mail_queued_while_smtp_is_down_is_sent_once_when_it_returns(store
     await store.ensure_indexes([INDEXES])
     port = free_loopback_port()  # nothing listens here yet: SMTP is down
     settings = outbox_settings(port)
-    outbox = Outbox(settings, lambda: store, Mailer(settings), "node-a")
+    mailer = Mailer(settings)
+    outbox = Outbox(settings, lambda: store, lambda: mailer, "node-a")
     email = Email(to=("duty@example.org", "chief@example.org"), subject="SOS", text="help")
     assert await outbox.enqueue(email, key="sos:1:t1", tag="sos:1") == 2
     assert await outbox.enqueue(email, key="sos:1:t1", tag="sos:1") == 0  # the step redone: nothing new
@@ -70,7 +71,8 @@ async def test_a_node_that_dies_mid_send_leaves_the_email_to_another(store: Stor
         "_id": "a" * 24, "key": "k|x@example.org", "to": "x@example.org", "subject": "left behind", "text": "t",
         "html": None, "state": "sending", "attempts": 1, "tag": None, "due_ms": 0, "created_ms": 0,
         "lease_ms": 1, "claimed_by": "dead-node"})
-    survivor = Outbox(settings, lambda: store, Mailer(settings), "node-b")
+    mailer = Mailer(settings)
+    survivor = Outbox(settings, lambda: store, lambda: mailer, "node-b")
     async with survivor.running():
         await wait_until(lambda: _all_sent(store, 1))
     subjects = [m["Subject"] for m in sink.messages[before:]]
@@ -90,7 +92,8 @@ async def test_a_permanent_refusal_ends_as_failed_without_retries(store: Store) 
     controller.start()
     try:
         settings = outbox_settings(port)
-        outbox = Outbox(settings, lambda: store, Mailer(settings), "node-a")
+        mailer = Mailer(settings)
+        outbox = Outbox(settings, lambda: store, lambda: mailer, "node-a")
         await outbox.enqueue(Email(to=("gone@example.org",), subject="s", text="t"), key="k")
         async with outbox.running():
             await wait_until(lambda: _failed(store))
@@ -107,7 +110,8 @@ async def _failed(store: Store) -> bool:
 async def test_without_smtp_mail_is_kept_locally_for_a_newcomer_to_read(store: Store) -> None:
     await store.ensure_indexes([INDEXES])
     settings = outbox_settings(0, smtp_host="")
-    outbox = Outbox(settings, lambda: store, Mailer(settings), "node-a")
+    mailer = Mailer(settings)
+    outbox = Outbox(settings, lambda: store, lambda: mailer, "node-a")
     await outbox.enqueue(Email(to=("new@example.org",), subject="Your code", text="123456"))
     async with outbox.running():
         await asyncio.sleep(0.05)

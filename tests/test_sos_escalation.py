@@ -144,7 +144,7 @@ async def test_acknowledging_stops_escalation(settings: Settings, node_factory: 
 
 
 async def test_failed_emails_are_on_the_timeline(settings: Settings, node_factory: NodeFactory) -> None:
-    dead_smtp = fast(settings, smtp_port=free_loopback_port(), mail_retry_attempts=1,
+    dead_smtp = fast(settings, smtp_port=free_loopback_port(), mail_outbox_max_attempts=2,
                      mail_retry_base_delay_secs=0.01)
     node = await node_factory(dead_smtp)
     hub = node.client
@@ -157,8 +157,12 @@ async def test_failed_emails_are_on_the_timeline(settings: Settings, node_factor
     async def failed() -> bool:
         return "email_failed" in await kinds(hub, alert["id"])
     await wait_until(failed)
+    async def both_failed() -> bool:  # one entry per recipient, from the outbox
+        events = [e for e in await timeline(hub, alert["id"]) if e["type"] == "email_failed"]
+        return sum(e["data"]["recipients"] for e in events) == 2
+    await wait_until(both_failed)
     events = [e for e in await timeline(hub, alert["id"]) if e["type"] == "email_failed"]
-    assert events[0]["data"] == {"step": "trigger", "recipients": 2}
+    assert [e["data"] for e in events] == [{"step": "trigger", "recipients": 1}] * 2
     assert "email_sent" not in await kinds(hub, alert["id"])
 
 

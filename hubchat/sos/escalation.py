@@ -45,8 +45,7 @@ from typing import Any
 
 from hubchat.clock import utcnow
 from hubchat.config import Settings
-from hubchat.errors import Unavailable
-from hubchat.mail import Mailer
+from hubchat.outbox import Outbox
 from hubchat.schema import new_id
 from hubchat.sos.dispatch import Dispatcher
 from hubchat.sos.duty import STAFF_ROLES, USERS, DutyRoster
@@ -59,6 +58,8 @@ from hubchat.sos.rooms import SosRooms
 from hubchat.sos.views import covered
 
 log = logging.getLogger(__name__)
+
+EMAIL_TAG_PREFIX = "sos-email:"  # outbox tag: sos-email:{alert_id}:{step}
 
 MAX_LEVEL = 2
 STEP_NAMES = {1: "t1", 2: "t2"}
@@ -98,22 +99,18 @@ def is_stale(alert: Document, now: dt.datetime) -> bool:
 
 class Escalator:
     def __init__(self, settings: Settings, repo: AlertRepository, dispatcher: Dispatcher, duty: DutyRoster,
-                 rooms: SosRooms, mailer: Any, node_id: str, metrics: SosMetrics, budget: MailBudget):
+                 rooms: SosRooms, outbox: Outbox, node_id: str, metrics: SosMetrics, budget: MailBudget):
         self.settings = settings
         self.repo = repo
         self.dispatcher = dispatcher
         self.duty = duty
         self.rooms = rooms
-        self._mailer = mailer  # a callable returning the running Mailer
+        self.outbox = outbox
+        outbox.on_outcome(EMAIL_TAG_PREFIX, self.on_email_outcome)
         self.node_id = node_id
         self.metrics = metrics
         self.budget = budget
         self.steps_run = 0
-
-    @property
-    def mailer(self) -> Mailer:
-        mailer: Mailer = self._mailer()
-        return mailer
 
     # ------------------------------------------------------------ the loop
     async def run_forever(self) -> None:
@@ -308,29 +305,24 @@ class Escalator:
             self.rooms.spawn(self.budget.flush(), "sos-email-digest")
         if not recipients:
             return
-        if not self.settings.smtp_host:  # no SMTP (a newcomer's machine): kept in the local outbox
-            for address in recipients:
-                self.mailer.send_later(escalation_email(alert, step, (address,), public_url))
+        # Stored in the durable outbox before anything is sent: one email per recipient under the
+        # key of this step, so a step redone (a node died, a restart) mails nobody twice, and an
+        # SMTP outage only delays it.  The outcome reaches the timeline from the sending node.
+        tag = f"{EMAIL_TAG_PREFIX}{alert_id}:{step}"
+        for address in recipients:
+            await self.outbox.enqueue(escalation_email(alert, step, (address,), public_url), key=tag, tag=tag)
+        if self.outbox.keeps_locally:
             await self.repo.add(alert_id, "email_failed", None, data={
                 "step": step, "recipients": len(recipients), "reason": "no smtp_host: kept in the local outbox"})
-            return
-        outcomes = await asyncio.gather(
-            *(self.mailer.send(escalation_email(alert, step, (address,), public_url)) for address in recipients),
-            return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, asyncio.CancelledError):
-                raise outcome
-            if isinstance(outcome, BaseException) and not isinstance(outcome, Unavailable):
-                log.error("sos escalation email failed unexpectedly: %r", outcome, extra={"alert_id": alert_id})
-        failed = sum(1 for outcome in outcomes if isinstance(outcome, BaseException))
-        sent = len(recipients) - failed
-        self.metrics.emails.labels(step, "sent").inc(sent)
-        self.metrics.emails.labels(step, "failed").inc(failed)
-        if sent:
-            await self.repo.add(alert_id, "email_sent", None, data={"step": step, "recipients": sent})
+
+    async def on_email_outcome(self, doc: Document, outcome: str) -> None:
+        """Outbox listener: an escalation email was delivered or given up."""
+        _, alert_id, step = str(doc["tag"]).split(":", 2)
+        self.metrics.emails.labels(step, outcome).inc()
+        kind = "email_sent" if outcome == "sent" else "email_failed"
+        await self.repo.add(alert_id, kind, None, data={"step": step, "recipients": 1})
+        if outcome == "sent":
             await self._mark_emailed(alert_id, step)
-        if failed:
-            await self.repo.add(alert_id, "email_failed", None, data={"step": step, "recipients": failed})
 
     async def _mark_emailed(self, alert_id: str, step: str) -> None:
         now = utcnow()
