@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 BUDGET_WINDOW_SECS = 3600.0
 MAX_DIGEST_ITEMS = 200  # per address and digest; the rest go in the next one
 MAX_ADDRESSES_PER_PASS = 100
-RETRY_SECS = 30.0
+RETRY_SECS = 30.0  # after a failed digest
+RECHECK_SECS = 5.0  # a digest not yet allowed: look again this soon (cheap: one limiter call per address)
 
 Document = dict[str, Any]
 
@@ -116,7 +117,7 @@ class MailBudget:
         if not items:
             return
         if not await self._allow(f"sos:mail-digest:{address}", 1, digest_secs):
-            await self._release(items, utcnow() + dt.timedelta(seconds=min(digest_secs, RETRY_SECS)))
+            await self._release(items, utcnow() + dt.timedelta(seconds=RECHECK_SECS))
             return
         items.sort(key=lambda i: (i["at"], i["_id"]))
         email = digest_email(address, items, self.settings.sos_email_budget_per_hour, digest_secs,
