@@ -686,6 +686,20 @@ async def test_office_bearer_near_an_sos_is_told_and_can_help(actors: ActorFacto
     await bearer.shot("37-office-bearer-helping")
     bearer.assert_clean()
 
+    # The association's acknowledgement does not stop the Cell's escalation: the console offers
+    # the Cell's own acknowledgement, which takes the alert over (status unchanged).
+    cell = await actors("officer", viewport=DESKTOP)
+    cell.allowed.append("127.0.0.1:9/")
+    await cell.login(officer["email"], landing="#/console")
+    console = cell.page
+    await console.locator("#alert-list .alert-item").filter(has_text="Hmingthansangi").click()
+    detail = console.locator("#alert-detail")
+    await detail.get_by_role("button", name="Acknowledge").click()
+    await expect(detail.get_by_role("button", name="Acknowledge")).to_have_count(0)
+    await expect(detail.get_by_role("button", name="Resolved")).to_be_visible()
+    stored = await web_hub.services["sos"].repo.find(alert_id)
+    assert stored["status"] == "responding" and stored["cell_acknowledged_by"]["display_name"] == "Duty Officer"
+
 
 # ---------------------------------------------------------------- accessibility of the remaining screens
 @pytest.mark.parametrize("web_overrides", [{"access_token_ttl_secs": 3}])

@@ -7,8 +7,9 @@ are queued for that address (collection ``sos_mail_digest``) and coalesced into 
 email — "N more SOS alerts", each with its category, why, time, duress and link — sent at most
 once every ``sos_email_digest_secs`` per address.  The first digest goes at once; later ones
 gather what arrived meanwhile.  The escalation scheduler flushes due digests on every pass, on
-every node; each queued item is claimed by exactly one node before it is sent, and an item whose
-digest could not be sent is released and tried again on a later pass.
+every node: the node that gets the address's digest slot claims everything waiting for it and
+sends it (each queued item is claimed by exactly one node); an item whose digest could not be
+sent is released and goes out with the next digest.
 
 When the limiter is unavailable the email goes out directly: a limit must never cost an alert.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +41,8 @@ log = logging.getLogger(__name__)
 BUDGET_WINDOW_SECS = 3600.0
 MAX_DIGEST_ITEMS = 200  # per address and digest; the rest go in the next one
 MAX_ADDRESSES_PER_PASS = 100
-RETRY_SECS = 30.0
+RETRY_SECS = 30.0  # after a failed digest
+RECHECK_SECS = 5.0  # a digest not yet allowed: this node asks again this soon
 
 Document = dict[str, Any]
 
@@ -67,6 +70,7 @@ class MailBudget:
         self._limiter = limiter
         self._mailer = mailer
         self.metrics = metrics
+        self._held: dict[str, float] = {}  # address -> when to ask for its digest slot again (this node)
 
     async def _allow(self, key: str, limit: int, window_secs: float) -> bool:
         try:
@@ -103,20 +107,25 @@ class MailBudget:
             await self._flush_one(address, now)
 
     async def _flush_one(self, address: str, now: dt.datetime) -> None:
+        """The digest slot first (shared by every node), then everything still waiting for this
+        address: whoever holds the slot sends all of it, so nothing waits a whole interval more."""
         digest_secs = max(self.settings.sos_email_digest_secs, 1.0)
+        if self._held.get(address, 0.0) > time.monotonic():
+            return
+        if not await self._allow(f"sos:mail-digest:{address}", 1, digest_secs):
+            self._held[address] = time.monotonic() + RECHECK_SECS
+            return
+        self._held.pop(address, None)
         token = new_id()
         items: list[Document] = []
         for _ in range(MAX_DIGEST_ITEMS):
             item = await self.repo.coll(DIGEST).find_one_and_update(
-                {"address": address, "claim": None, "due_at": {"$lte": now}}, {"$set": {"claim": token}},
+                {"address": address, "claim": None}, {"$set": {"claim": token}},
                 return_document=ReturnDocument.AFTER)
             if item is None:
                 break
             items.append(item)
         if not items:
-            return
-        if not await self._allow(f"sos:mail-digest:{address}", 1, digest_secs):
-            await self._release(items, utcnow() + dt.timedelta(seconds=min(digest_secs, RETRY_SECS)))
             return
         items.sort(key=lambda i: (i["at"], i["_id"]))
         email = digest_email(address, items, self.settings.sos_email_budget_per_hour, digest_secs,

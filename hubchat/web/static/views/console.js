@@ -385,10 +385,14 @@ export function render(main, { params: [selectedParam] }) {
     ];
     clear(pane.facts).append(...rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
 
-    if (pane.status !== a.status) {
-      pane.status = a.status;
+    // An association's acknowledgement does not stop the Cell's escalation: the Cell takes over
+    // with its own "acknowledge" (status unchanged) until an officer has.
+    const takeOver = a.status !== "open" && OPEN.includes(a.status) && !a.cell_acknowledged_by;
+    const paneKey = `${a.status}:${takeOver}`;
+    if (pane.status !== paneKey) {
+      pane.status = paneKey;
       clear(pane.actions);
-      for (const [action, style] of ACTIONS[a.status] || []) {
+      for (const [action, style] of [...(takeOver ? [["acknowledge", "secondary"]] : []), ...(ACTIONS[a.status] || [])]) {
         const b = h("button", { type: "button", class: style, dataset: { action } }, t(`console.action.${action}`));
         b.addEventListener("click", () => busy(b, async () => {
           pane?.actionErr.show(null);
