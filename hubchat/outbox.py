@@ -47,6 +47,7 @@ INDEXES = {OUTBOX: [IndexModel([("key", 1)], unique=True, name="outbox_key"),
 LEASE_MS = 60_000
 POLL_SECS = 1.0
 SENDERS = 4
+STOP_WAIT_SECS = 5.0
 MAX_BACKOFF_MS = 10 * 60_000
 
 StoreGetter = Callable[[], Store]
@@ -79,6 +80,7 @@ class Outbox:
         self._mailer = mailer
         self.node_id = node_id
         self._listeners: list[tuple[str, OutcomeListener]] = []
+        self._stopping = False
         self._wake = asyncio.Event()
         self.sent = 0
         self.failed = 0
@@ -144,17 +146,24 @@ class Outbox:
         if self.keeps_locally:
             yield
             return
+        self._stopping = False
         senders = [asyncio.get_running_loop().create_task(self._sender(), name=f"outbox-sender-{i}")
                    for i in range(SENDERS)]
         try:
             yield
         finally:
+            # A flag as well as cancel(): a cancellation that lands inside a driver call can be
+            # absorbed there (seen with PyMongo), and the loop must still end.
+            self._stopping = True
+            self._wake.set()
             for task in senders:
                 task.cancel()
-            await asyncio.gather(*senders, return_exceptions=True)
+            _, late = await asyncio.wait(senders, timeout=STOP_WAIT_SECS)
+            if late:
+                log.warning("mail outbox: %d sender(s) did not stop in time", len(late))
 
     async def _sender(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 doc = await self._claim()
             except asyncio.CancelledError:
@@ -163,9 +172,14 @@ class Outbox:
                 log.warning("mail outbox: cannot claim (%s)", type(exc).__name__)
                 doc = None
             if doc is None:
+                if self._stopping:
+                    return
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+                # that arrives as the event fires, and the sender would never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), POLL_SECS)
+                    async with asyncio.timeout(POLL_SECS):
+                        await self._wake.wait()
                 continue
             await self._deliver(doc)
 

@@ -129,16 +129,15 @@ class Admission:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
         try:
-            await asyncio.wait_for(asyncio.shield(waiter), self.wait_secs)
+            async with asyncio.timeout(self.wait_secs):  # cancels the waiter when it runs out
+                await waiter
         except TimeoutError:
             if waiter.done() and not waiter.cancelled():
                 return  # the slot was handed over just as the wait ran out: keep it
-            waiter.cancel()
             raise self._refuse(what) from None
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.release()  # handed a slot while being cancelled: pass it on
-            waiter.cancel()
             raise
         finally:
             with contextlib.suppress(ValueError):

@@ -160,8 +160,11 @@ class BatchWorker:
             if remaining <= 0:
                 break
             self._arrived.clear()
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that
+            # arrives as the event fires, and the worker would never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._arrived.wait()
         batch: list[_Job] = []
         count = 0
         while self._heap and (not batch or count + len(self._heap[0].sentences) <= self.batch_max_sentences):
