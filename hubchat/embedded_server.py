@@ -5,7 +5,8 @@
 The fix (written against neosqlite 1.17.2 under nx-27017 0.8.1): neosqlite compiles simple updates
 to SQLite JSON functions, and that path mis-stores some values: a datetime given to ``$set``,
 ``$min`` or ``$max`` becomes the string ``'2026-12-01 14:44:15+00:00'``, and a sub-document given to
-``$push`` becomes a JSON string, a boolean becomes the integer 1 or 0, (and so do the sub-documents already in that array).  Later range
+``$push`` becomes a JSON string (and so do the sub-documents already in that array), and a
+boolean becomes the integer 1 or 0.  Later range
 queries and sorts on them are then wrong.  neosqlite's Python update path stores them correctly.
 :func:`needs_python_update` sends exactly the updates that carry such values to that path; every
 other update, and every query, stays on neosqlite's SQL path, which uses the indexes.  (neosqlite's
