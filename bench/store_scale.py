@@ -125,6 +125,19 @@ async def sos_path(db: AsyncDatabase[Doc], samples: dict[str, list[float]], n: i
     await timed(samples, "sos: officers on duty", db["duty"].find({"on_duty": True}).sort(
         [("since", 1), ("_id", 1)]).to_list())
     samples.setdefault("SOS TRIGGER PATH (sum)", []).append((time.perf_counter() - t0) * 1000)
+    # The escalation scheduler's pass, run by every node every second: the query before this
+    # change ($in on status + a datetime range) and the one it makes now (one equality per status).
+    open_statuses = ["acknowledged", "open", "responding"]
+    await timed(samples, "poll (every s): before, $in + next_at range", db["alerts"].find(
+        {"status": {"$in": open_statuses}, "escalation.done": True, "escalation.next_at": {"$lte": now()}},
+        {"_id": 1}).limit(100).to_list())
+
+    async def per_status() -> list[Doc]:
+        found: list[Doc] = []
+        for status in open_statuses:
+            found += await db["alerts"].find({"status": status}).limit(5000).to_list()
+        return found
+    await timed(samples, "poll (every s): now, equality per open status", per_status())
     # Close it again, so "one open alert per person" stays true and the next run finds it closed.
     await db["alerts"].update_one({"_id": alert_id}, {"$set": {"open_key": f"closed:{alert_id}", "status": "resolved"},
                                                       "$currentDate": {"updated_at": True}})

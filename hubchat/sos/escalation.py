@@ -66,6 +66,7 @@ STEP_NAMES = {1: "t1", 2: "t2"}
 STEP_STALE_SECS = 10.0
 MAX_BACKOFF_SECS = 30.0
 DUE_BATCH = 100
+OPEN_SCAN_LIMIT = 5000  # open alerts read per status and pass (far above any real emergency load)
 CLAIM_ATTEMPTS = 10
 
 Document = dict[str, Any]
@@ -130,13 +131,14 @@ class Escalator:
     async def run_due(self) -> None:
         """One pass: every due step and every stale claim, each taken by at most one node."""
         now = utcnow()
-        open_query = {"status": {"$in": list(OPEN_STATUSES)}}
-        due = await self.repo.find_many({**open_query, "escalation.done": True, "escalation.next_at": {"$lte": now}},
-                                        projection={"_id": 1}, limit=DUE_BATCH)
-        stale = await self.repo.find_many(
-            {**open_query, "escalation.done": False,
-             "escalation.claimed_at": {"$lte": now - dt.timedelta(seconds=STEP_STALE_SECS)}},
-            projection={"_id": 1}, limit=DUE_BATCH)
+        # One equality query per open status (each an index search on both backends; the
+        # embedded store cannot serve $in or a datetime range from an index), then the rules in
+        # Python: the cost follows the open alerts, not the alerts ever stored.
+        open_alerts: list[Document] = []
+        for status in sorted(OPEN_STATUSES):
+            open_alerts += await self.repo.find_many({"status": status}, limit=OPEN_SCAN_LIMIT)
+        due = [a for a in open_alerts if is_due(a, now)][:DUE_BATCH]
+        stale = [a for a in open_alerts if is_stale(a, now)][:DUE_BATCH]
         for doc in stale:
             await self._skip_on_error(self.recover(doc["_id"]), doc["_id"])
         for doc in due:
