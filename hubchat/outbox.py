@@ -152,15 +152,17 @@ class Outbox:
         try:
             yield
         finally:
-            # A flag as well as cancel(): a cancellation that lands inside a driver call can be
-            # absorbed there (seen with PyMongo), and the loop must still end.
+            # A flag, not only cancel(): an email being handed to SMTP finishes (a cancelled
+            # send would leave its connection open and might be sent again), and a cancellation
+            # that lands inside a driver call can be absorbed there (seen with PyMongo).
             self._stopping = True
             self._wake.set()
-            for task in senders:
-                task.cancel()
             _, late = await asyncio.wait(senders, timeout=STOP_WAIT_SECS)
+            for task in late:
+                task.cancel()
             if late:
                 log.warning("mail outbox: %d sender(s) did not stop in time", len(late))
+                await asyncio.wait(late, timeout=1.0)
 
     async def _sender(self) -> None:
         while not self._stopping:
