@@ -457,6 +457,12 @@ class HubchatTarget(Target):
             "HUBCHAT_SMTP_PORT": str(ctx.smtp_port),
             "HUBCHAT_MESSAGE_RATE_LIMIT": "0",
             "HUBCHAT_AUTH_RATE_LIMIT": "0",
+            # every benchmark client comes from 127.0.0.1: per-address limits and caps are off
+            "HUBCHAT_AUTH_CLIENT_RATE_LIMIT": "0",
+            "HUBCHAT_AUTH_EMAIL_RATE_LIMIT": "0",
+            "HUBCHAT_REGISTER_RATE_LIMIT": "0",
+            "HUBCHAT_MAX_SOCKETS_PER_ADDRESS": "0",
+            "HUBCHAT_OPS_PORT": "0",
             "HUBCHAT_LOG_LEVEL": "WARNING",
             "HUBCHAT_LOG_FORMAT": "text",
             "HUBCHAT_ACCESS_TOKEN_TTL_SECS": "7200",
