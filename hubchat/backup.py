@@ -121,18 +121,19 @@ async def _write(store: Store, path: Path, snapshot: bool) -> Summary:
             session: AsyncClientSession | None = None
             if snapshot:
                 session = await stack.enter_async_context(store.client.start_session(snapshot=True))
-            with raw_out, gzip.GzipFile(fileobj=raw_out, mode="wb", compresslevel=6) as out:
-                out.write(bson.encode(header))
-                for name in names:
-                    count = 0
-                    collection = store[name].with_options(codec_options=RAW)
-                    async for doc in collection.find({}, session=session):
-                        out.write(bson.encode({"c": name, "d": doc}))
-                        count += 1
-                    summary.counts[name] = count
-                out.write(bson.encode({"end": FORMAT, "counts": summary.counts, "documents": summary.documents}))
-                out.flush()
-                raw_out.flush()
+            with raw_out:
+                with gzip.GzipFile(fileobj=raw_out, mode="wb", compresslevel=6) as out:
+                    out.write(bson.encode(header))
+                    for name in names:
+                        count = 0
+                        collection = store[name].with_options(codec_options=RAW)
+                        async for doc in collection.find({}, session=session):
+                            out.write(bson.encode({"c": name, "d": doc}))
+                            count += 1
+                        summary.counts[name] = count
+                    out.write(bson.encode({"end": FORMAT, "counts": summary.counts,
+                                           "documents": summary.documents}))
+                raw_out.flush()  # gzip's own trailer (CRC, length) is written when it closes
                 os.fsync(raw_out.fileno())
         os.replace(tmp, path)
     except BaseException:
