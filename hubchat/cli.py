@@ -1,4 +1,5 @@
-"""Command line: ``hubchat serve`` and ``hubchat admin create-officer | disable-user | enable-user``."""
+"""Command line: ``hubchat serve``, ``hubchat admin create-officer | disable-user | enable-user``,
+``hubchat backup | restore`` (hubchat/backup.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from hubchat.backup import add_commands as add_backup_commands
+from hubchat.backup import run_command as run_backup_command
 from hubchat.config import Settings, load_settings
 from hubchat.errors import HubchatError, Unavailable
 from hubchat.logs import configure_logging
@@ -53,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = mail_sub.add_parser("list", help="emails in the outbox, newest first (kept ones when no SMTP is set)")
     listing.add_argument("--limit", type=int, default=20)
     add_translate_commands(sub)
+    add_backup_commands(sub)
     return parser
 
 
@@ -159,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_mail_list(settings, args.limit))
         elif args.command in ("models", "translate"):
             return run_translate_command(args, settings)
+        elif args.command in ("backup", "restore"):
+            return run_backup_command(args, settings)
     except HubchatError as exc:
         print(f"hubchat: {exc.error_code}: {exc.message}", file=sys.stderr)
         return 1
