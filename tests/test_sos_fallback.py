@@ -186,6 +186,11 @@ async def test_cancel_over_http_duress_pin_answers_exactly_as_the_real_pin(hub: 
     officer, (officer_sock,) = await officer_on_duty(hub)
     victim, victim_sock, victim_alert = await open_alert(hub, "Victim")
     control, control_sock, control_alert = await open_alert(hub, "Control")
+    for who, a in ((victim, victim_alert), (control, control_alert)):  # a note and a point with client ids
+        assert (await post(hub, "/api/sos/note", who, {"alert_id": a["id"], "body": "before",
+                                                        "client_id": "note-before-1"}))[0] == 200
+        assert (await post(hub, "/api/sos/location", who, {"alert_id": a["id"], "lat": 28.6, "lon": 77.2,
+                                                            "client_id": "loc-before-1"}))[0] == 200
     for sock in (victim_sock, control_sock):
         sock.events.clear()
 
@@ -220,7 +225,11 @@ async def test_cancel_over_http_duress_pin_answers_exactly_as_the_real_pin(hub: 
 
     # what comes after is answered alike: a retried cancel, a location, a note, the reads
     for path, body in (("/api/sos/cancel", {"pin": SOS_PIN}), ("/api/sos/location", {"lat": 28.6, "lon": 77.2}),
-                       ("/api/sos/note", {"body": "are you there", "client_id": "note-after-01"})):
+                       ("/api/sos/note", {"body": "are you there", "client_id": "note-after-01"}),
+                       ("/api/sos/note", {"body": "before", "client_id": "note-before-1"}),
+                       ("/api/sos/note", {"body": "other text", "client_id": "note-before-1"}),
+                       ("/api/sos/location", {"lat": 28.6, "lon": 77.2, "client_id": "loc-before-1"}),
+                       ("/api/sos/location", {"lat": 10.0, "lon": 77.2, "client_id": "loc-before-1"})):
         after = [await post(hub, path, who, {"alert_id": a["id"], **body})
                  for who, a in ((victim, victim_alert), (control, control_alert))]
         assert after[0][0] == after[1][0] == 409, (path, after)
@@ -231,8 +240,8 @@ async def test_cancel_over_http_duress_pin_answers_exactly_as_the_real_pin(hub: 
     for who in (victim, control):
         assert (await hub.request("GET", "/api/sos/mine", token=who["access_token"])) == (200, {"alert": None})
     # the victim's note after the cover reached the Cell only
-    assert any(e["note"] == "are you there" for e in await notes_of(hub, victim_alert["id"]))
-    assert not await notes_of(hub, control_alert["id"])
+    assert [e["note"] for e in await notes_of(hub, victim_alert["id"])] == ["before", "are you there"]
+    assert [e["note"] for e in await notes_of(hub, control_alert["id"])] == ["before"]
     await asyncio.sleep(QUIET_SECS)
     assert person_side(victim_sock) == person_side(control_sock)
 

@@ -154,9 +154,13 @@ class AlertActions:
         alert, standing = await load(self.repo, principal, req.alert_id)
         key = client_key("note", alert["_id"], principal.user_id, req.client_id)
         if covered(alert) and not standing.is_officer:
-            if (standing.is_person and (key is None or await self._stored_note(key, req) is None)
-                    and await self._allow(f"sos:note:{principal.user_id}", *self._note_limit) == 0):
-                await self._add_note(alert, actor(principal, standing), req.body, key, replay=req)
+            # as on a cancelled alert: alert_closed, whatever was stored under this client_id before
+            try:
+                if (standing.is_person and (key is None or await self._stored_note(key, req) is None)
+                        and await self._allow(f"sos:note:{principal.user_id}", *self._note_limit) == 0):
+                    await self._add_note(alert, actor(principal, standing), req.body, key, replay=req)
+            except Conflict:
+                pass
             raise closed_error("cancelled")
         require_open(alert["status"])
         if not may_note(standing):
@@ -193,9 +197,9 @@ class AlertActions:
             try:
                 stored = await self.repo.insert_event({**entry, "_id": key})
             except DuplicateKeyError:  # the same retry crossing this one: answer what it stored
-                assert replay is not None
-                again = await self._stored_note(key, replay)
-                assert again is not None
+                again = None if replay is None else await self._stored_note(key, replay)
+                if again is None:
+                    raise Unavailable("the note is being stored, retry", code="sos_busy") from None
                 return again
         event = event_view(stored)
         await self.rooms.to_team("sos:note", {"alert_id": alert["_id"], "event": event}, alert)
@@ -208,12 +212,13 @@ class AlertActions:
             raise Forbidden("only the person who raised the alert sends its location", code="not_allowed")
         key = client_key("location", alert["_id"], principal.user_id, req.client_id)
         if covered(alert):
-            if (key is None or await self._stored_point(key, req) is None) and await self._location_wait(
-                    alert["_id"]) == 0:
-                try:
+            # as on a cancelled alert: alert_closed, whatever was stored under this client_id before
+            try:
+                if (key is None or await self._stored_point(key, req) is None) and await self._location_wait(
+                        alert["_id"]) == 0:
                     await self._store_location(alert, req, key)
-                except DuplicateKeyError:
-                    pass
+            except (DuplicateKeyError, Conflict):
+                pass
             raise closed_error("cancelled")
         require_open(alert["status"])
         if key is not None and (point := await self._stored_point(key, req)) is not None:
@@ -224,9 +229,9 @@ class AlertActions:
         try:
             return await self._store_location(alert, req, key)
         except DuplicateKeyError:  # the same retry crossing this one: answer what it stored
-            assert key is not None
-            point = await self._stored_point(key, req)
-            assert point is not None
+            point = None if key is None else await self._stored_point(key, req)
+            if point is None:  # the crossing attempt found the alert closed and took its point back
+                raise Unavailable("the location is being stored, retry", code="sos_busy") from None
             return alert, point
 
     async def _stored_point(self, key: str, req: LocationIn) -> Document | None:
