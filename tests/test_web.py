@@ -648,6 +648,36 @@ async def test_sos_falls_back_to_http_when_the_socket_is_down(actors: ActorFacto
     await rec.call("sos:transition", {"alert_id": stored[0]["id"], "action": "acknowledge"})
     await expect(page.locator("#sos-status")).to_contain_text("Acknowledged by Duty Officer", timeout=5_000)
     assert len(await sos_alerts(web_hub, officer, "acknowledged")) == 1
+
+    # Down again (issue 10): the officer responds meanwhile; live location and a note still reach
+    # the Cell over HTTP; back online, the screen shows what happened while it was offline.
+    blocked = True
+    await person.eval("() => window.hubchat.connection.socket.io.engine.close()")
+    await expect(page.locator("#conn-status")).not_to_have_text("Online")
+    await rec.call("sos:transition", {"alert_id": stored[0]["id"], "action": "respond"})
+    await person.context.set_geolocation({"latitude": 23.7400, "longitude": 92.7200})
+    moved = await watcher.wait_for("sos:location", timeout=10, where=lambda e: e["location"]["lat"] == 23.74)
+    assert moved[0]["alert_id"] == stored[0]["id"]
+    await page.locator("#sos-add-note").fill("The gate is locked, come to the back")
+    await page.locator("#sos-add-note-send").click()
+    noted = await watcher.wait_for("sos:note", timeout=5)
+    assert noted[0]["event"]["note"] == "The gate is locked, come to the back"
+    await expect(page.locator("#sos-add-note")).to_have_value("")
+    blocked = False
+    await person.eval("() => window.dispatchEvent(new Event('online'))")
+    await person.wait_online(timeout=5_000)
+    await expect(page.locator("#sos-status")).to_contain_text("is responding", timeout=5_000)
+
+    # Down once more: the cancel with the PIN goes over HTTP.
+    blocked = True
+    await person.eval("() => window.hubchat.connection.socket.io.engine.close()")
+    await expect(page.locator("#conn-status")).not_to_have_text("Online")
+    await page.get_by_role("button", name="Cancel SOS").click()
+    await page.get_by_label("SOS PIN").fill(SOS_PIN)
+    await page.get_by_role("button", name="Cancel the SOS").click()
+    await expect(page.locator("#sos-status")).to_have_text("SOS cancelled.", timeout=10_000)
+    status, closed = await web_hub.request("GET", "/api/sos/alerts?status=cancelled", token=officer["access_token"])
+    assert status == 200 and [a["id"] for a in closed["alerts"]] == [stored[0]["id"]]
     person.assert_clean()
 
 

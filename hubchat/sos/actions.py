@@ -19,14 +19,23 @@ answered the same ``rate_limited`` after the same work; the attempt goes on the 
 timeline in the background, and a duress PIN silently marks the alert duress (``cover`` stays
 empty: the person's screens keep showing the open alert they were told they could not cancel)
 and emails the Cell.  A right PIN after such a silent duress "cancels" with the cover.
+
+Retries.  A note or a location may carry a ``client_id`` (the same on every retry, over the socket
+or HTTP): the timeline entry or track point is stored under an id derived from (kind, alert,
+user, client_id), so a retry answers what was stored — before any rate limit, nothing stored or
+sent again — and the same client_id with other content is ``client_id_reused``.  A retry is
+answered so only while the alert is open as the caller knows it; on a closed (or duress-covered)
+alert every call answers ``alert_closed`` alike.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from hubchat.clock import to_millis, utcnow
 from hubchat.config import Settings
@@ -47,7 +56,7 @@ from hubchat.sos.lifecycle import (
 )
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import OPEN_STATUSES, CancelIn, LocationIn, NoteIn, TransitionIn, TriggerIn
-from hubchat.sos.repository import ALERTS, AlertRepository
+from hubchat.sos.repository import ALERT_EVENTS, ALERT_TRACK, ALERTS, AlertRepository
 from hubchat.sos.triggers import actor_of_person
 from hubchat.sos.views import cover_alert, cover_view, covered, event_view, person_view, point_view
 
@@ -61,6 +70,17 @@ LOCATION_TIMELINE_EVERY_SECS = 60.0  # the track has every point; the timeline o
 WRITE_ATTEMPTS = 20
 
 Document = dict[str, Any]
+
+
+def client_key(kind: str, alert_id: str, user_id: str, client_id: str | None) -> str | None:
+    """The stored id of a note or track point sent with ``client_id`` (24 hex, like every id)."""
+    if client_id is None:
+        return None
+    return hashlib.sha256(f"{kind}:{alert_id}:{user_id}:{client_id}".encode()).hexdigest()[:24]
+
+
+def _reused() -> Conflict:
+    return Conflict("this client_id was already used for different content", code="client_id_reused")
 
 
 class AlertActions:
@@ -132,15 +152,32 @@ class AlertActions:
     # ------------------------------------------------------------ notes
     async def note(self, principal: Principal, req: NoteIn) -> Document:
         alert, standing = await load(self.repo, principal, req.alert_id)
+        key = client_key("note", alert["_id"], principal.user_id, req.client_id)
         if covered(alert) and not standing.is_officer:
-            if standing.is_person and await self._allow(f"sos:note:{principal.user_id}", *self._note_limit) == 0:
-                await self._add_note(alert, actor(principal, standing), req.body)
+            # as on a cancelled alert: alert_closed, whatever was stored under this client_id before
+            try:
+                if (standing.is_person and (key is None or await self._stored_note(key, req) is None)
+                        and await self._allow(f"sos:note:{principal.user_id}", *self._note_limit) == 0):
+                    await self._add_note(alert, actor(principal, standing), req.body, key, replay=req)
+            except Conflict:
+                pass
             raise closed_error("cancelled")
         require_open(alert["status"])
         if not may_note(standing):
             raise Forbidden("you may not add notes to this alert", code="not_allowed")
+        if key is not None and (stored := await self._stored_note(key, req)) is not None:
+            return stored
         await self._hit(f"sos:note:{principal.user_id}", *self._note_limit, "notes")
-        return await self._add_note(alert, actor(principal, standing), req.body)
+        return await self._add_note(alert, actor(principal, standing), req.body, key, replay=req)
+
+    async def _stored_note(self, key: str, req: NoteIn) -> Document | None:
+        """The note stored under ``key`` (a retry), or None; other content is ``client_id_reused``."""
+        event = await self.repo.coll(ALERT_EVENTS).find_one({"_id": key})
+        if event is None:
+            return None
+        if event.get("note") != req.body:
+            raise _reused()
+        return event_view(event)
 
     @property
     def _note_limit(self) -> tuple[int, float]:
@@ -151,8 +188,20 @@ class AlertActions:
         if wait_secs > 0:
             raise RateLimited(f"too many {what}; retry shortly", retry_after_secs=wait_secs)
 
-    async def _add_note(self, alert: Document, who: Document, body: str) -> Document:
-        event = event_view(await self.repo.add(alert["_id"], "note", who, note=body))
+    async def _add_note(self, alert: Document, who: Document, body: str, key: str | None = None,
+                        replay: NoteIn | None = None) -> Document:
+        if key is None:
+            stored = await self.repo.add(alert["_id"], "note", who, note=body)
+        else:
+            entry = self.repo.event(alert["_id"], await self.repo.next_seq(alert["_id"]), "note", who, note=body)
+            try:
+                stored = await self.repo.insert_event({**entry, "_id": key})
+            except DuplicateKeyError:  # the same retry crossing this one: answer what it stored
+                again = None if replay is None else await self._stored_note(key, replay)
+                if again is None:
+                    raise Unavailable("the note is being stored, retry", code="sos_busy") from None
+                return again
+        event = event_view(stored)
         await self.rooms.to_team("sos:note", {"alert_id": alert["_id"], "event": event}, alert)
         return event
 
@@ -161,15 +210,39 @@ class AlertActions:
         alert, standing = await load(self.repo, principal, req.alert_id)
         if not standing.is_person:
             raise Forbidden("only the person who raised the alert sends its location", code="not_allowed")
+        key = client_key("location", alert["_id"], principal.user_id, req.client_id)
         if covered(alert):
-            if await self._location_wait(alert["_id"]) == 0:
-                await self._store_location(alert, req)
+            # as on a cancelled alert: alert_closed, whatever was stored under this client_id before
+            try:
+                if (key is None or await self._stored_point(key, req) is None) and await self._location_wait(
+                        alert["_id"]) == 0:
+                    await self._store_location(alert, req, key)
+            except (DuplicateKeyError, Conflict):
+                pass
             raise closed_error("cancelled")
         require_open(alert["status"])
+        if key is not None and (point := await self._stored_point(key, req)) is not None:
+            return alert, point
         wait_secs = await self._location_wait(alert["_id"])
         if wait_secs > 0:
             raise RateLimited("too many location updates; retry shortly", retry_after_secs=wait_secs)
-        return await self._store_location(alert, req)
+        try:
+            return await self._store_location(alert, req, key)
+        except DuplicateKeyError:  # the same retry crossing this one: answer what it stored
+            point = None if key is None else await self._stored_point(key, req)
+            if point is None:  # the crossing attempt found the alert closed and took its point back
+                raise Unavailable("the location is being stored, retry", code="sos_busy") from None
+            return alert, point
+
+    async def _stored_point(self, key: str, req: LocationIn) -> Document | None:
+        """The track point stored under ``key`` (a retry), or None; other content is ``client_id_reused``."""
+        stored = await self.repo.coll(ALERT_TRACK).find_one({"_id": key})
+        if stored is None:
+            return None
+        if (stored["lat"], stored["lon"], stored.get("accuracy_m"), stored.get("battery_pct")) != (
+                req.lat, req.lon, req.accuracy_m, req.battery_pct):
+            raise _reused()
+        return point_view(stored)
 
     async def coalesced(self, principal: Principal, alert: Document, req: TriggerIn) -> None:
         """A retrigger beyond the retrigger limit: its location is kept as a live location and its
@@ -197,16 +270,26 @@ class AlertActions:
             self.metrics.limiter_down.inc()
             return 0.0
 
-    async def _store_location(self, alert: Document, req: LocationIn) -> tuple[Document, Document]:
+    async def _store_location(self, alert: Document, req: LocationIn,
+                              key: str | None = None) -> tuple[Document, Document]:
+        """``key``: the point's id, inserted first, so a crossing retry with the same client_id
+        stops here (``DuplicateKeyError``) before anything else is written or sent."""
         now = utcnow()
+        if key is not None:
+            await self.repo.coll(ALERT_TRACK).insert_one({
+                "_id": key, "alert_id": alert["_id"], "lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m,
+                "battery_pct": req.battery_pct, "at": now})
         sets: Document = {"location": {"lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m, "at": now},
                           "location_known": True}
         if req.battery_pct is not None:
             sets["battery_pct"] = req.battery_pct
         after = await self.repo.update({"_id": alert["_id"], "status": {"$in": list(OPEN_STATUSES)}}, {"$set": sets})
         if after is None:
+            if key is not None:
+                await self.repo.coll(ALERT_TRACK).delete_one({"_id": key})
             raise closed_error((await self.repo.get(alert["_id"]))["status"])
-        await self.repo.add_point(alert["_id"], req.lat, req.lon, req.accuracy_m, req.battery_pct, now)
+        if key is None:
+            await self.repo.add_point(alert["_id"], req.lat, req.lon, req.accuracy_m, req.battery_pct, now)
         await self._log_location(after, req, now.timestamp())
         point = point_view(after["location"])
         assert point is not None

@@ -75,19 +75,28 @@ class TransitionIn(Payload):
 
 
 class NoteIn(Payload):
+    """``sos:note`` and ``POST /api/sos/note``; ``client_id`` (optional, chosen by the client and
+    reused on every retry) makes a retry answer the stored note instead of adding another."""
+
     alert_id: Id
     body: Note  # type: ignore[valid-type]
+    client_id: ClientId | None = None
 
 
 class LocationIn(Payload):
+    """``sos:location`` and ``POST /api/sos/location``; ``client_id`` as for notes."""
+
     alert_id: Id
     lat: Latitude
     lon: Longitude
     accuracy_m: AccuracyM | None = None
     battery_pct: BatteryPct | None = None
+    client_id: ClientId | None = None
 
 
 class CancelIn(Payload):
+    """``sos:cancel`` and ``POST /api/sos/cancel``."""
+
     alert_id: Id
     pin: Pin
 

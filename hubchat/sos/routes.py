@@ -1,7 +1,10 @@
 """HTTP routes of the SOS capability: thin — authenticate, validate, call the service.
 
-``POST /api/sos`` is the fallback for networks where a socket will not stay up; the rest serve
-the Cell (pages of closed alerts, details, timeline, exports, audit).  See ``docs/api.md``.
+``POST /api/sos`` and the person's ``POST /api/sos/location``, ``/note`` and ``/cancel`` are the
+fallbacks for networks where a socket will not stay up: the same bodies as the Socket.IO events,
+the same service methods, so the same rules, limits, idempotency and duress cover, and the ack as
+the JSON body (errors with their HTTP status).  The rest serve the Cell (pages of closed alerts,
+details, timeline, exports, audit).  See ``docs/api.md``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from hubchat.http_api import ok, path_id, principal_of, read_body, read_query
-from hubchat.sos.models import AlertsQuery, TriggerIn
+from hubchat.sos.models import AlertsQuery, CancelIn, LocationIn, NoteIn, TriggerIn
 from hubchat.sos.repository import storage_errors
 from hubchat.sos.service import SosService
 from hubchat.sos.views import person_view
@@ -35,6 +38,19 @@ def sos_routes(service: SosService) -> list[web.RouteDef]:
         req = await read_body(request, TriggerIn)
         alert, outcome = await service.triggers.trigger(principal, req)
         return ok({"alert": person_view(alert), "outcome": outcome}, status=201 if outcome == "created" else 200)
+
+    async def location(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        alert, point = await service.actions.location(principal, await read_body(request, LocationIn))
+        return ok({"alert_id": alert["_id"], "location": point})
+
+    async def note(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        return ok({"event": await service.actions.note(principal, await read_body(request, NoteIn))})
+
+    async def cancel(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        return ok({"alert": await service.actions.cancel(principal, await read_body(request, CancelIn))})
 
     async def mine(request: web.Request) -> web.Response:
         return ok(await reads.mine(await principal_of(request)))
@@ -72,6 +88,9 @@ def sos_routes(service: SosService) -> list[web.RouteDef]:
     base = "/api/sos/alerts/{alert_id}"
     return [
         web.post("/api/sos", _guarded(trigger)),
+        web.post("/api/sos/location", _guarded(location)),
+        web.post("/api/sos/note", _guarded(note)),
+        web.post("/api/sos/cancel", _guarded(cancel)),
         web.get("/api/sos/mine", _guarded(mine)),
         web.get("/api/sos/alerts", _guarded(alerts)),
         web.get(base, _guarded(detail)),

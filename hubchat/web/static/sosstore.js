@@ -1,6 +1,11 @@
 // The person's side of SOS: raise an alert (socket first, POST /api/sos with the same
 // client_sos_id when the socket is down or does not answer), follow its status, share live
-// location while it is open (at most one update a second), cancel with the PIN.
+// location while it is open (at most one update a second; one every few seconds over HTTP while
+// the socket is down), add a note, cancel with the PIN.  Location, note and cancel go over the
+// socket when it is up and over POST /api/sos/location|note|cancel (the same body) when it is down
+// or does not answer; location and note carry a client_id kept across retries, so a retry over
+// either path is stored once.  On every reconnect the alert is read again (officers may have
+// acted meanwhile); while the socket is down a refresh reads it over HTTP.
 //
 // The pending trigger and the alert id are kept in localStorage: a reload, a crash or a phone
 // killing the tab keeps retrying the same SOS (idempotent on the server) and shows the same screen.
@@ -15,6 +20,7 @@ import { randomId } from "./dom.js";
 const SOCKET_TIMEOUT_MS = 4000;
 const RETRY_MS = 2500;
 const LOCATION_MIN_INTERVAL_MS = 1100; // the server accepts one update a second per alert
+const LOCATION_HTTP_INTERVAL_MS = 5000; // over the HTTP fallback (a poor network): fewer requests
 const FIX_MAX_AGE_MS = 120_000;
 const OPEN = ["open", "acknowledged", "responding"];
 
@@ -26,6 +32,7 @@ let latestPoint = null;
 let locationTimer = null;
 let retryTimer = null;
 let delivering = false;
+let locationInFlight = false;
 let fix = null; // the freshest browser position, warmed up when the SOS screen opens
 let locationState = "idle"; // idle | waiting | sharing | denied | unavailable
 const offs = [];
@@ -49,6 +56,9 @@ export function startSos(me) {
   stopSos();
   key = `hubchat.sos.${me.id}`;
   state = { pending: null, alert: null, via: null, ...(store.get(key, {}) || {}) };
+  // A point may have been accepted just before a reload: the first one waits an interval (and
+  // gives the socket its moment to connect before the HTTP fallback is used).
+  lastSentAt = Date.now();
   offs.push(bus.on("socket:ready", () => { refresh().catch(() => {}); }));
   offs.push(bus.on("sos:updated", (alert) => {
     if (alert.view === "person" && state.alert && alert.id === state.alert.id) apply(alert);
@@ -84,13 +94,31 @@ async function refresh() {
   if (state.pending) return deliver();
   if (state.alert) {
     if (!OPEN.includes(state.alert.status)) return;
-    const res = await call("sos:get", { alert_id: state.alert.id });
+    const id = state.alert.id;
+    const res = await viaSocketOrHttp("sos:get", { alert_id: id }, () => api(`/api/sos/alerts/${id}`));
     apply(res.alert);
   } else {
-    const res = await call("sos:mine");
+    const res = await viaSocketOrHttp("sos:mine", undefined, () => api("/api/sos/mine"));
     if (res.alert) apply(res.alert);
   }
   flushLocation();
+}
+
+/** The socket when it is up and answers; otherwise (down, no answer in time, a temporary
+ * error) ``http()`` — for writes, the same body to the route that runs the same rules. */
+async function viaSocketOrHttp(event, payload, http) {
+  if (connection.online) {
+    try {
+      return await call(event, payload, SOCKET_TIMEOUT_MS);
+    } catch (err) {
+      if (!(err instanceof ApiError) || !err.temporary || err.code === "rate_limited") throw err;
+    }
+  }
+  return http();
+}
+
+function send(event, path, body) {
+  return viaSocketOrHttp(event, body, () => api(path, { method: "POST", body }));
 }
 
 // ------------------------------------------------------------------ location
@@ -134,8 +162,9 @@ function stopWatch() {
 
 function flushLocation() {
   clearTimeout(locationTimer);
-  if (!latestPoint || !sos.isOpen || !connection.online) return;
-  const wait = LOCATION_MIN_INTERVAL_MS - (Date.now() - lastSentAt);
+  if (!latestPoint || !sos.isOpen || locationInFlight) return;
+  const interval = connection.online ? LOCATION_MIN_INTERVAL_MS : LOCATION_HTTP_INTERVAL_MS;
+  const wait = interval - (Date.now() - lastSentAt);
   if (wait > 0) {
     locationTimer = setTimeout(flushLocation, wait);
     return;
@@ -143,13 +172,23 @@ function flushLocation() {
   const p = latestPoint;
   latestPoint = null;
   lastSentAt = Date.now();
-  const body = { alert_id: state.alert.id, lat: p.lat, lon: p.lon, accuracy_m: p.accuracy_m };
-  batteryPct().then((battery) => {
+  locationInFlight = true;
+  // One body per point, kept for its retries: the client_id makes a retry over either path a replay.
+  const ready = p.body?.alert_id === state.alert.id ? Promise.resolve(p.body) : batteryPct().then((battery) => {
+    const body = { alert_id: state.alert.id, lat: p.lat, lon: p.lon, accuracy_m: p.accuracy_m,
+      client_id: randomId("loc-") };
     if (battery !== null) body.battery_pct = battery;
-    return call("sos:location", body);
+    return body;
+  });
+  ready.then((body) => {
+    p.body = body;
+    return send("sos:location", "/api/sos/location", body);
   }).catch((err) => {
     if (err.code === "alert_closed") refresh().catch(() => {});
     else if (err.temporary && !latestPoint) latestPoint = p; // try again with the next tick
+  }).finally(() => {
+    locationInFlight = false;
+    if (latestPoint) flushLocation();
   });
 }
 
@@ -223,9 +262,29 @@ async function deliver() {
 // ------------------------------------------------------------------ after
 export async function cancelAlert(pin) {
   if (!state.alert) return null;
-  const ack = await call("sos:cancel", { alert_id: state.alert.id, pin });
+  const id = state.alert.id;
+  let ack;
+  try {
+    ack = await send("sos:cancel", "/api/sos/cancel", { alert_id: id, pin });
+  } catch (err) {
+    // The cancel went through but its answer was lost (a retry is alert_closed): show the alert as it is.
+    if (err.code === "alert_closed") { await refreshClosed(id); return state.alert; }
+    throw err;
+  }
   apply(ack.alert);
   return ack.alert;
+}
+
+async function refreshClosed(id) {
+  const res = await viaSocketOrHttp("sos:get", { alert_id: id }, () => api(`/api/sos/alerts/${id}`));
+  apply(res.alert);
+}
+
+/** A note to the responders; the same client_id on every retry (socket or HTTP) stores it once. */
+export async function addNote(text, clientId = randomId("note-")) {
+  if (!state.alert) return null;
+  const ack = await send("sos:note", "/api/sos/note", { alert_id: state.alert.id, body: text, client_id: clientId });
+  return ack.event;
 }
 
 export function dismiss() {

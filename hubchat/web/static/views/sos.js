@@ -6,9 +6,9 @@
 import { session } from "../api.js";
 import { connection } from "../socket.js";
 import { Subscriptions } from "../state.js";
-import { announce, clear, field, fmtTime, h } from "../dom.js";
+import { announce, clear, field, fmtTime, h, randomId } from "../dom.js";
 import { getLang, t } from "../i18n.js";
-import { cancelAlert, dismiss, sos, trigger, warmUpLocation } from "../sosstore.js";
+import { addNote, cancelAlert, dismiss, sos, trigger, warmUpLocation } from "../sosstore.js";
 import { busy, errorBox, errorText, heading } from "./common.js";
 
 const HOLD_MS = 1000;
@@ -103,9 +103,40 @@ export function render(main) {
     const loc = h("p", { class: "small", id: "sos-loc" });
     const meta = h("p", { class: "small muted", id: "sos-meta" });
     const footer = h("div", { class: "sos-footer", id: "sos-footer" });
-    root.append(heading(t("sos.alertTitle")), status, steps, loc, meta, err.el, footer);
-    root._parts = { steps, status, loc, meta, footer, err };
+    const noteForm = drawNoteForm();
+    root.append(heading(t("sos.alertTitle")), status, steps, loc, meta, err.el, noteForm, footer);
+    root._parts = { steps, status, loc, meta, footer, err, noteForm };
     update();
+  }
+
+  // A note to the responders while the alert is open (socket, or HTTP when the socket is down;
+  // one client_id per note, kept while it is retried, so it is stored once).
+  function drawNoteForm() {
+    const err = errorBox();
+    const text = h("textarea", { name: "note", rows: 2, maxlength: 1000, id: "sos-add-note" });
+    const submit = h("button", { type: "submit", class: "secondary", id: "sos-add-note-send" }, t("console.addNote"));
+    const form = h("form", { class: "form", id: "sos-note-form" }, field(t("sos.note"), text), err.el, submit);
+    let clientId = null;
+    let sentText = null;
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = text.value.trim();
+      if (!body) return;
+      if (body !== sentText) { clientId = null; sentText = body; }
+      clientId ||= randomId("note-");
+      err.show(null);
+      await busy(submit, async () => {
+        try {
+          await addNote(body, clientId);
+          text.value = "";
+          clientId = null;
+          sentText = null;
+        } catch (e) {
+          err.show(errorText(e));
+        }
+      });
+    });
+    return form;
   }
 
   function update() {
@@ -148,6 +179,7 @@ export function render(main) {
       lastStatus = a.status;
     }
     root.classList.toggle("closed", closed);
+    root._parts.noteForm.hidden = closed;
     if (closed) loc.textContent = "";
     else if (sos.locationState === "sharing") loc.textContent = t("sos.sharing");
     else if (sos.locationState === "denied") loc.textContent = t("sos.locDenied");
