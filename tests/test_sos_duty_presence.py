@@ -7,6 +7,7 @@ reachable again; the roster shows who is connected, also across two nodes."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from hubchat.config import Settings
 from hubchat.outbox import OUTBOX
+from hubchat.sos.repository import DUTY
 from tests.conftest import SmtpSink
 from tests.support import HubClient
 from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
@@ -204,3 +206,29 @@ async def test_two_nodes_share_who_is_connected(settings: Settings, node_factory
     async def why_recorded() -> bool:
         return "no_officer_reachable" in await kinds(a.client, second["id"])  # type: ignore[arg-type]
     await wait_until(why_recorded)
+
+
+async def test_the_grace_period_survives_a_node_restart(settings: Settings, node_factory: NodeFactory,
+                                                        smtp: SmtpSink) -> None:
+    slow_grace = fast(settings, sos_duty_grace_secs=30.0)
+    first = await node_factory(slow_grace)
+    assert first.client is not None
+    officer, _ = await officer_on_duty(first.client, "Night Officer")
+    # On duty for an hour already: only the stamp of their last socket keeps them in grace.
+    an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    await first.sos.repo.coll(DUTY).update_one({"_id": officer["id"]}, {"$set": {"since": an_hour_ago}})
+    await first.stop()  # the node goes down with the officer's console on it
+
+    second = await node_factory(slow_grace)
+    hub = second.client
+    assert hub is not None
+    stamped = await second.sos.repo.coll(DUTY).find_one({"_id": officer["id"]})
+    assert stamped is not None and stamped["last_seen_at"] > an_hour_ago
+    assert officer["id"] in await sos_service(hub).duty.reachable_ids()  # within grace, from the store
+    alert = await trigger(await hub.connect((await person(hub))["access_token"]))
+
+    async def dispatched() -> bool:
+        return "dispatch" in await kinds(hub, alert["id"])
+    await wait_until(dispatched)
+    await asyncio.sleep(QUIET_SECS)
+    assert smtp.to(ESCALATION_LIST) == [] and "no_officer_reachable" not in await kinds(hub, alert["id"])
