@@ -115,10 +115,18 @@ class DutyRoster:
     async def reachable_ids(self) -> list[str]:
         return [doc["_id"] for doc in (await self.reachability())[0]]
 
-    async def on_connect(self, principal: Principal) -> None:
-        """An on-duty officer's socket connected (its feed room is joined by the caller): the feed
-        sees them connected again."""
-        await self.rooms.emit("duty:updated", {"officers": await self.officers_view()}, FEED_ROOM)
+    def on_connect(self, sid: str) -> None:
+        """An on-duty officer's socket ``sid`` connected (the caller joined it to the feed): the
+        feed sees them connected again.  Sent after the connect handler has answered, and not to
+        ``sid`` itself: nothing may reach a socket before its CONNECT answer."""
+        self.rooms.spawn(self._announce(skip_sid=sid), "sos-duty-connected")
+
+    async def _announce(self, skip_sid: str | None = None) -> None:
+        try:
+            await self.rooms.realtime.emit("duty:updated", {"officers": await self.officers_view()}, room=FEED_ROOM,
+                                           skip_sid=skip_sid)
+        except Exception:
+            log.exception("duty roster: duty:updated not sent")
 
     async def on_disconnect(self, principal: Principal, sid: str) -> None:
         """Disconnect hook: stamp when an on-duty officer was last seen; tell the feed when it was
@@ -129,7 +137,7 @@ class DutyRoster:
         stamped = await self._coll.update_one({"_id": principal.user_id, "on_duty": True},
                                               {"$set": {"last_seen_at": utcnow()}})
         if stamped.matched_count and not (await self.connected([principal.user_id]))[principal.user_id]:
-            await self.rooms.emit("duty:updated", {"officers": await self.officers_view()}, FEED_ROOM)
+            await self._announce()
 
     async def set(self, principal: Principal, on_duty: bool) -> Document:
         require_officer(principal)

@@ -84,4 +84,4 @@ class SosService:
         if alert is not None:
             await sio.enter_room(sid, alert_room(alert["_id"]))
         if on_duty:
-            await self.duty.on_connect(principal)
+            self.duty.on_connect(sid)
