@@ -100,6 +100,7 @@ class Settings:
     sos_actions_per_minute: int = 30  # sos:transition per user (every node together)
     sos_email_budget_per_hour: int = 12  # SOS emails per recipient; beyond: coalesced into a digest
     sos_email_digest_secs: float = 300.0  # at most one digest per recipient this often
+    sos_duty_grace_secs: float = 60.0  # an on-duty officer with no socket this long is not reachable live
     # --- translation (Argos packages run with CTranslate2)
     translate_packages_dir: str = ""  # empty: {data_dir}/argos-packages
     translate_phrasebook_path: str = ""  # empty: config/phrasebook/lus-en.tsv of the source tree
@@ -226,7 +227,7 @@ def _check(settings: Settings) -> None:
     if settings.jwt_secret and len(settings.jwt_secret) < 32:
         raise ConfigError("jwt_secret: use at least 32 characters (HS256 needs a 256-bit key)")
     for name in ("access_token_ttl_secs", "refresh_token_ttl_secs", "message_rate_limit", "port", "ops_port",
-                 "max_sockets_per_user", "max_sockets_per_address"):
+                 "max_sockets_per_user", "max_sockets_per_address", "sos_duty_grace_secs"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name}: must not be negative")
     if settings.deployment and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", settings.deployment):

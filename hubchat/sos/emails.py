@@ -1,6 +1,7 @@
 """Escalation emails: pure functions from an alert to the message the Cell receives.
 
-Steps: ``trigger`` (nobody was on duty when the alert came in), ``t1`` (not acknowledged within
+Steps: ``trigger`` (no officer was reachable live when the alert came in: nobody on duty, or
+nobody on duty connected; the caller gives that reason), ``t1`` (not acknowledged within
 ``sos_t1_secs``), ``t2`` (not acknowledged within ``sos_t2_secs``); a duress alert runs every
 step at once and says so in every message.  The body carries what a responder needs without
 opening hubchat: category, time, location with an OpenStreetMap link (or the registered city
@@ -45,9 +46,10 @@ def _location_lines(alert: Document) -> list[str]:
             f"Registered city: {person.get('city') or '?'}, {person.get('country') or '?'}"]
 
 
-def escalation_email(alert: Document, step: str, to: tuple[str, ...], public_url: str) -> Email:
+def escalation_email(alert: Document, step: str, to: tuple[str, ...], public_url: str,
+                     reason: str | None = None) -> Email:
     category = alert["category"].replace("_", " ").upper()
-    reason = STEP_REASONS.get(step, step)
+    reason = reason or STEP_REASONS.get(step, step)
     duress = bool(alert.get("duress"))
     subject = f"[SOS{' DURESS' if duress else ''}] {category} alert — {reason}"
     person = alert["person"]

@@ -9,8 +9,10 @@ State lives in the alert document, so any node can carry on after another stops:
                  claim, claimed_at, node the claim token, when and by which node
                  emailed_at: {step: datetime}}
 
-    level 0  at trigger: dispatch round 1; when nobody is on duty, email the escalation list and
-             every officer at once (step ``trigger``)
+    level 0  at trigger: dispatch round 1; when no officer is reachable live (nobody on duty, or
+             every on-duty officer without a connected socket for longer than
+             ``sos_duty_grace_secs``, see ``duty``), email the escalation list and every officer at
+             once (step ``trigger``; timeline ``no_officer_reachable`` says why)
     level 1  at created_at + sos_t1_secs, still open: email the on-duty officers (nobody on duty:
              every officer and the escalation list), dispatch round 2 (sos_escalation_radius_km)
     level 2  at created_at + sos_t2_secs, still open: email the escalation list (empty: every
@@ -60,6 +62,8 @@ from hubchat.sos.views import covered
 log = logging.getLogger(__name__)
 
 EMAIL_TAG_PREFIX = "sos-email:"  # outbox tag: sos-email:{alert_id}:{step}
+# Why the ``trigger`` email went out (its subject and first line).
+TRIGGER_REASONS = {"nobody_on_duty": "nobody is on duty", "none_connected": "no on-duty officer is connected"}
 
 MAX_LEVEL = 2
 STEP_NAMES = {1: "t1", 2: "t2"}
@@ -236,10 +240,18 @@ class Escalator:
         if result is None:
             return
         after = result[0]
-        officers = [e for e in after.get("dispatch", []) if e["role"] == "officer"]
-        if not officers:
-            recipients = await self._recipients("trigger")
-            self.send(after, "trigger", recipients)
+        officers = [e["user_id"] for e in after.get("dispatch", []) if e["role"] == "officer"]
+        reachable, unreachable = await self.duty.reachability(officers) if officers else ([], [])
+        if reachable:
+            return
+        # Nobody on duty, or every on-duty officer gone past the grace period: nobody sees the
+        # feed live, so the Cell is emailed at once, and the timeline says why.
+        reason = "none_connected" if unreachable else "nobody_on_duty"
+        self.send(after, "trigger", await self._recipients("trigger"), reason=TRIGGER_REASONS[reason])
+        await self.repo.add(after["_id"], "no_officer_reachable", None, data={
+            "reason": reason, "on_duty": len(unreachable), "grace_secs": self.duty.grace_secs,
+            "unreachable": [{"id": d["_id"], "display_name": d.get("display_name"),
+                             "last_seen_at": d.get("last_seen_at")} for d in unreachable]})
 
     async def _escalate(self, alert: Document, level: int) -> None:
         reason = "duress" if covered(alert) else STEP_NAMES[level]
@@ -286,11 +298,11 @@ class Escalator:
         users: list[Document] = [u async for u in cursor]
         return sorted(str(u["email"]).lower() for u in users if u.get("email") and not u.get("disabled"))
 
-    def send(self, alert: Document, step: str, recipients: tuple[str, ...]) -> None:
+    def send(self, alert: Document, step: str, recipients: tuple[str, ...], reason: str | None = None) -> None:
         """Email each recipient in the background; the outcome lands on the timeline."""
-        self.rooms.spawn(self._send(alert, step, recipients), f"sos-email-{step}")
+        self.rooms.spawn(self._send(alert, step, recipients, reason), f"sos-email-{step}")
 
-    async def _send(self, alert: Document, step: str, recipients: tuple[str, ...]) -> None:
+    async def _send(self, alert: Document, step: str, recipients: tuple[str, ...], reason: str | None = None) -> None:
         alert_id = alert["_id"]
         if not recipients:
             log.error("sos escalation email %s: no recipients configured", step, extra={"alert_id": alert_id})
@@ -312,7 +324,7 @@ class Escalator:
         # SMTP outage only delays it.  The outcome reaches the timeline from the sending node.
         tag = f"{EMAIL_TAG_PREFIX}{alert_id}:{step}"
         for address in recipients:
-            await self.outbox.enqueue(escalation_email(alert, step, (address,), public_url), key=tag, tag=tag)
+            await self.outbox.enqueue(escalation_email(alert, step, (address,), public_url, reason), key=tag, tag=tag)
         if self.outbox.keeps_locally:
             await self.repo.add(alert_id, "email_failed", None, data={
                 "step": step, "recipients": len(recipients), "reason": "no smtp_host: kept in the local outbox"})

@@ -45,7 +45,7 @@ class SosService:
         self.repo = AlertRepository(infra)
         self.metrics = SosMetrics(infra.metrics.registry)
         self.rooms = AudienceRooms(infra.realtime, settings.sos_approx_area_km, self.repo)
-        self.duty = DutyRoster(self.repo, self.rooms)
+        self.duty = DutyRoster(self.repo, self.rooms, lambda: infra.presence, settings.sos_duty_grace_secs)
         self.dispatcher = Dispatcher(settings, self.repo, directory, self.duty, self.rooms, self.metrics)
         self.mail_budget = MailBudget(settings, self.repo, lambda: infra.limiter, lambda: infra.mailer, self.metrics)
         self.escalator = Escalator(settings, self.repo, self.dispatcher, self.duty, self.rooms,
@@ -58,6 +58,7 @@ class SosService:
         self.reads = AlertReads(settings, self.repo, self.duty, self.rooms)
         self.notes = NoteTranslator(self.repo, self.rooms)
         infra.realtime.connect_hooks.append(self.on_connect)
+        infra.realtime.disconnect_hooks.append(self.duty.on_disconnect)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -72,11 +73,15 @@ class SosService:
             await self.rooms.drain()
 
     async def on_connect(self, principal: Principal, sid: str) -> None:
-        """Connect hook: on-duty officers' sockets join the live feed; a person with an open alert
-        rejoins its room (a duress alert whose PIN was accepted is not open for the person)."""
+        """Connect hook: on-duty officers' sockets join the live feed (which is then told they are
+        connected); a person with an open alert rejoins its room (a duress alert whose PIN was
+        accepted is not open for the person)."""
         sio = self.infra.realtime.sio
-        if principal.is_officer and await self.duty.is_on_duty(principal.user_id):
+        on_duty = principal.is_officer and await self.duty.is_on_duty(principal.user_id)
+        if on_duty:
             await sio.enter_room(sid, FEED_ROOM)
         alert = await self.repo.open_of(principal.user_id)
         if alert is not None:
             await sio.enter_room(sid, alert_room(alert["_id"]))
+        if on_duty:
+            self.duty.on_connect(sid)

@@ -272,6 +272,9 @@ def audit_view(entry: Document) -> Document:
             "action": entry["action"], "at": iso(entry["at"])}
 
 
-def duty_view(doc: Document) -> Document:
+def duty_view(doc: Document, connected: bool) -> Document:
+    """``connected``: a live socket on any node; ``last_seen_at``: when their last socket closed
+    (null while connected, or when no node saw it close)."""
     return {"id": doc["_id"], "display_name": doc.get("display_name"), "on_duty": bool(doc.get("on_duty")),
-            "since": iso(doc.get("since"))}
+            "since": iso(doc.get("since")), "connected": connected,
+            "last_seen_at": None if connected else iso(doc.get("last_seen_at"))}

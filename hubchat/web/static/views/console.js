@@ -119,6 +119,7 @@ export function render(main, { params: [selectedParam] }) {
   h("span", { class: "switch-label" }, t("console.onDuty")));
   const dutyState = h("p", { class: "small", id: "duty-state", role: "status" });
   const dutyList = h("p", { class: "small muted", id: "duty-list" });
+  const dutyAway = h("p", { class: "small", id: "duty-away", role: "status", hidden: true });
   const listCount = h("span", { class: "count-label" });
   const list = h("ul", { class: "alert-list", id: "alert-list" });
   const mapEl = h("div", { class: "map", id: "map", role: "region", "aria-label": t("console.map") });
@@ -128,7 +129,7 @@ export function render(main, { params: [selectedParam] }) {
 
   root.append(
     h("div", { class: "console-head" }, heading(t("console.title")),
-      h("div", { class: "duty" }, dutySwitch, dutyState), dutyList),
+      h("div", { class: "duty" }, dutySwitch, dutyState), dutyList, dutyAway),
     banner, err.el,
     h("div", { class: "console-grid" },
       h("section", { class: "list-pane", "aria-labelledby": "alerts-h" },
@@ -147,9 +148,28 @@ export function render(main, { params: [selectedParam] }) {
     dutySwitch.setAttribute("aria-checked", String(onDuty));
     dutySwitch.classList.toggle("on", onDuty);
     dutyState.textContent = onDuty ? t("console.youAreOn") : t("console.youAreOff");
+    // Text only: every name and time goes in through textContent.
     dutyList.textContent = officers.length
-      ? t("console.onDutyNow", { names: officers.map((o) => o.display_name).join(", ") }) : t("console.nobodyOnDuty");
+      ? t("console.onDutyNow", { names: officers.map(officerLabel).join(", ") }) : t("console.nobodyOnDuty");
+    const away = officers.filter((o) => o.connected === false);
+    dutyList.dataset.disconnected = away.map((o) => o.id).join(" ");
+    dutyAway.hidden = !away.length;
+    dutyAway.textContent = away.length ? t("console.unreachableNote") : "";
   }
+  function officerLabel(o) {
+    if (o.connected !== false) return o.display_name;
+    const state = o.last_seen_at
+      ? t("console.notConnectedSince", { time: fmtTime(o.last_seen_at, getLang()) }) : t("console.notConnected");
+    return `${o.display_name} (${state})`;
+  }
+  // Closing or reloading the page while on duty: the browser's own "leave this page?" prompt.
+  // (Staying away longer than the server's grace period makes an SOS email the Cell at once.)
+  function warnOnLeave(event) {
+    if (!onDuty) return;
+    event.preventDefault();
+    event.returnValue = "";
+  }
+  window.addEventListener("beforeunload", warnOnLeave);
   dutySwitch.addEventListener("click", () => busy(dutySwitch, async () => {
     unlockAudio();
     try {
@@ -570,6 +590,7 @@ export function render(main, { params: [selectedParam] }) {
   loadQueue();
   const ticker = setInterval(() => { renderList(); }, 15_000);
   return () => {
+    window.removeEventListener("beforeunload", warnOnLeave);
     clearInterval(ticker);
     clearTimeout(flashTimer);
     subs.close();
