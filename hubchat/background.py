@@ -49,3 +49,26 @@ class BackgroundTasks:
         if late:
             await asyncio.gather(*late, return_exceptions=True)
         return len(late)
+
+
+CANCEL_RETRY_SECS = 0.05
+
+
+async def cancel_and_wait(tasks: set[asyncio.Task[Any]], timeout_secs: float = DRAIN_TIMEOUT_SECS) -> int:
+    """Cancel ``tasks`` and wait until they end, cancelling again while one goes on.
+
+    A single cancel() is not always enough: a library may turn the CancelledError it receives
+    into an ordinary error and retry (seen with python-socketio's Redis listener over redis-py),
+    and the task would then run forever.  The next cancel lands elsewhere (e.g. in its retry
+    sleep) and ends it.  Returns how many tasks were still running after ``timeout_secs``.
+    """
+    pending = {task for task in tasks if not task.done()}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_secs
+    while pending and loop.time() < deadline:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=CANCEL_RETRY_SECS)
+    if pending:
+        log.warning("%d task(s) did not stop after %.1f s of cancelling", len(pending), timeout_secs)
+    return len(pending)

@@ -34,6 +34,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from hubchat.background import cancel_and_wait
 from hubchat.config import Settings
 from hubchat.errors import Unavailable
 
@@ -84,13 +85,11 @@ def _decode(raw: str | bytes) -> dict[str, Any]:
 
 async def _cancel_and_wait(tasks: set[asyncio.Task[None]]) -> None:
     """Cancel ``tasks`` and wait until they have finished; a failure among them is logged."""
-    for task in tasks:
-        task.cancel()
     if not tasks:
         return
-    await asyncio.wait(tasks)
+    await cancel_and_wait(tasks)  # cancels again if redis-py absorbed a cancellation
     for task in tasks:
-        if not task.cancelled() and task.exception() is not None:
+        if task.done() and not task.cancelled() and task.exception() is not None:
             log.error("bus: task %s had failed", task.get_name(), exc_info=task.exception())
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import socketio
 from aiohttp import web
 
+from hubchat.background import cancel_and_wait
 from hubchat.client_address import address_key, environ_client_address
 from hubchat.config import Settings
 from hubchat.errors import INTERNAL_ERROR, HubchatError, Unauthenticated, ValidationFailed
@@ -377,14 +378,14 @@ class Realtime:
     async def stop(self) -> None:
         """Stop the cross-node manager's listener and close its Redis connections."""
         if self._slots_task is not None:
-            self._slots_task.cancel()
-            await asyncio.gather(self._slots_task, return_exceptions=True)
+            await cancel_and_wait({self._slots_task})
             self._slots_task = None
         manager = self.sio.manager
         listener = getattr(manager, "thread", None)
         if isinstance(listener, asyncio.Task):
-            listener.cancel()
-            await asyncio.gather(listener, return_exceptions=True)
+            # python-socketio's listener can absorb one cancellation (redis-py turns it into a
+            # connection error, which the listener retries): cancel until it has ended.
+            await cancel_and_wait({listener})
         for resource in (getattr(manager, "pubsub", None), getattr(manager, "redis", None)):
             if resource is not None:
                 await resource.aclose()
