@@ -468,6 +468,9 @@ class HubchatTarget(Target):
             "HUBCHAT_ACCESS_TOKEN_TTL_SECS": "7200",
             "HUBCHAT_MAIL_RETRY_BASE_DELAY_SECS": "0.2",
         })
+        for pair in getattr(ctx.args, "server_env", None) or []:  # --server-env NAME=VALUE
+            name, _, value = pair.partition("=")
+            env[name] = value
         return env
 
     async def start(self) -> None:
@@ -904,6 +907,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration-secs", type=float, default=None, help="seconds per rate (default 5; --quick 3)")
     p.add_argument("--straggler-secs", type=float, default=2.0)
     p.add_argument("--p99-ms", type=float, default=100.0)
+    p.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="extra environment for hubchat serve (repeatable), e.g. HUBCHAT_CHAT_MAX_INFLIGHT=4")
     p.add_argument("--body-pad", type=int, default=40, help="filler characters in each body")
     p.add_argument("--targets", default="hubchat,echo", help="which servers, in order (hubchat,echo)")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")

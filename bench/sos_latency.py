@@ -480,6 +480,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="after phase B, wait at most this long for every receipt still due; then it is missing")
     p.add_argument("--grace-secs", type=float, default=1.0, help="then wait this long for wrong receipts")
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="extra environment for hubchat serve (repeatable), e.g. HUBCHAT_CHAT_MAX_INFLIGHT=4")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     p.add_argument("--results", default=str(DEFAULT_RESULTS), help="Markdown file to append to")
     p.add_argument("--no-record", action="store_true", help="print only; do not append to the results file")
