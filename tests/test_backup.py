@@ -4,7 +4,6 @@ without --force, a damaged file changes nothing, and a backup works while ``hubc
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import gzip
 import io
@@ -31,7 +30,7 @@ from hubchat.embedded_mongo import EmbeddedMongo, free_loopback_port
 from hubchat.errors import BadRequest, Conflict
 from hubchat.store import Store, make_client
 from tests.conftest import REDIS_URL, SmtpSink
-from tests.support import DEFAULT_PASSWORD, HubClient, running_hub
+from tests.support import DEFAULT_PASSWORD, HubClient, running_hub, wait_ready
 from tests.test_chat_support import Chat, send
 from tests.test_sos_helpers import DURESS_PIN, SOS_PIN, trigger_body
 
@@ -235,20 +234,6 @@ async def test_a_damaged_file_is_refused_and_changes_nothing(store: Store, other
     assert await contents(other_db) == occupied
 
 
-async def _ready(port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            assert process.poll() is None, log_path.read_text()
-            await asyncio.sleep(0.05)
-    pytest.fail("hubchat did not become ready")
-
-
 async def test_backup_while_serving_on_the_embedded_store_then_restore_elsewhere(tmp_path: Path) -> None:
     port = free_loopback_port()
     data_dir = tmp_path / "var"
@@ -261,7 +246,7 @@ async def test_backup_while_serving_on_the_embedded_store_then_restore_elsewhere
     path = tmp_path / "backups" / "hub.backup"
     path.parent.mkdir()
     try:
-        await _ready(port, process, log_path)
+        await wait_ready(f"http://127.0.0.1:{port}", process)
         async with aiohttp.ClientSession() as http:
             async with http.post(f"http://127.0.0.1:{port}/api/auth/register", json={
                     "email": "newcomer@example.org", "password": "a long password 1", "display_name": "Newcomer",
