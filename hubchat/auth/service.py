@@ -182,16 +182,22 @@ class AccountService:
             log.info("expired unverified account replaced", extra={"user_id": stale["_id"]})
         return True
 
-    async def _send_code(self, user: dict[str, Any]) -> None:
+    async def _issue_code(self, collection: str, digest_prefix: str, user: dict[str, Any]) -> str:
+        """A fresh one-time code for ``user``, stored as a digest with its attempts and expiry
+        (replacing any earlier one); the plain code is only returned, for the email."""
         code = new_verification_code()
         settings = self.infra.settings
-        await self.infra.store[VERIFICATIONS].replace_one(
+        await self.infra.store[collection].replace_one(
             {"_id": user["_id"]},
-            {"_id": user["_id"], "digest": self.signer.digest(user["_id"] + ":" + code),
+            {"_id": user["_id"], "digest": self.signer.digest(digest_prefix + user["_id"] + ":" + code),
              "attempts_left": settings.verification_max_attempts,
              "expires_at": utcnow() + dt.timedelta(seconds=settings.verification_code_ttl_secs)},
             upsert=True)
-        minutes = settings.verification_code_ttl_secs // 60
+        return code
+
+    async def _send_code(self, user: dict[str, Any]) -> None:
+        code = await self._issue_code(VERIFICATIONS, "", user)
+        minutes = self.infra.settings.verification_code_ttl_secs // 60
         self.infra.mailer.send_later(Email(
             to=(user["email"],), subject="Your hubchat verification code",
             text=f"Hello {user['display_name']},\n\nYour hubchat verification code is {code}.\n"
@@ -237,13 +243,7 @@ class AccountService:
         user = await self.infra.store[USERS].find_one({"email": email})
         if user is None or user.get("disabled"):
             return
-        code = new_verification_code()
-        await self.infra.store[PASSWORD_RESETS].replace_one(
-            {"_id": user["_id"]},
-            {"_id": user["_id"], "digest": self.signer.digest("reset:" + user["_id"] + ":" + code),
-             "attempts_left": settings.verification_max_attempts,
-             "expires_at": utcnow() + dt.timedelta(seconds=settings.verification_code_ttl_secs)},
-            upsert=True)
+        code = await self._issue_code(PASSWORD_RESETS, "reset:", user)
         minutes = settings.verification_code_ttl_secs // 60
         self.infra.mailer.send_later(Email(
             to=(user["email"],), subject="Your hubchat password reset code",
