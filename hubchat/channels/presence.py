@@ -19,6 +19,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 
 from hubchat.auth.service import AccountService
+from hubchat.background import cancel_and_wait
 from hubchat.channels.access import AccessReader
 from hubchat.channels.fanout import Fanout
 from hubchat.infra import Infra
@@ -84,14 +85,12 @@ class PresenceAnnouncer:
         try:
             yield
         finally:
-            heartbeat.cancel()
-            await asyncio.gather(heartbeat, return_exceptions=True)
+            await cancel_and_wait({heartbeat})  # a driver may absorb one cancellation
             await self._leave_node()
             queue, self._queue = self._queue, None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(queue.join(), SHUTDOWN_DRAIN_SECS)
-            worker.cancel()
-            await asyncio.gather(worker, return_exceptions=True)
+            await cancel_and_wait({worker})
 
     async def _work(self, queue: asyncio.Queue[tuple[str, bool]]) -> None:
         while True:

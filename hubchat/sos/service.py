@@ -18,6 +18,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from hubchat.background import cancel_and_wait
 from hubchat.infra import Infra
 from hubchat.principal import Principal
 from hubchat.sos.actions import AlertActions
@@ -67,9 +68,7 @@ class SosService:
         try:
             yield
         finally:
-            scheduler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await scheduler
+            await cancel_and_wait({scheduler})  # a driver may absorb one cancellation
             await self.rooms.drain()
 
     async def on_connect(self, principal: Principal, sid: str) -> None:

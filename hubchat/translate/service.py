@@ -20,7 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TextIO
 
-from hubchat.background import BackgroundTasks
+from hubchat.background import BackgroundTasks, cancel_and_wait
 from hubchat.clock import iso, utcnow
 from hubchat.errors import BadRequest, Conflict, NotFound
 from hubchat.infra import Infra
@@ -94,9 +94,7 @@ class TranslationService:
                 yield self
             finally:
                 if rescan is not None:
-                    rescan.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await rescan
+                    await cancel_and_wait({rescan})  # a driver may absorb one cancellation
                 await self._background.drain(DRAIN_TIMEOUT_SECS)
         self._pipeline = None
 

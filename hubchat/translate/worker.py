@@ -28,6 +28,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 
+from hubchat.background import cancel_and_wait
 from hubchat.translate.metrics import TranslateMetrics
 
 log = logging.getLogger(__name__)
@@ -124,9 +125,7 @@ class BatchWorker:
             yield self
         finally:
             collector, self._collector = self._collector, None
-            collector.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await collector
+            await cancel_and_wait({collector})
             for job in self._heap:
                 if not job.future.done():
                     job.future.set_exception(Shed("the translation worker stopped"))
