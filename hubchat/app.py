@@ -14,6 +14,7 @@ from aiohttp import web
 
 from hubchat import auth, channels, directory, sos, translate
 from hubchat import web as web_client
+from hubchat.clock import Clock
 from hubchat.config import Settings
 from hubchat.http_api import AUTHENTICATOR, METRICS, error_middleware
 from hubchat.infra import Infra
@@ -26,8 +27,9 @@ SERVICES = web.AppKey("services", object)
 OPS_APP = web.AppKey("ops_app", web.Application)
 
 
-def build_app(settings: Settings) -> web.Application:
-    infra = Infra(settings)
+def build_app(settings: Settings, clock: Clock | None = None) -> web.Application:
+    """``clock``: the system clock unless a test drives time (hubchat/clock.py)."""
+    infra = Infra(settings, clock=clock)
     app = web.Application(client_max_size=settings.max_payload_bytes, middlewares=[error_middleware])
     app[INFRA] = infra
     app[METRICS] = infra.metrics

@@ -2,7 +2,8 @@
 
 Services are built before start-up with a reference to this object and reach the store, Redis,
 the bus and the mailer through it at call time; using them before ``running()`` is a bug and
-raises RuntimeError.
+raises RuntimeError.  ``clock`` is the one source of time for rules (hubchat/clock.py): the
+system clock unless a test passes a ManualClock.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from hubchat.bus import Bus, open_bus
+from hubchat.clock import Clock, SystemClock
 from hubchat.config import Settings, redact_url
 from hubchat.errors import Unavailable
 from hubchat.mail import Mailer
@@ -32,8 +34,10 @@ log = logging.getLogger(__name__)
 
 
 class Infra:
-    def __init__(self, settings: Settings, metrics: Metrics | None = None, attach_store: bool = False):
+    def __init__(self, settings: Settings, metrics: Metrics | None = None, attach_store: bool = False,
+                 clock: Clock | None = None):
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()
         self.attach_store = attach_store  # admin commands: use a running server's embedded store
         self.metrics = metrics or Metrics()
         self.realtime = Realtime(settings, self.metrics)
@@ -106,12 +110,12 @@ class Infra:
                     raise Unavailable(f"Redis is not reachable at {redact_url(settings.redis_url)}: "
                                       f"{type(exc).__name__}: {redact_url(str(exc))}") from exc
                 self._redis = client
-                self._limiter = RedisRateLimiter(client, settings.redis_prefix)
-                self._presence = RedisPresence(client, settings.redis_prefix, settings.presence_ttl_secs)
+                self._limiter = RedisRateLimiter(client, settings.redis_prefix, self.clock)
+                self._presence = RedisPresence(client, settings.redis_prefix, settings.presence_ttl_secs, self.clock)
             else:
                 log.info("no redis_url: single node with in-process bus, presence and rate limits")
-                self._limiter = MemoryRateLimiter()
-                self._presence = MemoryPresence(settings.presence_ttl_secs)
+                self._limiter = MemoryRateLimiter(self.clock)
+                self._presence = MemoryPresence(settings.presence_ttl_secs, self.clock)
             await stack.enter_async_context(self.admission.running())
             self._store = await stack.enter_async_context(open_store(settings, [*indexes, OUTBOX_INDEXES],
                                                                      attach=self.attach_store))

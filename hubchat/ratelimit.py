@@ -1,9 +1,10 @@
 """Rate limits: a sliding-window log per key, shared by every node through Redis.
 
 The contract is :class:`RateLimiter`.  :class:`RedisRateLimiter` keeps the log of each key in a
-sorted set and decides in one Lua script, on the Redis server's clock, so nodes whose clocks
-disagree still share one count.  :class:`MemoryRateLimiter` gives the same answers inside one
-process (a single node without Redis).
+sorted set and decides in one Lua script, on the Redis server's clock (plus the injected
+clock's ``ahead_secs``: 0 in production, see hubchat/clock.py), so nodes whose clocks disagree
+still share one count.  :class:`MemoryRateLimiter` gives the same answers inside one process (a
+single node without Redis), on the injected clock's ``monotonic``.
 
 Semantics (both): a call for ``key`` is allowed while fewer than ``limit`` calls were allowed in
 the last ``window_secs``; an allowed call is counted, a refused one is not.  A refusal says how
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import math
 import secrets
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -23,6 +23,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from hubchat.clock import Clock, SystemClock
 from hubchat.errors import RateLimited, Unavailable
 
 __all__ = ["MemoryRateLimiter", "RateLimiter", "RedisRateLimiter"]
@@ -57,13 +58,13 @@ def _window_ms(window_secs: float) -> int:
     return max(1, math.ceil(window_secs * 1000))
 
 
-# KEYS[1]: the log; ARGV: limit, window in ms, a token unique to this call.
+# KEYS[1]: the log; ARGV: limit, window in ms, a token unique to this call, the clock's lead in ms.
 # Scores are server milliseconds (13 digits: exact in Lua's %.14g number formatting).
 _SLIDING_WINDOW_LUA = """
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
 if count < limit then
@@ -85,7 +86,8 @@ class RedisRateLimiter(_HitFromAllow):
     borrowed, not closed.
     """
 
-    def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
+    def __init__(self, redis: aioredis.Redis, prefix: str, clock: Clock | None = None) -> None:
+        self._clock = clock or SystemClock()
         self._key_prefix = prefix + "rl:"
         self._script = redis.register_script(_SLIDING_WINDOW_LUA)
         self._token_prefix = secrets.token_hex(4)
@@ -98,7 +100,8 @@ class RedisRateLimiter(_HitFromAllow):
         token = f"{self._token_prefix}{self._calls}"
         try:
             wait_ms = await self._script(
-                keys=[self._key_prefix + key], args=[limit, _window_ms(window_secs), token]
+                keys=[self._key_prefix + key], args=[limit, _window_ms(window_secs), token,
+                                                   round(self._clock.ahead_secs() * 1000)]
             )
         except RedisError as exc:
             raise Unavailable("rate limiter unavailable") from exc
@@ -112,11 +115,12 @@ class _Log:
 
 
 class MemoryRateLimiter(_HitFromAllow):
-    """The same sliding-window log in this process, on ``time.monotonic``."""
+    """The same sliding-window log in this process, on the clock's ``monotonic``."""
 
     PURGE_EVERY_CALLS = 1024
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock or SystemClock()
         self._logs: dict[str, _Log] = {}
         self._calls = 0
 
@@ -124,7 +128,7 @@ class MemoryRateLimiter(_HitFromAllow):
         if limit <= 0:
             return 0.0
         window = _window_ms(window_secs) / 1000
-        now = time.monotonic()
+        now = self._clock.monotonic()
         self._calls += 1
         if self._calls % self.PURGE_EVERY_CALLS == 0:
             self._purge(now)

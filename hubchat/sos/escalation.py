@@ -27,6 +27,9 @@ acknowledges the alert or it is closed — an office bearer's acknowledgement ("
 responding") does not stop it; a covered duress alert keeps escalating until level 2 even if
 acknowledged.
 
+Due times and claims are read from the injected clock (``infra.clock``: the system clock, or a
+test's ManualClock that makes a step due by advancing it); the scheduler's pace stays real time.
+
 Exactly once: every node polls every ``sos_scheduler_interval_secs`` for due steps and claims one
 with a single ``find_one_and_update`` conditioned on the alert's version and current level, so
 one node wins and the others see the step taken.  A claim whose work has not finished after
@@ -45,7 +48,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from hubchat.clock import utcnow
+from hubchat.clock import Clock, SystemClock
 from hubchat.config import Settings
 from hubchat.outbox import Outbox
 from hubchat.schema import new_id
@@ -104,8 +107,10 @@ def is_stale(alert: Document, now: dt.datetime) -> bool:
 
 class Escalator:
     def __init__(self, settings: Settings, repo: AlertRepository, dispatcher: Dispatcher, duty: DutyRoster,
-                 rooms: SosRooms, outbox: Outbox, node_id: str, metrics: SosMetrics, budget: MailBudget):
+                 rooms: SosRooms, outbox: Outbox, node_id: str, metrics: SosMetrics, budget: MailBudget,
+                 clock: Clock | None = None):
         self.settings = settings
+        self.clock = clock or SystemClock()  # due times and claims; the loop's pace is real time
         self.repo = repo
         self.dispatcher = dispatcher
         self.duty = duty
@@ -134,7 +139,7 @@ class Escalator:
 
     async def run_due(self) -> None:
         """One pass: every due step and every stale claim, each taken by at most one node."""
-        now = utcnow()
+        now = self.clock.now()
         # One equality query per open status (each an index search on both backends; the
         # embedded store cannot serve $in or a datetime range from an index), then the rules in
         # Python: the cost follows the open alerts, not the alerts ever stored.
@@ -176,7 +181,7 @@ class Escalator:
     async def _claim(self, alert_id: str, token: str) -> Document | None:
         for _ in range(CLAIM_ATTEMPTS):
             alert = await self.repo.find(alert_id)
-            now = utcnow()
+            now = self.clock.now()
             if alert is None or not is_due(alert, now):
                 return None
             esc = alert["escalation"]
@@ -197,7 +202,7 @@ class Escalator:
     async def recover(self, alert_id: str) -> None:
         """Claim again a step whose node stopped before finishing it, and redo it."""
         token = new_id()
-        now = utcnow()
+        now = self.clock.now()
 
         def reclaim(alert: Document) -> Document | None:
             if not is_stale(alert, now):
@@ -339,7 +344,7 @@ class Escalator:
             await self._mark_emailed(alert_id, step)
 
     async def _mark_emailed(self, alert_id: str, step: str) -> None:
-        now = utcnow()
+        now = self.clock.now()
 
         def mark(alert: Document) -> Document | None:
             esc = alert.get("escalation") or {}

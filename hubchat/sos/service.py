@@ -50,7 +50,8 @@ class SosService:
         self.dispatcher = Dispatcher(settings, self.repo, directory, self.duty, self.rooms, self.metrics)
         self.mail_budget = MailBudget(settings, self.repo, lambda: infra.limiter, lambda: infra.mailer, self.metrics)
         self.escalator = Escalator(settings, self.repo, self.dispatcher, self.duty, self.rooms,
-                                   infra.outbox, infra.realtime.node_id, self.metrics, self.mail_budget)
+                                   infra.outbox, infra.realtime.node_id, self.metrics, self.mail_budget,
+                                   clock=infra.clock)
         self.triggers = TriggerHandler(settings, self.repo, accounts, infra.realtime, self.rooms, self.escalator,
                                        self.metrics, lambda: infra.limiter)
         self.actions = AlertActions(settings, self.repo, accounts, lambda: infra.limiter, self.rooms, self.escalator,

@@ -123,7 +123,7 @@ class TriggerHandler:
 
     async def _create(self, principal: Principal, req: TriggerIn, print_: str) -> Document | None:
         user = await self.accounts.get_user(principal.user_id)
-        now = utcnow()
+        now = self.escalator.clock.now()  # the clock its escalation steps fall due on
         alert_id = new_id()
         location = None
         if req.lat is not None and req.lon is not None:
