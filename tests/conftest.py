@@ -22,6 +22,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiosmtpd.controller import Controller
 
+from hubchat.clock import ManualClock
 from hubchat.config import Settings, load_settings
 from hubchat.embedded_mongo import EmbeddedMongo, free_loopback_port
 from hubchat.store import Store, make_client
@@ -66,6 +67,13 @@ async def store(mongo_uri: str, mongo_db_name: str) -> AsyncIterator[Store]:
     finally:
         await client.drop_database(mongo_db_name)
         await client.close()
+
+
+# ---------------------------------------------------------------- time
+@pytest.fixture
+def clock() -> ManualClock:
+    """The test's clock: ``advance`` it instead of sleeping (hubchat/clock.py)."""
+    return ManualClock()
 
 
 # ---------------------------------------------------------------- Redis

@@ -1,4 +1,4 @@
-"""The Presence contract, in memory and on the real Redis."""
+"""The Presence contract, in memory and on the real Redis; TTLs run out on a ManualClock."""
 
 from __future__ import annotations
 
@@ -8,19 +8,20 @@ from collections.abc import Callable
 import pytest
 import redis.asyncio as aioredis
 
+from hubchat.clock import ManualClock
 from hubchat.presence import MemoryPresence, Presence, RedisPresence
 
-TTL_SECS = 1.0
+TTL_SECS = 10.0  # far longer than a test runs: only the clock's advances make it pass
 PresenceFactory = Callable[[float], Presence]
 
 
 @pytest.fixture(params=["memory", "redis"])
 def make_presence(
-    request: pytest.FixtureRequest, redis_client: aioredis.Redis, redis_prefix: str
+    request: pytest.FixtureRequest, redis_client: aioredis.Redis, redis_prefix: str, clock: ManualClock
 ) -> PresenceFactory:
     if request.param == "redis":
-        return lambda ttl_secs: RedisPresence(redis_client, redis_prefix, ttl_secs)
-    return MemoryPresence
+        return lambda ttl_secs: RedisPresence(redis_client, redis_prefix, ttl_secs, clock)
+    return lambda ttl_secs: MemoryPresence(ttl_secs, clock)
 
 
 @pytest.fixture
@@ -58,16 +59,17 @@ async def test_disconnect_of_unknown_connection(presence: Presence) -> None:
     assert await presence.online(["alice"]) == {"alice": True}
 
 
-async def test_expired_connections_are_swept_offline(make_presence: PresenceFactory) -> None:
+async def test_expired_connections_are_swept_offline(make_presence: PresenceFactory, clock: ManualClock) -> None:
     presence = make_presence(TTL_SECS)
     await presence.connect("alice", "dead-node:a")
     await presence.connect("bob", "dead-node:b")
     await presence.connect("bob", "live-node:b")
     assert await presence.sweep() == []
 
-    await asyncio.sleep(TTL_SECS / 2)
+    clock.advance(TTL_SECS / 2)
     await presence.refresh([("bob", "live-node:b")])  # the live node's heartbeat
-    await asyncio.sleep(TTL_SECS / 2 + 0.1)
+    assert await presence.online(["alice", "bob"]) == {"alice": True, "bob": True}
+    clock.advance(TTL_SECS / 2)
 
     assert await presence.online(["alice", "bob"]) == {"alice": False, "bob": True}
     assert await presence.sweep() == ["alice"]
@@ -75,11 +77,11 @@ async def test_expired_connections_are_swept_offline(make_presence: PresenceFact
     assert await presence.disconnect("bob", "live-node:b") is True
 
 
-async def test_refresh_keeps_connections_alive(make_presence: PresenceFactory) -> None:
+async def test_refresh_keeps_connections_alive(make_presence: PresenceFactory, clock: ManualClock) -> None:
     presence = make_presence(TTL_SECS)
     await presence.connect("alice", "n1:a")
     for _ in range(4):
-        await asyncio.sleep(TTL_SECS / 3)
+        clock.advance(TTL_SECS * 0.9)
         await presence.refresh([("alice", "n1:a")])
 
     assert await presence.sweep() == []
@@ -96,10 +98,12 @@ async def test_refresh_does_not_revive_what_was_disconnected(presence: Presence)
     await presence.refresh([])
 
 
-async def test_reconnect_before_sweep_is_not_a_new_transition(make_presence: PresenceFactory) -> None:
-    presence = make_presence(TTL_SECS / 4)
+async def test_reconnect_before_sweep_is_not_a_new_transition(make_presence: PresenceFactory,
+                                                              clock: ManualClock) -> None:
+    presence = make_presence(TTL_SECS)
     assert await presence.connect("alice", "dead-node:a") is True
-    await asyncio.sleep(TTL_SECS / 4 + 0.1)
+    clock.advance(TTL_SECS)
+    assert await presence.online(["alice"]) == {"alice": False}
 
     # Still reported online (nobody swept), so no second "online"; and no "offline" later.
     assert await presence.connect("alice", "new-node:a") is False
@@ -138,13 +142,14 @@ async def test_racing_redis_nodes_report_each_transition_once(
     assert sum(went_offline) == 1
 
 
-async def test_racing_redis_sweeps_report_once(redis_client: aioredis.Redis, redis_prefix: str) -> None:
-    dying = RedisPresence(redis_client, redis_prefix, 0.2)
+async def test_racing_redis_sweeps_report_once(redis_client: aioredis.Redis, redis_prefix: str,
+                                               clock: ManualClock) -> None:
+    dying = RedisPresence(redis_client, redis_prefix, TTL_SECS, clock)
     for user in ("alice", "bob", "carol"):
         await dying.connect(user, f"dead:{user}")
-    await asyncio.sleep(0.3)
+    clock.advance(TTL_SECS)
 
-    sweepers = [RedisPresence(redis_client, redis_prefix, 60) for _ in range(3)]
+    sweepers = [RedisPresence(redis_client, redis_prefix, 60, clock) for _ in range(3)]
     results = await asyncio.gather(*(s.sweep() for s in sweepers))
 
     assert sorted(user for swept in results for user in swept) == ["alice", "bob", "carol"]

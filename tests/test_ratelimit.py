@@ -1,4 +1,4 @@
-"""The RateLimiter contract, in memory and on the real Redis."""
+"""The RateLimiter contract, in memory and on the real Redis; windows pass on a ManualClock."""
 
 from __future__ import annotations
 
@@ -7,17 +7,19 @@ import asyncio
 import pytest
 import redis.asyncio as aioredis
 
+from hubchat.clock import ManualClock
 from hubchat.errors import RateLimited
 from hubchat.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 
-WINDOW_SECS = 0.3
+WINDOW_SECS = 10.0  # far longer than a test runs: only the clock's advances make it pass
 
 
 @pytest.fixture(params=["memory", "redis"])
-def limiter(request: pytest.FixtureRequest, redis_client: aioredis.Redis, redis_prefix: str) -> RateLimiter:
+def limiter(request: pytest.FixtureRequest, redis_client: aioredis.Redis, redis_prefix: str,
+            clock: ManualClock) -> RateLimiter:
     if request.param == "redis":
-        return RedisRateLimiter(redis_client, redis_prefix)
-    return MemoryRateLimiter()
+        return RedisRateLimiter(redis_client, redis_prefix, clock)
+    return MemoryRateLimiter(clock)
 
 
 async def test_allows_up_to_the_limit_then_refuses(limiter: RateLimiter) -> None:
@@ -28,24 +30,32 @@ async def test_allows_up_to_the_limit_then_refuses(limiter: RateLimiter) -> None
     assert 9.0 < retry_after <= 10.0
 
 
-async def test_refusals_are_not_counted(limiter: RateLimiter) -> None:
+async def test_refusals_are_not_counted(limiter: RateLimiter, clock: ManualClock) -> None:
     await limiter.allow("k", 1, WINDOW_SECS)
     for _ in range(5):
+        clock.advance(1.0)
         assert await limiter.allow("k", 1, WINDOW_SECS) > 0
-    await asyncio.sleep(WINDOW_SECS + 0.05)
+    clock.advance(WINDOW_SECS - 5.0)
     assert await limiter.allow("k", 1, WINDOW_SECS) == 0.0  # the refusals did not extend the window
 
 
-async def test_window_slides(limiter: RateLimiter) -> None:
+async def test_window_slides(limiter: RateLimiter, clock: ManualClock) -> None:
     assert await limiter.allow("k", 2, WINDOW_SECS) == 0.0
-    await asyncio.sleep(WINDOW_SECS / 2)
+    clock.advance(WINDOW_SECS / 2)
     assert await limiter.allow("k", 2, WINDOW_SECS) == 0.0
     retry_after = await limiter.allow("k", 2, WINDOW_SECS)
-    assert 0 < retry_after <= WINDOW_SECS / 2 + 0.05  # until the first call leaves the window
+    assert WINDOW_SECS / 2 - 1.0 < retry_after <= WINDOW_SECS / 2  # until the first call leaves the window
 
-    await asyncio.sleep(retry_after + 0.02)
+    clock.advance(retry_after)
     assert await limiter.allow("k", 2, WINDOW_SECS) == 0.0  # the first call slid out...
     assert await limiter.allow("k", 2, WINDOW_SECS) > 0  # ...but the second is still in
+
+
+async def test_a_window_does_not_pass_without_time(limiter: RateLimiter, clock: ManualClock) -> None:
+    assert await limiter.allow("k", 1, WINDOW_SECS) == 0.0
+    clock.advance(WINDOW_SECS - 1.0)
+    retry_after = await limiter.allow("k", 1, WINDOW_SECS)
+    assert 0 < retry_after <= 1.0
 
 
 async def test_keys_are_independent(limiter: RateLimiter) -> None:
@@ -73,6 +83,16 @@ async def test_hit_raises_rate_limited(limiter: RateLimiter) -> None:
     assert 59 < error.retry_after_secs <= 60
     assert error.message == "too many login attempts; retry in 60 s"
     assert error.to_dict()["error"]["temporary"] is True
+
+
+async def test_the_system_clock_runs_the_redis_window_on_server_time(
+        redis_client: aioredis.Redis, redis_prefix: str, clock: ManualClock) -> None:
+    """Production passes a lead of 0: the window is the Redis server's; a test's lead moves it."""
+    system = RedisRateLimiter(redis_client, redis_prefix)
+    assert await system.allow("k", 1, WINDOW_SECS) == 0.0
+    assert await system.allow("k", 1, WINDOW_SECS) > WINDOW_SECS - 1.0
+    clock.advance(WINDOW_SECS)
+    assert await RedisRateLimiter(redis_client, redis_prefix, clock).allow("k", 1, WINDOW_SECS) == 0.0
 
 
 async def test_two_redis_limiters_share_the_count(redis_client: aioredis.Redis, redis_prefix: str) -> None:
