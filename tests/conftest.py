@@ -155,9 +155,10 @@ def settings(mongo_uri: str, mongo_db_name: str, redis_prefix: str, smtp_server:
 
 # ---------------------------------------------------------------- hubchat on a real port
 @pytest.fixture
-async def hub(settings: Settings, smtp: SmtpSink, aiohttp_server: Any) -> AsyncIterator[Any]:
-    """hubchat running on a TCP port, with an HTTP/Socket.IO client helper (tests.support.HubClient)."""
+async def hub(settings: Settings, smtp: SmtpSink, aiohttp_server: Any, clock: ManualClock) -> AsyncIterator[Any]:
+    """hubchat running on a TCP port, with an HTTP/Socket.IO client helper (tests.support.HubClient);
+    its time is the test's ``clock``."""
     from tests.support import running_hub
 
-    async with running_hub(settings, smtp, aiohttp_server) as client:
+    async with running_hub(settings, smtp, aiohttp_server, clock) as client:
         yield client

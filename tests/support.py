@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import socketio
 
+from hubchat.clock import Clock
 from hubchat.config import Settings
 from hubchat.embedded_mongo import free_loopback_port
 from tests.conftest import SmtpSink
@@ -141,11 +142,12 @@ class HubClient:
 
 # ---------------------------------------------------------------- hubchat in this process
 @contextlib.asynccontextmanager
-async def running_hub(settings: Settings, smtp: SmtpSink, aiohttp_server: Any) -> AsyncIterator[HubClient]:
-    """app.py's ``build_app(settings)`` on a real TCP port, with a client helper for it."""
+async def running_hub(settings: Settings, smtp: SmtpSink, aiohttp_server: Any,
+                      clock: Clock | None = None) -> AsyncIterator[HubClient]:
+    """app.py's ``build_app(settings, clock)`` on a real TCP port, with a client helper for it."""
     from hubchat.app import OPS_APP, SERVICES, build_app
 
-    app = build_app(settings)
+    app = build_app(settings, clock)
     server = await aiohttp_server(app)
     ops_server = await aiohttp_server(app[OPS_APP])
     client = HubClient(str(server.make_url("/")), smtp, app[SERVICES])  # type: ignore[arg-type]

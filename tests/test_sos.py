@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from hubchat.clock import ManualClock
 from tests.support import HubClient
 from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     BENGALURU,
@@ -16,6 +17,7 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     DURESS_PIN,
     ESCALATION_LIST,
     GURUGRAM,
+    LOCATION_EVERY_SECS,
     MUMBAI,
     QUIET_SECS,
     SOS_PIN,
@@ -263,7 +265,7 @@ async def test_false_alarm_and_notes(hub: HubClient) -> None:
 
 
 # ---------------------------------------------------------------- live location
-async def test_live_location_is_throttled_and_reaches_only_responders(hub: HubClient) -> None:
+async def test_live_location_is_throttled_and_reaches_only_responders(hub: HubClient, clock: ManualClock) -> None:
     officer, (officer_sock,) = await officer_on_duty(hub)
     near, (near_sock,), _ = await bearer_at(hub, officer, GURUGRAM, "Near Bearer")
     someone = await person(hub)
@@ -271,7 +273,7 @@ async def test_live_location_is_throttled_and_reaches_only_responders(hub: HubCl
     alert = await trigger(person_sock)
     alert_id = alert["id"]
     await near_sock.wait_for("sos:new")
-    await asyncio.sleep(1.0)  # the trigger's point is the first of the track
+    clock.advance(LOCATION_EVERY_SECS)  # the trigger's point is the first of the track
 
     def at(lat: float, lon: float, **extra: Any) -> dict[str, Any]:
         return {"alert_id": alert_id, "lat": lat, "lon": lon, **extra}
@@ -293,7 +295,9 @@ async def test_live_location_is_throttled_and_reaches_only_responders(hub: HubCl
     assert near_sock.events["sos:location"] == []
 
     await near_sock.call("sos:transition", {"alert_id": alert_id, "action": "acknowledge"})
-    await asyncio.sleep(1.0)
+    refused = await person_sock.call("sos:location", at(28.64, 77.23))
+    assert error_code(refused) == "rate_limited"  # still within the interval
+    clock.advance(LOCATION_EVERY_SECS)
     ack = await person_sock.call("sos:location", at(28.64, 77.23))
     assert "location" in ack, ack
     got = await near_sock.wait_for("sos:location")

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from hubchat.app import OPS_APP, SERVICES, build_app
 from hubchat.auth.passwords import hash_password
+from hubchat.clock import ManualClock
 from hubchat.config import Settings
 from hubchat.schema import new_id
 from hubchat.sos import SosService
@@ -28,28 +29,32 @@ SOS_PIN = "2468"
 DURESS_PIN = "1357"
 ESCALATION_LIST = "cell-escalation@example.org"
 QUIET_SECS = 0.4  # how long "nothing more arrives" is watched for
+LOCATION_EVERY_SECS = 30.0  # live location updates accepted per alert: passes only by clock.advance
 
 
 def fast(settings: Settings, **overrides: Any) -> Settings:
     """Settings for SOS tests: a quick scheduler, escalation far away unless a test says otherwise."""
     values: dict[str, Any] = {"sos_scheduler_interval_secs": 0.1, "sos_t1_secs": 600.0, "sos_t2_secs": 1200.0,
-                              "sos_escalation_emails": ESCALATION_LIST, "sos_location_min_interval_secs": 1.0}
+                              "sos_escalation_emails": ESCALATION_LIST,
+                              "sos_location_min_interval_secs": LOCATION_EVERY_SECS}
     values.update(overrides)
     return settings.replace(**values)
 
 
 class Node:
-    """One hubchat app with SOS on a real TCP port, startable and stoppable inside a test."""
+    """One hubchat app with SOS on a real TCP port, startable and stoppable inside a test; every
+    node of a test runs on the test's clock (as real nodes share the Redis server's)."""
 
-    def __init__(self, settings: Settings, smtp: SmtpSink):
+    def __init__(self, settings: Settings, smtp: SmtpSink, clock: ManualClock):
         self.settings = settings
         self.smtp = smtp
+        self.clock = clock
         self.server: TestServer | None = None
         self.ops_server: TestServer | None = None
         self.client: HubClient | None = None
 
     async def start(self) -> HubClient:
-        app = build_app(self.settings)
+        app = build_app(self.settings, self.clock)
         self.server = TestServer(app)
         await self.server.start_server()
         self.ops_server = TestServer(app[OPS_APP])
@@ -77,11 +82,11 @@ class Node:
 
 
 @pytest.fixture
-async def node_factory(smtp: SmtpSink) -> AsyncIterator[Callable[[Settings], Awaitable[Node]]]:
+async def node_factory(smtp: SmtpSink, clock: ManualClock) -> AsyncIterator[Callable[[Settings], Awaitable[Node]]]:
     nodes: list[Node] = []
 
     async def start(settings: Settings) -> Node:
-        node = Node(settings, smtp)
+        node = Node(settings, smtp, clock)
         await node.start()
         nodes.append(node)
         return node
