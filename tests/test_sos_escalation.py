@@ -1,6 +1,10 @@
 """SOS escalation against real services: T1 and T2 emails and wider dispatch, nobody on duty,
 acknowledgement stopping it, email failure on the timeline, a restart inside the window, and
-exactly-once steps with two nodes (two apps in this process, and two ``hubchat`` processes)."""
+exactly-once steps with two nodes (two apps in this process, and two ``hubchat`` processes).
+
+In-process nodes run on the test's ManualClock: T1 and T2 are the production-like ten and
+twenty minutes of ``fast()``, and a test advances the clock to make a step due; "nothing
+escalated (yet)" is checked after the schedulers' next passes, not after a wait."""
 
 # ruff: noqa: F811  (fixtures imported from tests.test_sos_helpers are parameters here)
 from __future__ import annotations
@@ -13,8 +17,10 @@ from typing import Any
 
 import pytest
 
+from hubchat.clock import ManualClock
 from hubchat.config import Settings
 from hubchat.embedded_mongo import free_loopback_port
+from hubchat.outbox import OUTBOX
 from tests.conftest import SmtpSink
 from tests.support import HubClient, serve_processes, wait_ready
 from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
@@ -32,6 +38,8 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     node_factory,
     officer_on_duty,
     person,
+    scheduler_passes,
+    sos_service,
     stored_alert,
     timeline,
     trigger,
@@ -41,7 +49,7 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
 pytestmark = pytest.mark.timeout(90)
 
 NodeFactory = Callable[[Settings], Awaitable[Node]]
-T1, T2 = 0.6, 1.6
+T1, T2 = 600.0, 1200.0  # fast()'s; subprocess nodes cannot share the clock and run on short ones
 
 
 def body_of(message: Any) -> str:
@@ -54,9 +62,14 @@ async def kinds(hub: HubClient, alert_id: str) -> list[str]:
     return [e["type"] for e in await timeline(hub, alert_id)]
 
 
+async def emails_queued(hub: HubClient, alert_id: str) -> int:
+    """Escalation emails of this alert in the durable outbox (one per recipient and step)."""
+    return await sos_service(hub).repo.coll(OUTBOX).count_documents({"tag": {"$regex": f"^sos-email:{alert_id}:"}})
+
+
 async def test_t1_and_t2_email_and_widen_the_dispatch(settings: Settings, node_factory: NodeFactory,
-                                                      smtp: SmtpSink) -> None:
-    node = await node_factory(fast(settings, sos_t1_secs=T1, sos_t2_secs=T2))
+                                                      smtp: SmtpSink, clock: ManualClock) -> None:
+    node = await node_factory(fast(settings))
     hub = node.client
     assert hub is not None
     officer, (officer_sock,) = await officer_on_duty(hub)
@@ -66,15 +79,17 @@ async def test_t1_and_t2_email_and_widen_the_dispatch(settings: Settings, node_f
     south, (south_sock,), _ = await bearer_at(hub, officer, BENGALURU, "Bengaluru Bearer")
     someone = await person(hub)
     sock = await hub.connect(someone["access_token"])
-    started = asyncio.get_running_loop().time()
     alert = await trigger(sock, note="Help me")
     alert_id = alert["id"]
     await near_sock.wait_for("sos:new")
+    await dispatched(hub, alert_id)
+    clock.advance(T1 - 60.0)
+    await scheduler_passes(hub)
+    assert (await stored_alert(hub, alert_id))["escalation"]["level"] == 0  # not before T1
     assert jaipur_sock.events["sos:new"] == [] and smtp.to(officer["email"]) == []
 
+    clock.advance(60.0)
     first = (await smtp.wait_for(officer["email"]))[0]
-    waited = asyncio.get_running_loop().time() - started
-    assert T1 - 0.05 <= waited < T2, waited
     assert "MEDICAL" in first["Subject"] and "not acknowledged" in first["Subject"]
     text = body_of(first)
     assert "https://www.openstreetmap.org/?mlat=28.613900&mlon=77.209000#map=15/28.613900/77.209000" in text
@@ -82,15 +97,19 @@ async def test_t1_and_t2_email_and_widen_the_dispatch(settings: Settings, node_f
     assert f"{settings.public_url}/#/sos/{alert_id}" in text and "Help me" in text
     got = await jaipur_sock.wait_for("sos:new")
     assert got[0]["view"] == "limited" and 200 < got[0]["distance_km"] < 300
-    assert south_sock.events["sos:new"] == [] and smtp.to(ESCALATION_LIST) == []
     await officer_sock.wait_for("sos:updated", where=lambda a: a["escalation"]["level"] == 1)
+    clock.advance(T2 - T1 - 60.0)
+    await scheduler_passes(hub)
+    assert south_sock.events["sos:new"] == [] and smtp.to(ESCALATION_LIST) == []  # not before T2
 
+    clock.advance(60.0)
     listed = (await smtp.wait_for(ESCALATION_LIST))[0]
-    assert asyncio.get_running_loop().time() - started >= T2 - 0.05
     assert "still not acknowledged" in listed["Subject"]
     got = await south_sock.wait_for("sos:new")
     assert got[0]["distance_km"] > 1500
-    await asyncio.sleep(QUIET_SECS)
+    clock.advance(T2)
+    await scheduler_passes(hub)
+    assert await emails_queued(hub, alert_id) == 2  # one per step: nothing after T2
     assert len(smtp.to(officer["email"])) == 1 and len(smtp.to(ESCALATION_LIST)) == 1
     assert smtp.to(off_duty["email"]) == []
     for rec in (near_sock, jaipur_sock, south_sock):
@@ -129,8 +148,9 @@ async def test_nobody_on_duty_emails_at_once(settings: Settings, node_factory: N
     assert stored["dispatch"] == [] and stored["escalation"]["level"] == 0
 
 
-async def test_acknowledging_stops_escalation(settings: Settings, node_factory: NodeFactory, smtp: SmtpSink) -> None:
-    node = await node_factory(fast(settings, sos_t1_secs=0.4, sos_t2_secs=0.8))
+async def test_acknowledging_stops_escalation(settings: Settings, node_factory: NodeFactory, smtp: SmtpSink,
+                                              clock: ManualClock) -> None:
+    node = await node_factory(fast(settings))
     hub = node.client
     assert hub is not None
     officer, (officer_sock,) = await officer_on_duty(hub)
@@ -138,7 +158,10 @@ async def test_acknowledging_stops_escalation(settings: Settings, node_factory: 
     alert = await trigger(await hub.connect(someone["access_token"]))
     ack = await officer_sock.call("sos:transition", {"alert_id": alert["id"], "action": "acknowledge"})
     assert ack["alert"]["escalation"]["next_at"] is None
-    await asyncio.sleep(1.2)
+    await dispatched(hub, alert["id"])
+    clock.advance(T2 * 2)
+    await scheduler_passes(hub)
+    assert await emails_queued(hub, alert["id"]) == 0
     assert smtp.to(officer["email"]) == [] and smtp.to(ESCALATION_LIST) == []
     assert "escalation" not in await kinds(hub, alert["id"])
 
@@ -167,8 +190,8 @@ async def test_failed_emails_are_on_the_timeline(settings: Settings, node_factor
 
 
 async def test_a_restarted_node_still_escalates(settings: Settings, node_factory: NodeFactory,
-                                               smtp: SmtpSink) -> None:
-    quick = fast(settings, sos_t1_secs=1.5, sos_t2_secs=600.0)
+                                               smtp: SmtpSink, clock: ManualClock) -> None:
+    quick = fast(settings)
     first = await node_factory(quick)
     hub = first.client
     assert hub is not None
@@ -178,6 +201,7 @@ async def test_a_restarted_node_still_escalates(settings: Settings, node_factory
     await dispatched(hub, alert["id"])
     await first.stop()  # inside the window: nothing has escalated yet
     assert smtp.to(officer["email"]) == []
+    clock.advance(T1)  # T1 passes while no node runs
 
     second = await node_factory(quick)
     assert second.client is not None
@@ -185,13 +209,14 @@ async def test_a_restarted_node_still_escalates(settings: Settings, node_factory
     assert alert["id"] in body_of(mail)
     stored = await stored_alert(second.client, alert["id"])
     assert stored["escalation"]["level"] == 1 and stored["escalation"]["node"] == second.sos.escalator.node_id
-    await asyncio.sleep(QUIET_SECS)
+    await scheduler_passes(second.client)
+    assert await emails_queued(second.client, alert["id"]) == 1
     assert len(smtp.to(officer["email"])) == 1
 
 
 async def test_two_nodes_escalate_each_step_once(settings: Settings, node_factory: NodeFactory,
-                                                 smtp: SmtpSink) -> None:
-    quick = fast(settings, sos_t1_secs=0.5, sos_t2_secs=1.0, sos_scheduler_interval_secs=0.05)
+                                                 smtp: SmtpSink, clock: ManualClock) -> None:
+    quick = fast(settings, sos_scheduler_interval_secs=0.05)
     a = await node_factory(quick)
     b = await node_factory(quick)
     assert a.client is not None and b.client is not None
@@ -201,10 +226,14 @@ async def test_two_nodes_escalate_each_step_once(settings: Settings, node_factor
     someone = await person(b.client)
     alert = await trigger(await b.client.connect(someone["access_token"]))
     await officer_sock.wait_for("sos:new")
+    await dispatched(a.client, alert["id"])
+    clock.advance(T2)  # both steps due at once: both nodes race for each
     await smtp.wait_for(ESCALATION_LIST, timeout=5)
     await jaipur_on_b.wait_for("sos:new")
     await jaipur_sock.wait_for("sos:new")
-    await asyncio.sleep(QUIET_SECS)
+    await smtp.wait_for(officer["email"], timeout=5)
+    await scheduler_passes(a.client, b.client)
+    assert await emails_queued(a.client, alert["id"]) == 2
     assert len(smtp.to(officer["email"])) == 1 and len(smtp.to(ESCALATION_LIST)) == 1
     assert len(jaipur_sock.events["sos:new"]) == 1 and len(jaipur_on_b.events["sos:new"]) == 1
     assert len(officer_sock.events["sos:new"]) == 1

@@ -224,6 +224,18 @@ async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 5.0,
         await asyncio.sleep(step)
 
 
+async def scheduler_passes(*hubs: HubClient, count: int = 2) -> None:
+    """Wait until each node's escalation scheduler finished ``count`` more passes: a pass that
+    started after this call has run every step that was due when it was called (after a
+    ``clock.advance``, say), so "nothing escalated" can be checked without watching the clock."""
+    escalators = [sos_service(hub).escalator for hub in hubs]
+    targets = [e.passes + count for e in escalators]
+
+    async def passed() -> bool:
+        return all(e.passes >= target for e, target in zip(escalators, targets, strict=True))
+    await wait_until(passed, step=0.02)
+
+
 async def dispatched(hub: HubClient, alert_id: str, count: int = 1) -> dict[str, Any]:
     """The alert once its dispatch timeline entries reached ``count`` (round 1 is in the background)."""
     async def done() -> bool:

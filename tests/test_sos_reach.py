@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from hubchat.clock import ManualClock
 from hubchat.config import Settings
 from tests.support import HubClient
 from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
@@ -32,6 +33,7 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     node_factory,
     officer_on_duty,
     person,
+    scheduler_passes,
     stored_alert,
     timeline,
     trigger,
@@ -96,8 +98,8 @@ async def test_moving_an_approved_association_waits_for_the_cell(hub: HubClient)
 
 
 async def test_only_the_cells_acknowledgement_stops_its_escalation(settings: Settings, node_factory: NodeFactory,
-                                                                   ) -> None:
-    node = await node_factory(fast(settings, sos_t1_secs=0.6, sos_t2_secs=1.2))
+                                                                   clock: ManualClock) -> None:
+    node = await node_factory(fast(settings))
     hub = node.client
     assert hub is not None
     officer, (officer_sock,) = await officer_on_duty(hub)
@@ -113,6 +115,8 @@ async def test_only_the_cells_acknowledgement_stops_its_escalation(settings: Set
     await bearer_sock.call("sos:transition", {"alert_id": alert_id, "action": "respond"})
     refused = await bearer_sock.call("sos:transition", {"alert_id": alert_id, "action": "false_alarm"})
     assert error_code(refused) == "not_allowed"
+    await dispatched(hub, alert_id)
+    clock.advance(2400.0)  # past fast()'s T2 (twenty minutes)
 
     async def escalated() -> bool:
         return bool((await stored_alert(hub, alert_id))["escalation"]["level"] == 2)
@@ -137,7 +141,9 @@ async def test_only_the_cells_acknowledgement_stops_its_escalation(settings: Set
     taken = await officer_sock.call("sos:transition", {"alert_id": second["id"], "action": "acknowledge"})
     assert taken["alert"]["cell_acknowledged_by"]["id"] == officer["id"]
     assert taken["alert"]["escalation"]["next_at"] is None
-    await asyncio.sleep(1.5)
+    await dispatched(hub, second["id"])
+    clock.advance(2400.0)  # past its T1 and T2
+    await scheduler_passes(hub)
     assert (await stored_alert(hub, second["id"]))["escalation"]["level"] == 0
 
 
