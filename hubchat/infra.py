@@ -40,7 +40,7 @@ class Infra:
         self.clock: Clock = clock or SystemClock()
         self.attach_store = attach_store  # admin commands: use a running server's embedded store
         self.metrics = metrics or Metrics()
-        self.realtime = Realtime(settings, self.metrics)
+        self.realtime = Realtime(settings, self.metrics, self.clock)
         # Chat work is admitted by this node's load; SOS work never asks (see hubchat/overload.py).
         self.admission = Admission(settings.chat_max_inflight, settings.chat_admission_wait_ms,
                                    settings.overload_lag_ms)

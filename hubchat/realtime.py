@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ from aiohttp import web
 
 from hubchat.background import cancel_and_wait
 from hubchat.client_address import address_key, environ_client_address
+from hubchat.clock import Clock, SystemClock
 from hubchat.config import Settings
 from hubchat.errors import INTERNAL_ERROR, HubchatError, Unauthenticated, ValidationFailed
 from hubchat.metrics import Metrics
@@ -96,9 +96,10 @@ class HubSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
 
 class Realtime:
-    def __init__(self, settings: Settings, metrics: Metrics):
+    def __init__(self, settings: Settings, metrics: Metrics, clock: Clock | None = None):
         self.settings = settings
         self.metrics = metrics
+        self._clock = clock or SystemClock()  # when a socket's Principal is read again
         self.node_id = settings.node_id or uuid.uuid4().hex[:12]
         manager = None
         if settings.redis_url:
@@ -172,7 +173,7 @@ class Realtime:
             self.metrics.connect_refused.labels(exc.error_code).inc()
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()["error"]) from None
         self._principals[sid] = principal
-        self._checked_at[sid] = time.monotonic()
+        self._checked_at[sid] = self._clock.monotonic()
         self._user_sids.setdefault(principal.user_id, set()).add(sid)
         await self.sio.enter_room(sid, user_room(principal.user_id))
         self.metrics.connections.inc()
@@ -276,7 +277,8 @@ class Realtime:
     async def _current(self, sid: str, principal: Principal) -> Principal:
         """The socket's Principal, read again when it is older than PRINCIPAL_RECHECK_SECS; a
         session or account no longer valid, or a changed role, closes the socket."""
-        if self._revalidate is None or time.monotonic() - self._checked_at.get(sid, 0.0) < PRINCIPAL_RECHECK_SECS:
+        age_secs = self._clock.monotonic() - self._checked_at.get(sid, 0.0)
+        if self._revalidate is None or age_secs < PRINCIPAL_RECHECK_SECS:
             return principal
         fresh = await self._revalidate(principal)
         if fresh is None or fresh.role != principal.role:
@@ -285,7 +287,7 @@ class Realtime:
             self._closing.add(closing)
             closing.add_done_callback(self._closing.discard)
             raise Unauthenticated("session has ended; connect again", code="session_revoked")
-        self._checked_at[sid] = time.monotonic()
+        self._checked_at[sid] = self._clock.monotonic()
         self._principals[sid] = fresh
         return fresh
 

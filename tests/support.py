@@ -213,5 +213,5 @@ async def wait_ready(base_url: str, process: subprocess.Popen[bytes], timeout: f
                         return
             except aiohttp.ClientError:
                 pass
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)
     raise TimeoutError("node did not become ready")

@@ -237,7 +237,7 @@ async def test_redis_bus_survives_a_dropped_connection(
             while not any(e["n"] >= 1 for e in inbox.events):
                 await bus.publish("room", {"n": n})
                 n += 1
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.05)
     finally:
         await bus.close()
 

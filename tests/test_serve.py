@@ -43,7 +43,7 @@ async def test_serve_with_embedded_defaults_then_sigterm(tmp_path: Path) -> None
     log.close()
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(300):
+            for _ in range(600):
                 try:
                     async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
                         if resp.status == 200:
@@ -52,7 +52,7 @@ async def test_serve_with_embedded_defaults_then_sigterm(tmp_path: Path) -> None
                 except aiohttp.ClientError:
                     pass
                 assert process.poll() is None, (tmp_path / "serve.log").read_text()
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.05)
             else:
                 pytest.fail("hubchat did not become ready")
             # Details and metrics on the ops listener (loopback), not on the public port.
@@ -68,10 +68,10 @@ async def test_serve_with_embedded_defaults_then_sigterm(tmp_path: Path) -> None
 
         process.send_signal(signal.SIGTERM)
         assert await asyncio.get_running_loop().run_in_executor(None, process.wait, 20) == 0
-        for _ in range(50):
+        for _ in range(100):
             if not _alive(embedded_pid):
                 break
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)
         assert not _alive(embedded_pid), "the embedded MongoDB-wire server outlived hubchat"
         logs = (tmp_path / "serve.log").read_text()
         assert "hubchat listening" in logs and "stopped" in logs
@@ -91,7 +91,7 @@ def _serve(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
 
 async def _ready(port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
     async with aiohttp.ClientSession() as http:
-        for _ in range(300):
+        for _ in range(600):
             try:
                 async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
                     if resp.status == 200:
@@ -99,7 +99,7 @@ async def _ready(port: int, process: subprocess.Popen[bytes], log_path: Path) ->
             except aiohttp.ClientError:
                 pass
             assert process.poll() is None, log_path.read_text()
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)
     pytest.fail("hubchat did not become ready")
 
 
@@ -151,14 +151,14 @@ async def test_admin_works_while_serving_and_a_restart_follows_a_prompt_stop(tmp
                     "country": "IN", "city": "Aizawl"}) as resp:
                 assert resp.status in (200, 201), await resp.text()
         listed = ""
-        for _ in range(50):
+        for _ in range(100):
             done = subprocess.run([sys.executable, "-m", "hubchat", "mail", "list"], env=env,
                                   capture_output=True, text=True, timeout=60)
             assert done.returncode == 0, done.stderr
             listed = done.stdout
             if "newcomer@example.org" in listed:
                 break
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)
         assert "kept · to newcomer@example.org" in listed and re.search(r"\b\d{6}\b", listed), listed
 
         # A second server on the same data_dir says why it cannot start.
