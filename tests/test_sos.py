@@ -6,7 +6,6 @@ and bad input."""
 # ruff: noqa: F811  (fixtures imported from tests.test_sos_helpers are parameters here)
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from hubchat.clock import ManualClock
@@ -19,7 +18,6 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     GURUGRAM,
     LOCATION_EVERY_SECS,
     MUMBAI,
-    QUIET_SECS,
     SOS_PIN,
     account,
     bearer_at,
@@ -30,6 +28,7 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     node_factory,
     officer_on_duty,
     person,
+    settled,
     stored_alert,
     timeline,
     trigger,
@@ -63,7 +62,7 @@ async def test_trigger_tells_officers_and_near_office_bearers_once(hub: HubClien
     for sock in [*near_socks, *own_socks]:
         got = await sock.wait_for("sos:new")
         assert got[0]["id"] == alert["id"] and got[0]["view"] == "limited"
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub, *officer_socks, *near_socks, *own_socks, *far_socks, person_sock)
     for sock in [*officer_socks, *near_socks, *own_socks]:
         assert len(sock.events["sos:new"]) == 1
     assert far_socks[0].events["sos:new"] == []
@@ -245,14 +244,14 @@ async def test_false_alarm_and_notes(hub: HubClient) -> None:
     assert ack["event"]["actor"] == {"id": officer["id"], "display_name": "Duty Officer", "role": "officer"}
     assert error_code(await officer_sock.call("sos:note", {"alert_id": alert_id, "body": "x" * 1001})) \
         == "invalid_payload"
-    await asyncio.sleep(0.1)
+    await settled(hub, person_sock)
     assert person_sock.events["sos:note"] == []  # notes are the team's
 
     await officer_sock.call("sos:transition", {"alert_id": alert_id, "action": "acknowledge"})
     await officer_sock.call("sos:transition", {"alert_id": alert_id, "action": "respond"})
     # the acknowledging officer is a responder and on the feed: still told once
     await officer_sock.wait_for("sos:updated", where=lambda a: a["status"] == "responding")
-    await asyncio.sleep(0.1)
+    await settled(hub, officer_sock)
     assert [a["status"] for a in officer_sock.events["sos:updated"]] == ["acknowledged", "responding"]
     ack = await officer_sock.call("sos:transition", {"alert_id": alert_id, "action": "false_alarm",
                                                      "note": "Pressed by a child"})
@@ -422,7 +421,7 @@ async def test_duress_pin_looks_like_a_cancel_but_escalates(hub: HubClient) -> N
     before = len(second_screen.events["sos:updated"])
     await officer_sock.call("sos:transition", {"alert_id": alert_id, "action": "acknowledge"})
     await officer_sock.call("sos:transition", {"alert_id": alert_id, "action": "respond"})
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub, second_screen, person_sock)
     assert len(second_screen.events["sos:updated"]) == before
     assert all(not e.get("duress") for e in person_sock.events["sos:updated"] + second_screen.events["sos:updated"])
     assert "duress" not in str(person_sock.events) and "duress" not in str(second_screen.events)
@@ -498,7 +497,7 @@ async def test_duty_roster(hub: HubClient) -> None:
     await sock2.wait_for("duty:updated", where=lambda e: len(e["officers"]) == 1)
     alert = await trigger(await hub.connect((await person(hub))["access_token"]))
     await sock2.wait_for("sos:new")
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub, first_sock)
     assert first_sock.events["sos:new"] == []  # off duty: no longer on the live feed
     assert (await first_sock.call("sos:feed", {}))["live"] is False
     stored = await dispatched(hub, alert["id"])
@@ -682,5 +681,5 @@ async def test_notes_are_translated_for_the_team(hub: HubClient) -> None:
     assert created["note"] == "Min pui rawh"  # the original stays as written
     # A note nobody can translate (no model, not in the phrasebook) adds nothing.
     await sock.call("sos:note", {"alert_id": alert_id, "body": "Zanin a thim lutuk"})
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub, *officer_socks)
     assert len(officer_socks[0].events["sos:note_translated"]) == 1

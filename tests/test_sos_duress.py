@@ -9,7 +9,6 @@
 # ruff: noqa: F811  (fixtures imported from tests.test_sos_helpers are parameters here)
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -20,7 +19,6 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     ESCALATION_LIST,
     GURUGRAM,
     MUMBAI,
-    QUIET_SECS,
     SOS_PIN,
     bearer_at,
     dispatched,
@@ -29,6 +27,8 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     node_factory,
     officer_on_duty,
     person,
+    scheduler_passes,
+    settled,
     sos_service,
     stored_alert,
     timeline,
@@ -102,7 +102,7 @@ async def test_lockout_answers_every_pin_alike_and_a_duress_pin_still_reaches_th
     assert [d["pin"] for d in locked] == ["wrong", "duress", "cancel", "wrong"]
 
     # the phone shows nothing different: same live events (none), same pulls over Socket.IO and HTTP
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub, victim_sock, control_sock)
     assert person_side(victim_sock) == person_side(control_sock) == {}
     mine = [await s.call("sos:mine") for s in (victim_sock, control_sock)]
     assert mine[0]["alert"]["status"] == mine[1]["alert"]["status"] == "open"
@@ -172,7 +172,8 @@ async def test_bearers_see_a_duress_cancel_exactly_as_a_real_cancel(hub: HubClie
     async def escalated() -> bool:
         return bool((await stored_alert(hub, duress_id))["escalation"]["level"] == 2)
     await wait_until(escalated)  # every step left ran at once, for the Cell only
-    await asyncio.sleep(QUIET_SECS)
+    await scheduler_passes(hub)
+    await settled(hub, near_sock, helper_sock)
 
     # live events, field by field
     assert about(near_sock.events, duress_id) == about(near_sock.events, real_id)
@@ -211,7 +212,7 @@ async def test_bearers_see_a_duress_cancel_exactly_as_a_real_cancel(hub: HubClie
     before = (len(near_sock.events["sos:updated"]), len(helper_sock.events["sos:updated"]))
     await officer_sock.call("sos:transition", {"alert_id": duress_id, "action": "acknowledge"})
     await officer_sock.call("sos:note", {"alert_id": duress_id, "body": "calling the police"})
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub, near_sock, helper_sock)
     assert (len(near_sock.events["sos:updated"]), len(helper_sock.events["sos:updated"])) == before
     assert not helper_sock.events["sos:note"]
     full = await officer_sock.call("sos:get", {"alert_id": duress_id})

@@ -6,7 +6,6 @@ reachable again; the roster shows who is connected, also across two nodes."""
 # ruff: noqa: F811  (fixtures imported from tests.test_sos_helpers are parameters here)
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,13 +19,14 @@ from tests.conftest import SmtpSink
 from tests.support import HubClient
 from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     ESCALATION_LIST,
-    QUIET_SECS,
     Node,
     account,
+    emails_queued,
     fast,
     node_factory,
     officer_on_duty,
     person,
+    settled,
     sos_service,
     timeline,
     trigger,
@@ -118,7 +118,8 @@ async def test_within_grace_an_officer_still_counts(settings: Settings, node_fac
     async def dispatched() -> bool:
         return "dispatch" in await kinds(hub, alert["id"])
     await wait_until(dispatched)
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub)
+    assert await emails_queued(hub, alert["id"]) == 0
     assert smtp.to(officer["email"]) == [] and smtp.to(ESCALATION_LIST) == []
     assert "no_officer_reachable" not in await kinds(hub, alert["id"])
 
@@ -143,7 +144,8 @@ async def test_an_officer_who_reconnects_is_reachable_again(settings: Settings, 
     async def dispatched() -> bool:
         return "dispatch" in await kinds(hub, alert["id"])
     await wait_until(dispatched)
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub)
+    assert await emails_queued(hub, alert["id"]) == 0
     assert smtp.to(officer["email"]) == [] and smtp.to(ESCALATION_LIST) == []
     assert "no_officer_reachable" not in await kinds(hub, alert["id"])
 
@@ -230,5 +232,6 @@ async def test_the_grace_period_survives_a_node_restart(settings: Settings, node
     async def dispatched() -> bool:
         return "dispatch" in await kinds(hub, alert["id"])
     await wait_until(dispatched)
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub)
+    assert await emails_queued(hub, alert["id"]) == 0
     assert smtp.to(ESCALATION_LIST) == [] and "no_officer_reachable" not in await kinds(hub, alert["id"])

@@ -20,7 +20,6 @@ import pytest
 from hubchat.clock import ManualClock
 from hubchat.config import Settings
 from hubchat.embedded_mongo import free_loopback_port
-from hubchat.outbox import OUTBOX
 from tests.conftest import SmtpSink
 from tests.support import HubClient, serve_processes, wait_ready
 from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
@@ -34,12 +33,12 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     account,
     bearer_at,
     dispatched,
+    emails_queued,
     fast,
     node_factory,
     officer_on_duty,
     person,
     scheduler_passes,
-    sos_service,
     stored_alert,
     timeline,
     trigger,
@@ -60,11 +59,6 @@ def body_of(message: Any) -> str:
 
 async def kinds(hub: HubClient, alert_id: str) -> list[str]:
     return [e["type"] for e in await timeline(hub, alert_id)]
-
-
-async def emails_queued(hub: HubClient, alert_id: str) -> int:
-    """Escalation emails of this alert in the durable outbox (one per recipient and step)."""
-    return await sos_service(hub).repo.coll(OUTBOX).count_documents({"tag": {"$regex": f"^sos-email:{alert_id}:"}})
 
 
 async def test_t1_and_t2_email_and_widen_the_dispatch(settings: Settings, node_factory: NodeFactory,

@@ -9,7 +9,6 @@ embedded store."""
 # ruff: noqa: F811  (fixtures imported from tests.test_sos_helpers are parameters here)
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -21,7 +20,6 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     DURESS_PIN,
     GURUGRAM,
     LOCATION_EVERY_SECS,
-    QUIET_SECS,
     SOS_PIN,
     dispatched,
     error_code,
@@ -29,6 +27,7 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     node_factory,
     officer_on_duty,
     person,
+    settled,
     sos_service,
     stored_alert,
     timeline,
@@ -79,7 +78,7 @@ async def test_location_over_http_answers_as_the_socket_event_and_a_retry_is_sto
     status, again = await post(hub, "/api/sos/location", who, body)
     assert status == 200 and again == first
     assert await sock.call("sos:location", body) == first
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub, officer_sock)
     assert await track_count(hub, alert["id"]) == points + 1
     assert len(officer_sock.events["sos:location"]) == 1
     # the same client_id with another position is refused, and changes nothing
@@ -114,7 +113,7 @@ async def test_note_over_http_answers_as_the_socket_event_and_a_retry_is_stored_
     status, again = await post(hub, "/api/sos/note", who, body)
     assert status == 200 and again == first
     assert await sock.call("sos:note", body) == first
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub, officer_sock)
     assert len(await notes_of(hub, alert["id"])) == 1 and len(officer_sock.events["sos:note"]) == 1
     status, reused = await post(hub, "/api/sos/note", who, {**body, "body": "another text"})
     assert status == 409 and reused["error"]["code"] == "client_id_reused"
@@ -216,7 +215,7 @@ async def test_cancel_over_http_duress_pin_answers_exactly_as_the_real_pin(hub: 
     # the person's screens get the same live events
     for sock in (victim_sock, control_sock):
         await sock.wait_for("sos:updated")
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub, victim_sock, control_sock)
     assert person_side(victim_sock) == person_side(control_sock)
     assert victim_sock.events["sos:updated"][0] == v_body["alert"]
 
@@ -244,7 +243,7 @@ async def test_cancel_over_http_duress_pin_answers_exactly_as_the_real_pin(hub: 
     # the victim's note after the cover reached the Cell only
     assert [e["note"] for e in await notes_of(hub, victim_alert["id"])] == ["before", "are you there"]
     assert [e["note"] for e in await notes_of(hub, control_alert["id"])] == ["before"]
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub, victim_sock, control_sock)
     assert person_side(victim_sock) == person_side(control_sock)
 
 

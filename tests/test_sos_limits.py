@@ -14,7 +14,6 @@ from tests.support import HubClient
 from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     DELHI,
     ESCALATION_LIST,
-    QUIET_SECS,
     SOS_PIN,
     Node,
     account,
@@ -25,6 +24,7 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     node_factory,
     officer_on_duty,
     person,
+    settled,
     sos_service,
     stored_alert,
     timeline,
@@ -53,14 +53,14 @@ async def test_a_retrigger_flood_is_answered_but_coalesced(hub: HubClient) -> No
         assert status == 200, body
         acks.append(body)
     assert all(a["outcome"] == "retriggered" and a["alert"]["id"] == alert_id for a in acks), acks
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub, officer_sock)
 
     stored = await stored_alert(hub, alert_id)
     kinds = [e["type"] for e in await timeline(hub, alert_id)]
     assert kinds.count("retriggered") == 1 and len(stored["triggers"]) == 2
     updates = [a for a in officer_sock.events["sos:updated"] if a["id"] == alert_id]
     assert len(updates) <= 1
-    # their locations are kept as live locations (1 a second), their notes as notes (within limits)
+    # their locations are kept as live locations (one an interval), their notes as notes (within limits)
     track = await sos_service(hub).repo.track(alert_id)
     assert 2 <= len(track) <= 6
     notes = [e["note"] for e in await timeline(hub, alert_id) if e["type"] == "note"]

@@ -10,7 +10,6 @@
 # ruff: noqa: F811  (fixtures imported from tests.test_sos_helpers are parameters here)
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,7 +20,6 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     DELHI,
     GURUGRAM,
     MUMBAI,
-    QUIET_SECS,
     Node,
     account,
     bearer_at,
@@ -34,6 +32,7 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     officer_on_duty,
     person,
     scheduler_passes,
+    settled,
     stored_alert,
     timeline,
     trigger,
@@ -66,7 +65,7 @@ async def test_moving_an_approved_association_waits_for_the_cell(hub: HubClient)
     person_sock = await hub.connect(someone["access_token"])
     alert = await trigger(person_sock, at=DELHI)
     await dispatched(hub, alert["id"])
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub, bearer_sock)
     assert not bearer_sock.events["sos:new"]
     ack = await bearer_sock.call("sos:transition", {"alert_id": alert["id"], "action": "acknowledge"})
     assert error_code(ack) == "alert_not_found"
@@ -184,5 +183,5 @@ async def test_a_removed_bearer_loses_the_alerts_dispatched_to_them(hub: HubClie
     await officer_sock.call("sos:transition", {"alert_id": told["id"], "action": "acknowledge"})
     await socks[1].call("sos:location", {"alert_id": helped["id"], "lat": 28.62, "lon": 77.21})
     await officer_sock.wait_for("sos:location", where=lambda e: e["alert_id"] == helped["id"])
-    await asyncio.sleep(QUIET_SECS)
+    await settled(hub, removed_sock)
     assert {name: len(items) for name, items in removed_sock.events.items()} == before
