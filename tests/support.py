@@ -140,6 +140,27 @@ class HubClient:
         return rec
 
 
+async def settled(hub: HubClient, *recs: Recorder) -> None:
+    """Everything this in-process node has sent so far has reached ``recs``: the work its
+    services run after answering (chat fan-out, SOS dispatch, emails and announcements) has
+    finished, then a marker emitted the way every event goes (through python-socketio's Redis
+    manager, in order per node) has arrived at each socket.  What has not arrived by then was not
+    sent, so "nothing more arrives" is checked without listening for a quiet period.  Not
+    covered: the SOS escalation scheduler (see ``scheduler_passes``), presence announcements,
+    other nodes."""
+    backgrounds = [hub.services[name].fanout if name == "channels" else hub.services[name].rooms
+                   for name in ("channels", "sos") if name in hub.services]
+    while any(len(b._background) for b in backgrounds):  # work may start more work
+        for background in backgrounds:
+            await background.drain()
+    sio = hub.services["accounts"].infra.realtime.sio
+    for rec in recs:
+        token = uuid.uuid4().hex
+        await sio.emit("test:settled", {"token": token}, to=rec.sio.get_sid())
+        await rec.wait_for("test:settled", where=lambda e, t=token: e["token"] == t)
+        del rec.events["test:settled"]  # the marker is not one of the events a test looks at
+
+
 # ---------------------------------------------------------------- hubchat in this process
 @contextlib.asynccontextmanager
 async def running_hub(settings: Settings, smtp: SmtpSink, aiohttp_server: Any,

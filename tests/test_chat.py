@@ -14,7 +14,7 @@ from hubchat.config import Settings
 from hubchat.schema import new_id
 from tests.conftest import SmtpSink
 from tests.support import HubClient
-from tests.test_chat_support import Chat, client_id, running_hub, send, stays_quiet
+from tests.test_chat_support import Chat, client_id, running_hub, send, settles_without, stays_quiet
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -56,7 +56,7 @@ async def test_send_acks_stored_message_and_reaches_every_member_socket_only(cha
     for rec in (bob_tab1, bob_tab2, alice_tab):
         (delivered,) = await rec.wait_for("message:new")
         assert delivered == message
-    assert await stays_quiet(outsider, "message:new")
+    assert await settles_without(chat, outsider, "message:new")
     (histogram,) = chat.service.infra.metrics.delivery_latency.collect()
     assert any(s.name.endswith("_count") and s.value >= 1 for s in histogram.samples)
 
@@ -213,7 +213,7 @@ async def test_typing_reaches_others_not_the_sender_and_is_throttled(chat: Chat)
     assert first == {"ok": True} and second == {"throttled": True}
     (event,) = await bob_rec.wait_for("typing")
     assert event == {"channel_id": channel_id, "user_id": alice["id"], "display_name": "Alice"}
-    assert await stays_quiet(alice_rec, "typing")
+    assert await settles_without(chat, alice_rec, "typing")
     assert len(bob_rec.events["typing"]) == 1
     assert await chat.store["typing"].count_documents({}) == 0
 
@@ -284,7 +284,7 @@ async def test_association_and_cell_membership(chat: Chat) -> None:
     assert "message" in await send(alice_rec, cell_id, "bearer answers")
     assert error_code(await send(bob_rec, cell_id, "member in cell")) == "not_member"
     assert (await alice_rec.wait_for("message:new", where=lambda m: m["id"] == cell_message["id"]))
-    assert await stays_quiet(bob_rec, "message:new") and all(
+    assert await settles_without(chat, bob_rec, "message:new") and all(
         m["channel_id"] == channel_id for m in bob_rec.events["message:new"])
     members = await alice_rec.call("channel:members", {"channel_id": cell_id})
     assert {alice["id"], officer["id"]} <= {m["id"] for m in members["members"]}
@@ -313,7 +313,7 @@ async def test_membership_changes_move_sockets_live(chat: Chat) -> None:
     removed = await bob_rec.wait_for("channel:removed", count=2)
     assert {e["channel_id"] for e in removed} == {channel_id, cell_id}
     await send(alice_rec, channel_id, "after Bob left")
-    await stays_quiet(bob_rec, "message:new")
+    assert await settles_without(chat, bob_rec, "message:new")
     assert [m["body"] for m in bob_rec.events["message:new"] if m["channel_id"] == channel_id] == ["welcome Bob"]
     assert error_code(await send(bob_rec, channel_id, "still here?")) == "not_member"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from hubchat.channels import ChannelService
 from hubchat.schema import new_id
-from tests.support import HubClient, Recorder, running_hub  # noqa: F401 (running_hub: re-exported)
+from tests.support import HubClient, Recorder, running_hub, settled  # noqa: F401 (running_hub: re-exported)
 
 QUIET_SECS = 0.3  # how long to listen for an event that must not come
 
@@ -120,8 +120,17 @@ async def send(rec: Recorder, channel_id: str, body: str, client_msg_id: str | N
                                            "body": body})
 
 
+async def settles_without(chat: Chat, rec: Recorder, event: str) -> bool:
+    """True when no new ``event`` reached ``rec`` by the time the node has settled (everything it
+    sent so far has arrived: ``tests.support.settled``)."""
+    before = len(rec.events.get(event, []))
+    await settled(chat.hub, rec)
+    return len(rec.events.get(event, [])) == before
+
+
 async def stays_quiet(rec: Recorder, event: str, secs: float = QUIET_SECS) -> bool:
-    """True when ``event`` does not arrive at ``rec`` within ``secs``."""
+    """True when ``event`` does not arrive at ``rec`` within ``secs`` (for what ``settled`` does
+    not cover: a socket's disconnect is handled by the server after the client has returned)."""
     before = len(rec.events.get(event, []))
     await asyncio.sleep(secs)
     return len(rec.events.get(event, [])) == before

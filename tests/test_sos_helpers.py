@@ -19,7 +19,7 @@ from hubchat.outbox import OUTBOX
 from hubchat.schema import new_id
 from hubchat.sos import SosService
 from tests.conftest import SmtpSink
-from tests.support import DEFAULT_PASSWORD, HubClient, Recorder
+from tests.support import DEFAULT_PASSWORD, HubClient, Recorder, settled  # noqa: F401 (re-exported)
 
 DELHI = (28.6139, 77.2090)
 GURUGRAM = (28.4595, 77.0266)  # ~ 25 km from Delhi
@@ -235,24 +235,6 @@ async def scheduler_passes(*hubs: HubClient, count: int = 2) -> None:
     async def passed() -> bool:
         return all(e.passes >= target for e, target in zip(escalators, targets, strict=True))
     await wait_until(passed, step=0.02)
-
-
-async def settled(hub: HubClient, *recs: Recorder) -> None:
-    """Everything this node has sent so far has reached ``recs``: its SOS background work
-    (dispatch, emails, announcements) has finished, then a marker emitted the way every event
-    goes (through python-socketio's Redis manager, in order per node) has arrived at each
-    socket.  What has not arrived by then was not sent, so "nothing more arrives" is checked
-    without listening for a quiet period.  Steps the escalation scheduler runs are not covered:
-    wait for ``scheduler_passes`` first."""
-    rooms = sos_service(hub).rooms
-    while len(rooms._background):  # work may start more work (an email its digest)
-        await rooms.drain()
-    sio = sos_service(hub).infra.realtime.sio
-    for rec in recs:
-        token = uuid.uuid4().hex
-        await sio.emit("test:settled", {"token": token}, to=rec.sio.get_sid())
-        await rec.wait_for("test:settled", where=lambda e, t=token: e["token"] == t)  # type: ignore[misc]
-        del rec.events["test:settled"]  # the marker is not one of the events a test looks at
 
 
 async def emails_queued(hub: HubClient, alert_id: str) -> int:
