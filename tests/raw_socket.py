@@ -20,6 +20,7 @@ class RawSocket:
         self.acks: dict[int, Any] = {}
         self.frames: list[str] = []
         self.closed = False  # Socket.IO DISCONNECT from the server, or the websocket closed
+        self.sid: str | None = None  # the server's id of this socket, once connected
         self._next_id = 100
         self._changed = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
@@ -39,7 +40,9 @@ class RawSocket:
         if reply.startswith("44"):
             return sock, {"connect_error": json.loads(reply[2:])}
         assert reply.startswith("40"), reply
-        return sock, json.loads(reply[2:])
+        connected = json.loads(reply[2:])
+        sock.sid = connected.get("sid")
+        return sock, connected
 
     async def _read(self) -> None:
         try:

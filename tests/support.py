@@ -21,6 +21,7 @@ from hubchat.clock import Clock
 from hubchat.config import Settings
 from hubchat.embedded_mongo import free_loopback_port
 from tests.conftest import SmtpSink
+from tests.raw_socket import RawSocket
 
 DEFAULT_PASSWORD = "correct horse battery"
 
@@ -140,7 +141,7 @@ class HubClient:
         return rec
 
 
-async def settled(hub: HubClient, *recs: Recorder) -> None:
+async def settled(hub: HubClient, *recs: Recorder | RawSocket) -> None:
     """Everything this in-process node has sent so far has reached ``recs``: the work its
     services run after answering (chat fan-out, SOS dispatch, emails and announcements) has
     finished, then a marker emitted the way every event goes (through python-socketio's Redis
@@ -156,9 +157,15 @@ async def settled(hub: HubClient, *recs: Recorder) -> None:
     sio = hub.services["accounts"].infra.realtime.sio
     for rec in recs:
         token = uuid.uuid4().hex
-        await sio.emit("test:settled", {"token": token}, to=rec.sio.get_sid())
-        await rec.wait_for("test:settled", where=lambda e, t=token: e["token"] == t)
-        del rec.events["test:settled"]  # the marker is not one of the events a test looks at
+        marker = {"token": token}
+        if isinstance(rec, RawSocket):
+            await sio.emit("test:settled", marker, to=rec.sid)
+            await rec.until(lambda: ("test:settled", marker) in rec.events)  # noqa: B023 (awaited here)
+            rec.events.remove(("test:settled", marker))  # not one of the events a test looks at
+            continue
+        await sio.emit("test:settled", marker, to=rec.sio.get_sid())
+        await rec.wait_for("test:settled", where=lambda e: e == marker)  # noqa: B023 (awaited here)
+        del rec.events["test:settled"]
 
 
 # ---------------------------------------------------------------- hubchat in this process

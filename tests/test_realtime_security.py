@@ -7,17 +7,15 @@ Engine.IO frames go over a real websocket (tests.raw_socket)."""
 # ruff: noqa: F811  (fixtures imported from tests.test_sos_helpers are parameters here)
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 from hubchat import realtime as realtime_module
 from hubchat.clock import ManualClock
 from hubchat.config import Settings
 from tests.raw_socket import RawSocket
-from tests.support import HubClient
+from tests.support import HubClient, settled
 from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     GURUGRAM,
-    QUIET_SECS,
     Node,
     account,
     bearer_at,
@@ -107,7 +105,7 @@ async def test_fake_disconnect_leaves_the_cell_feed_when_off_duty_on_another_nod
         alert = await trigger(person_sock)
         got = await other_sock.wait_for("sos:new")
         assert got[0]["id"] == alert["id"]
-        await asyncio.sleep(QUIET_SECS)
+        await settled(a, sock)
         assert sock.got("sos:new") == [] and sock.got("sos:updated") == []
         assert not sock.closed  # still connected, just no longer in the feed
     finally:
@@ -137,7 +135,7 @@ async def test_demotion_closes_the_officers_sockets_on_every_node(
             someone = await person(a)
             alert = await trigger(await a.connect(someone["access_token"]))
             assert (await other_sock.wait_for("sos:new"))[0]["id"] == alert["id"]
-            await asyncio.sleep(QUIET_SECS)
+            await settled(a, again)
             assert again.got("sos:new") == []
         finally:
             await again.close()
@@ -164,7 +162,7 @@ async def test_removal_from_an_association_leaves_its_rooms_on_every_node(
         ack = await bearer_sock.call("message:send", {"channel_id": channel_id, "client_msg_id": "after-removal-1",
                                                       "body": "members only"})
         assert "message" in ack, ack
-        await asyncio.sleep(QUIET_SECS)
+        await settled(a, sock)
         assert sock.got("message:new") == []
         assert error_code((await sock.call("message:history", {"channel_id": channel_id}))[0]) == "not_member"
     finally:
