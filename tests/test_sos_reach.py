@@ -117,8 +117,9 @@ async def test_only_the_cells_acknowledgement_stops_its_escalation(settings: Set
     await dispatched(hub, alert_id)
     clock.advance(2400.0)  # past fast()'s T2 (twenty minutes)
 
-    async def escalated() -> bool:
-        return bool((await stored_alert(hub, alert_id))["escalation"]["level"] == 2)
+    async def escalated() -> bool:  # level 2 claimed and its work done
+        escalation = (await stored_alert(hub, alert_id))["escalation"]
+        return bool(escalation["level"] == 2 and escalation["done"])
     await wait_until(escalated, timeout=10)
     mail = (await hub.smtp.wait_for(officer["email"]))[0]
     assert alert_id in str(mail.get_payload(decode=True))
