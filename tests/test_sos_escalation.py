@@ -92,6 +92,10 @@ async def test_t1_and_t2_email_and_widen_the_dispatch(settings: Settings, node_f
     got = await jaipur_sock.wait_for("sos:new")
     assert got[0]["view"] == "limited" and 200 < got[0]["distance_km"] < 300
     await officer_sock.wait_for("sos:updated", where=lambda a: a["escalation"]["level"] == 1)
+
+    async def t1_recorded() -> bool:  # as in production, T1's email outcome lands long before T2
+        return "t1" in (await stored_alert(hub, alert_id))["escalation"]["emailed_at"]
+    await wait_until(t1_recorded)
     clock.advance(T2 - T1 - 60.0)
     await scheduler_passes(hub)
     assert south_sock.events["sos:new"] == [] and smtp.to(ESCALATION_LIST) == []  # not before T2
