@@ -104,6 +104,8 @@ const en = {
   "dir.join": "Ask to join",
   "dir.requested": "Your request to join was sent. An office bearer will answer it.",
   "dir.openChat": "Open chat",
+  "dir.message": "Message",
+  "dir.messageTo": "Message {name}",
   "dir.members": "Members",
   "dir.requests": "Requests to join ({n})",
   "dir.accept": "Accept",
@@ -186,6 +188,11 @@ const en = {
   "chat.correctionSaved": "Thank you. Your correction is shown to everyone.",
   "chat.addTranslation": "Add a translation",
   "chat.translating": "Translating…",
+  "chat.byPhrasebook": "from the phrasebook",
+  "chat.byMachine": "machine translation",
+  "chat.trUnavailable": "No translation: there is no Mizo–English model yet. A member may add one.",
+  "chat.trPending": "Translation pending: it will follow when the translator has time.",
+  "chat.trFailed": "Translation failed: it will be tried again.",
   "chat.sending": "Sending…",
   "chat.waiting": "Waiting for connection…",
   "chat.failed": "Not sent: {reason}",
@@ -224,6 +231,11 @@ const en = {
   "sos.loc.unavailable": "Location not available: the SOS is sent without it.",
   "sos.sendingTitle": "Sending SOS",
   "sos.sending": "Sending your SOS…",
+  "sos.directIntro": "You can also call or text the Diaspora Cell now:",
+  "sos.callCell": "Call the Cell ({phone})",
+  "sos.textCell": "Text the Cell your location",
+  "sos.smsBody": "SOS from {name} (hubchat). I need help. My location: {where}",
+  "sos.smsNoLocation": "unknown",
   "sos.sendingOnline": "Connected. Waiting for the server.",
   "sos.sendingOffline": "No connection. Still trying — keep this screen open.",
   "sos.attempts": "Attempts: {n}.",
@@ -303,6 +315,8 @@ const en = {
   "console.export.json": "Download JSON",
   "console.export.cap": "Download CAP (XML)",
   "console.newAlert": "New SOS: {name} — {category}",
+  "console.notifyBody": "Open the console to acknowledge it.",
+  "console.waitingTitle": "({n}) SOS waiting — hubchat",
   "console.approvals": "Associations awaiting approval",
   "console.noPending": "No associations are waiting.",
   "console.approve": "Approve",
@@ -461,6 +475,8 @@ const lus = {
   "dir.join": "Tel dil rawh", // ?
   "dir.requested": "Tel i dilna thawn a ni. Hotu pakhatin a chhang ang.",
   "dir.openChat": "Titi hawng rawh",
+  "dir.message": "Thuthawn rawh", // ?
+  "dir.messageTo": "{name} hnenah thu thawn rawh", // ?
   "dir.members": "Memberte",
   "dir.requests": "Tel dilna ({n})",
   "dir.accept": "Pawm rawh",
@@ -543,6 +559,11 @@ const lus = {
   "chat.correctionSaved": "Ka lawm e. I siamṭhatna mi zawng zawngin an hmu ang.",
   "chat.addTranslation": "Lehlin belh rawh",
   "chat.translating": "Lehlin mek…",
+  "chat.byPhrasebook": "thumal bu aṭanga lehlin", // ?
+  "chat.byMachine": "khawl lehlin", // ?
+  "chat.trUnavailable": "Lehlin a awm lo: Mizo–English lehlinna model a la awm lo. Member-in a belh thei.", // ?
+  "chat.trPending": "Lehlin nghah mek: a hun remchânga lo lang ang.", // ?
+  "chat.trFailed": "Lehlin a hlawhchham: han tih nawn leh a ni ang.", // ?
   "chat.sending": "Thawn mek…",
   "chat.waiting": "Inzawmna nghak mek…",
   "chat.failed": "Thawn a ni lo: {reason}",
@@ -581,6 +602,11 @@ const lus = {
   "sos.loc.unavailable": "Location hriat a ni lo: SOS chu a tel lovin thawn a ni ang.",
   "sos.sendingTitle": "SOS thawn mek",
   "sos.sending": "I SOS thawn mek…",
+  "sos.directIntro": "Diaspora Cell hnenah tunah call emaw text emaw i thawn thei bawk:", // ?
+  "sos.callCell": "Cell call rawh ({phone})", // ?
+  "sos.textCell": "Cell hnenah i awmna text rawh", // ?
+  "sos.smsBody": "SOS {name} hnen aṭangin (hubchat). Ṭanpuina ka mamawh. Ka awmna: {where}", // ?
+  "sos.smsNoLocation": "hriat loh", // ?
   "sos.sendingOnline": "Inzawm. Server nghak mek.",
   "sos.sendingOffline": "Inzawmna a awm lo. Kan la thawn zel — he screen hi hawng reng rawh.",
   "sos.attempts": "Vawi {n} tih.",
@@ -660,6 +686,8 @@ const lus = {
   "console.export.json": "JSON download rawh",
   "console.export.cap": "CAP (XML) download rawh",
   "console.newAlert": "SOS thar: {name} — {category}",
+  "console.notifyBody": "Pawm turin console hi hawng rawh.", // ?
+  "console.waitingTitle": "({n}) SOS nghak mek — hubchat", // ?
   "console.approvals": "Pawmpuina nghak pawlte",
   "console.noPending": "Pawmpuina nghak pawl an awm lo.",
   "console.approve": "Pawm rawh",

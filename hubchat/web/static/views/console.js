@@ -4,6 +4,7 @@
 // detail pane (timeline, notes, acknowledge / responding / resolved / false-alarm, audit log),
 // and the queue of associations awaiting approval.
 
+import { loadConfig } from "../config.js";
 import { api, session } from "../api.js";
 import { call } from "../socket.js";
 import { Subscriptions } from "../state.js";
@@ -20,12 +21,6 @@ const ACTIONS = {
   responding: [["resolve", "primary"], ["false_alarm", "secondary"]],
 };
 
-let configPromise = null;
-function loadConfig() {
-  configPromise ||= fetch("/config.json", { credentials: "omit" }).then((r) => r.json())
-    .catch(() => ({ tile_url: "", tile_attribution: "" }));
-  return configPromise;
-}
 
 let leafletPromise = null;
 function loadLeaflet() {
@@ -73,6 +68,30 @@ function beep() {
     osc.start(now + offset);
     osc.stop(now + offset + 0.25);
   }
+}
+
+// ---------------------------------------------------------------- a console in the background
+// A new alert while the tab is hidden: a desktop notification (permission is asked when the
+// officer goes on duty, a user gesture), the title shows how many alerts wait, and the alarm
+// repeats every REPEAT_MS until the tab is seen again or no open alert waits for acknowledgement.
+const REPEAT_MS = 15_000;
+let notified = 0;
+
+function askNotificationPermission() {
+  if ("Notification" in window && Notification.permission === "default") {
+    Notification.requestPermission().catch(() => {});
+  }
+}
+
+function notify(a, onOpen) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  try {
+    const n = new Notification(t("console.newAlert", { name: a.person?.display_name || a.person?.label || "",
+      category: t(`sos.cat.${a.category}`) }), { body: t("console.notifyBody"), tag: `sos-${a.id}`, requireInteraction: true });
+    n.onclick = () => { window.focus(); onOpen(a.id); n.close(); };
+    notified += 1;
+    window.hubchat = Object.assign(window.hubchat || {}, { notified });
+  } catch { /* notifications unavailable here: the sound and the title still tell */ }
 }
 
 /** Saves what an authenticated GET answers as a file (exports need the bearer token, so a plain
@@ -170,8 +189,28 @@ export function render(main, { params: [selectedParam] }) {
     event.returnValue = "";
   }
   window.addEventListener("beforeunload", warnOnLeave);
+
+  let savedTitle = null; // the page's own title while the alarm shows its count
+  let repeatTimer = null;
+  const waiting = () => Array.from(alerts.values()).filter((a) => a.status === "open").length;
+  function restoreTitle() {
+    if (savedTitle !== null) document.title = savedTitle;
+    savedTitle = null;
+  }
+  function backgroundAlarm() {
+    clearTimeout(repeatTimer);
+    const n = waiting();
+    if (!document.hidden || !n) { restoreTitle(); return; }
+    savedTitle ??= document.title;
+    document.title = t("console.waitingTitle", { n });
+    const every = window.hubchat?.alarmRepeatMs || REPEAT_MS; // a test may shorten it
+    repeatTimer = setTimeout(() => { if (document.hidden && waiting()) beep(); backgroundAlarm(); }, every);
+  }
+  document.addEventListener("visibilitychange", backgroundAlarm);
+
   dutySwitch.addEventListener("click", () => busy(dutySwitch, async () => {
     unlockAudio();
+    askNotificationPermission();
     try {
       const res = await call("duty:set", { on_duty: !onDuty });
       onDuty = res.duty.on_duty;
@@ -477,7 +516,12 @@ export function render(main, { params: [selectedParam] }) {
     alerts.set(a.id, a);
     renderList();
     renderMarkers();
-    if (!known) { beep(); flash(a); }
+    if (!known) {
+      beep();
+      flash(a);
+      if (document.hidden) notify(a, (id) => { location.hash = `#/console/${id}`; });
+      backgroundAlarm();
+    }
     if (selected === a.id) renderDetail();
   });
   let timelineTimer = null;
@@ -496,6 +540,7 @@ export function render(main, { params: [selectedParam] }) {
     alerts.set(a.id, a);
     renderList();
     renderMarkers();
+    backgroundAlarm();
     if (selected === a.id) {
       renderDetail();
       clearTimeout(timelineTimer);
@@ -591,6 +636,9 @@ export function render(main, { params: [selectedParam] }) {
   const ticker = setInterval(() => { renderList(); }, 15_000);
   return () => {
     window.removeEventListener("beforeunload", warnOnLeave);
+    document.removeEventListener("visibilitychange", backgroundAlarm);
+    clearTimeout(repeatTimer);
+    restoreTitle();
     clearInterval(ticker);
     clearTimeout(flashTimer);
     subs.close();

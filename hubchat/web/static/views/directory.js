@@ -4,7 +4,7 @@
 import { api, session } from "../api.js";
 import { announce, clear, field, formValues, h, select } from "../dom.js";
 import { t } from "../i18n.js";
-import { chat } from "../chatstore.js";
+import { chat, openDirect } from "../chatstore.js";
 import { busy, countryName, countryOptions, errorBox, errorText, heading } from "./common.js";
 
 function place(a) {
@@ -102,6 +102,22 @@ export async function search(main, { query }) {
   else if (query.get("country") || query.get("city") || query.get("q")) runSearch();
 }
 
+/** "Message NAME": opens (or creates) the direct conversation with that user and goes there. The
+ * server decides who may write to whom (dm_not_allowed is shown as an error). */
+function messageButton(userId, name, err) {
+  const button = h("button", { type: "button", class: "secondary small dm-button",
+    "aria-label": t("dir.messageTo", { name }) }, t("dir.message"));
+  button.addEventListener("click", () => busy(button, async () => {
+    try {
+      const channel = await openDirect(userId);
+      location.hash = `#/chat/${channel.id}`;
+    } catch (e) {
+      err.show(e);
+    }
+  }));
+  return button;
+}
+
 function contactLink(c) {
   const value = c.value;
   if (c.kind === "email") return h("a", { href: `mailto:${value}` }, value);
@@ -144,10 +160,13 @@ export async function page(main, { params: [id] }) {
   wrap.append(h("h2", null, t("dir.bearers")));
   if (!a.office_bearers.length) wrap.append(h("p", { class: "muted" }, t("dir.noBearers")));
   else {
+    // Members of the association (and officers) may write to its office bearers in hubchat itself.
+    const mayWrite = Boolean(a.my_role) || ["officer", "admin"].includes(session.user?.role);
     wrap.append(h("ul", { class: "list bearers" }, a.office_bearers.map((b) => h("li", null,
       h("strong", null, b.name), h("span", { class: "muted" }, b.position),
       b.contacts.length ? h("ul", { class: "plain contacts" }, b.contacts.map((c) => h("li", null,
-        `${t(`dir.kind.${c.kind}`)}: `, contactLink(c)))) : null))));
+        `${t(`dir.kind.${c.kind}`)}: `, contactLink(c)))) : null,
+      mayWrite && b.user_id && b.user_id !== session.user?.id ? messageButton(b.user_id, b.name, err) : null))));
   }
 
   // Join / membership state.
@@ -191,8 +210,9 @@ export async function page(main, { params: [id] }) {
         const { members } = await api(`/api/associations/${a.id}/members`);
         const requests = members.filter((m) => m.status === "requested");
         const active = members.filter((m) => m.status === "active");
-        box.append(h("ul", { class: "plain" }, active.map((m) => h("li", null, m.display_name, " ",
-          h("span", { class: "muted" }, m.position || t(`dir.role.${m.role}`))))));
+        box.append(h("ul", { class: "plain members" }, active.map((m) => h("li", null, m.display_name, " ",
+          h("span", { class: "muted" }, m.position || t(`dir.role.${m.role}`)), " ",
+          m.user_id !== session.user?.id ? messageButton(m.user_id, m.display_name, err) : null))));
         box.append(h("h3", null, t("dir.requests", { n: requests.length })));
         box.append(h("ul", { class: "list" }, requests.map((m) => {
           const ok = h("button", { type: "button", class: "primary small" }, t("dir.accept"));

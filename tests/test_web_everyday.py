@@ -1,0 +1,82 @@
+"""Everyday flows of the web client (issue 12): a member writes to an office bearer straight from
+the association's page, the office bearer writes to a member from the member list, and someone
+outside the association is offered no such button.  Real Chromium against a real hubchat; the
+other side is a real Socket.IO client or a second browser."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests import web_support
+from tests.support import HubClient
+from tests.web_support import DESKTOP, ActorFactory, association_with_members, audit_accessibility, member
+
+actors = web_support.actors
+browser = web_support.browser
+web_hub = web_support.web_hub
+web_overrides = web_support.web_overrides
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def expect(target: Any) -> Any:
+    from playwright.async_api import expect as playwright_expect
+
+    return playwright_expect(target)
+
+
+def message(actor: Any, text: str) -> Any:
+    return actor.page.locator("li.msg").filter(has=actor.page.locator("p.body", has_text=re.compile(
+        f"^{re.escape(text)}$")))
+
+
+async def test_a_member_and_an_office_bearer_write_to_each_other_from_the_directory(
+        actors: ActorFactory, web_hub: HubClient) -> None:
+    officer = await web_hub.officer()
+    bearer = await member(web_hub, "Pastor Lalrinawma", country="AE", city="Dubai")
+    joiner = await member(web_hub, "Lalnghakliana", country="AE", city="Dubai")
+    outsider = await member(web_hub, "Vanlalhruaia", country="AE", city="Dubai")
+    association = await association_with_members(web_hub, officer, bearer, [joiner], name="Dubai Mizo Fellowship")
+    page_url = f"#/associations/{association['id']}"
+
+    # The member: "Message" beside the office bearer opens their conversation.
+    person = await actors("member")
+    await person.login(joiner["email"])
+    await person.goto(page_url)
+    await person.page.get_by_role("button", name="Message Founder").click()
+    await expect(person.page).to_have_url(re.compile(r"#/chat/[0-9a-f]{24}$"))
+    await expect(person.page.get_by_role("heading", name="Pastor Lalrinawma")).to_be_visible()
+    dm_id = person.page.url.rsplit("/", 1)[1]
+    await person.page.get_by_label("Message", exact=True).fill("When is the Sunday service?")
+    await person.page.get_by_label("Message", exact=True).press("Enter")
+    await expect(message(person, "When is the Sunday service?")).to_be_visible()
+    await audit_accessibility(person, "direct conversation")
+
+    # The office bearer, in the browser: the member list offers "Message" too, to the same conversation.
+    pastor = await actors("bearer", viewport=DESKTOP)
+    await pastor.login(bearer["email"])
+    await pastor.goto(page_url)
+    await pastor.page.get_by_role("button", name="Message Lalnghakliana").click()
+    await expect(pastor.page).to_have_url(re.compile(f"#/chat/{dm_id}$"))
+    await expect(message(pastor, "When is the Sunday service?")).to_be_visible()
+    await pastor.page.get_by_label("Message", exact=True).fill("Sundays at 4 pm, in the community hall")
+    await pastor.page.get_by_label("Message", exact=True).press("Enter")
+    await expect(message(person, "Sundays at 4 pm, in the community hall")).to_be_visible()
+    await audit_accessibility(pastor, "association page, office bearer")
+
+    # Someone outside the association sees the listing but is offered no button (and the server
+    # would refuse: dm_not_allowed).
+    stranger = await actors("outsider")
+    await stranger.login(outsider["email"])
+    await stranger.goto(page_url)
+    await expect(stranger.page.get_by_role("heading", name="Dubai Mizo Fellowship")).to_be_visible()
+    await expect(stranger.page.locator(".bearers > li")).to_have_count(1)
+    await expect(stranger.page.locator(".dm-button")).to_have_count(0)
+    sock = await web_hub.connect(outsider["access_token"])
+    refused = await sock.call("dm:open", {"user_id": bearer["id"]})
+    assert refused["error"]["code"] == "dm_not_allowed", refused
+    for actor in (person, pastor, stranger):
+        actor.assert_clean()
