@@ -80,3 +80,49 @@ async def test_a_member_and_an_office_bearer_write_to_each_other_from_the_direct
     assert refused["error"]["code"] == "dm_not_allowed", refused
     for actor in (person, pastor, stranger):
         actor.assert_clean()
+
+
+async def test_an_officer_finds_closed_alerts_by_filter_and_reads_who_saw_them(
+        actors: ActorFactory, web_hub: HubClient) -> None:
+    import datetime as dt
+
+    officer = await web_hub.officer(display_name="Duty Officer Lalremsiami")
+    sock = await web_hub.connect(officer["access_token"])
+    closed = {}
+    for name, category, last in (("Hmingthanpuii", "medical", "resolve"), ("Rohmingliana", "violence", "false_alarm")):
+        person = await member(web_hub, name, sos_pin="2468", duress_pin="1357")
+        status, body = await web_hub.request("POST", "/api/sos", token=person["access_token"], json={
+            "client_sos_id": f"history-{name}", "category": category, "lat": 25.2, "lon": 55.27})
+        assert status == 201, body
+        for action in ("acknowledge", "respond", last):
+            moved = await sock.call("sos:transition", {"alert_id": body["alert"]["id"], "action": action})
+            assert "alert" in moved, moved
+        closed[name] = body["alert"]["id"]
+
+    cell = await actors("officer", viewport=DESKTOP)
+    await cell.login(officer["email"], landing="#/console")
+    page = cell.page
+    history = page.locator("#history")
+    await history.get_by_label("Status").select_option("resolved")
+    await history.get_by_role("button", name="Show").click()
+    items = page.locator("#history-list .history-item")
+    await expect(items).to_have_count(1)
+    await expect(items.first).to_contain_text("Hmingthanpuii · Medical · Resolved")
+    await audit_accessibility(cell, "console history")
+
+    # Opening it shows the detail pane, and its audit log names who saw it (this officer, now).
+    await items.first.click()
+    await expect(page.locator("#alert-detail h2")).to_have_text("Hmingthanpuii")
+    await expect(page.locator("#audit-log")).to_contain_text("Duty Officer Lalremsiami (officer)")
+    await expect(page).to_have_url(re.compile(f"#/console/{closed['Hmingthanpuii']}$"))
+
+    # Every closed one, then a day with none.
+    await history.get_by_label("Status").select_option("")
+    await history.get_by_role("button", name="Show").click()
+    await expect(items).to_have_count(2)
+    await expect(items.first).to_contain_text("Rohmingliana · Violence · False alarm")
+    tomorrow = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()
+    await history.get_by_label("From (day)").fill(tomorrow)
+    await history.get_by_role("button", name="Show").click()
+    await expect(page.locator("#history-list")).to_contain_text("No closed alert matches.")
+    cell.assert_clean()

@@ -80,6 +80,13 @@ class AlertReads:
         require_officer(principal)
         statuses = [query.status] if query.status else list(CLOSED_STATUSES)
         filters: Document = {"status": {"$in": statuses}, **_filters(query.category, query.country)}
+        raised: Document = {}
+        if query.since:
+            raised["$gte"] = dt.datetime.combine(query.since, dt.time(), dt.UTC)
+        if query.until:
+            raised["$lt"] = dt.datetime.combine(query.until + dt.timedelta(days=1), dt.time(), dt.UTC)
+        if raised:
+            filters["created_at"] = raised
         if query.before:
             cursor_alert = await self.repo.find(query.before)
             if cursor_alert is None:

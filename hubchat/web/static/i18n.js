@@ -293,6 +293,15 @@ const en = {
   "console.detail": "Alert details",
   "console.pickAlert": "Choose an alert in the list or on the map.",
   "console.status": "Status",
+  "console.history": "Closed alerts",
+  "console.historyFilters": "Filter closed alerts",
+  "console.historySearch": "Show",
+  "console.historyMore": "Older alerts",
+  "console.historyNone": "No closed alert matches.",
+  "console.allClosed": "All closed",
+  "console.anyCategory": "Any category",
+  "console.since": "From (day)",
+  "console.until": "To (day)",
   "console.category": "Category",
   "console.raised": "Raised",
   "console.ackBy": "Acknowledged by",
@@ -664,6 +673,15 @@ const lus = {
   "console.detail": "SOS chanchin",
   "console.pickAlert": "List emaw map aṭangin SOS thlang rawh.",
   "console.status": "Dinhmun",
+  "console.history": "SOS khar tawhte", // ?
+  "console.historyFilters": "SOS khar tawhte thlihthlai rawh", // ?
+  "console.historySearch": "Entir rawh", // ?
+  "console.historyMore": "A hmaa SOS-te", // ?
+  "console.historyNone": "SOS khar tawh inmil a awm lo.", // ?
+  "console.allClosed": "Khar tawh zawng zawng", // ?
+  "console.anyCategory": "Eng chi pawh", // ?
+  "console.since": "Ni (aṭangin)", // ?
+  "console.until": "Ni (thleng)", // ?
   "console.category": "A chi",  // ?
   "console.raised": "Thawn hun",
   "console.ackBy": "A hriattu",

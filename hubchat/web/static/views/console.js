@@ -8,12 +8,13 @@ import { loadConfig } from "../config.js";
 import { api, session } from "../api.js";
 import { call } from "../socket.js";
 import { Subscriptions } from "../state.js";
-import { announce, clear, field, fmtTime, h } from "../dom.js";
+import { announce, clear, field, fmtTime, formValues, h, select } from "../dom.js";
 import { getLang, t } from "../i18n.js";
-import { busy, countryName, errorBox, errorText, heading } from "./common.js";
+import { busy, countryName, countryOptions, errorBox, errorText, heading } from "./common.js";
 
 const URGENCY = { open: 0, acknowledged: 1, responding: 2 };
 const OPEN = ["open", "acknowledged", "responding"];
+const CATEGORIES = ["medical", "violence", "exploitation", "detention", "stranded", "other"];
 const COLORS = { open: "#b00020", acknowledged: "#8a4b00", responding: "#0b4f8a", duress: "#5c0011" };
 const ACTIONS = {
   open: [["acknowledge", "primary"]],
@@ -144,6 +145,7 @@ export function render(main, { params: [selectedParam] }) {
   const mapEl = h("div", { class: "map", id: "map", role: "region", "aria-label": t("console.map") });
   const detail = h("section", { class: "detail", id: "alert-detail", "aria-labelledby": "detail-h" });
   const queue = h("section", { class: "card approvals", id: "approvals", "aria-labelledby": "approvals-h" });
+  const historyPane = h("section", { class: "card history", id: "history", "aria-labelledby": "history-h" });
   const err = errorBox();
 
   root.append(
@@ -157,6 +159,7 @@ export function render(main, { params: [selectedParam] }) {
         h("h2", { id: "map-h", class: "visually-hidden" }, t("console.map")), mapEl,
         h("p", { class: "small muted", id: "map-note" })),
       detail),
+    historyPane,
     queue);
   main.append(root);
   root.addEventListener("pointerdown", unlockAudio, { passive: true });
@@ -625,9 +628,61 @@ export function render(main, { params: [selectedParam] }) {
     return li;
   }
 
+  // ---------------------------------------------------------------- history of closed alerts
+  // Filters (status, category, country, days) as GET /api/sos/alerts takes them, newest first,
+  // a page at a time; choosing one opens it in the detail pane (timeline and audit log).
+  function renderHistory() {
+    const herr = errorBox();
+    const results = h("ul", { class: "history-list", id: "history-list", "aria-live": "polite" });
+    const more = h("button", { type: "button", class: "secondary small", id: "history-more", hidden: true },
+      t("console.historyMore"));
+    const statuses = [["", t("console.allClosed")], ...["resolved", "false_alarm", "cancelled"]
+      .map((s) => [s, t(`status.${s}`)])];
+    const categories = [["", t("console.anyCategory")], ...CATEGORIES.map((c) => [c, t(`sos.cat.${c}`)])];
+    const form = h("form", { class: "form history-filters", role: "search", "aria-label": t("console.historyFilters") },
+      h("div", { class: "grid3" },
+        field(t("console.status"), select({ name: "status" }, statuses, "")),
+        field(t("sos.category"), select({ name: "category" }, categories, "")),
+        field(t("auth.country"), select({ name: "country" }, countryOptions(true), "")),
+        field(t("console.since"), h("input", { type: "date", name: "since" })),
+        field(t("console.until"), h("input", { type: "date", name: "until" }))),
+      herr.el, h("button", { type: "submit", class: "primary" }, t("console.historySearch")));
+    let filters = {};
+    let before = null;
+    async function load(reset) {
+      herr.show(null);
+      if (reset) { before = null; clear(results); }
+      const query = new URLSearchParams(Object.entries({ ...filters, ...(before ? { before } : {}) })
+        .filter(([, v]) => v));
+      try {
+        const page = await api(`/api/sos/alerts?${query}`);
+        for (const a of page.alerts) {
+          const item = h("button", { type: "button", class: "link history-item", dataset: { id: a.id } },
+            `${a.person?.display_name || "?"} · ${t(`sos.cat.${a.category}`)} · ${t(`status.${a.status}`)}`
+            + ` · ${fmtTime(a.created_at, getLang())} · ${countryName(a.person?.country)}`);
+          item.addEventListener("click", () => selectAlert(a.id));
+          results.append(h("li", null, item));
+        }
+        if (reset && !page.alerts.length) results.append(h("li", { class: "muted" }, t("console.historyNone")));
+        before = page.next_before;
+        more.hidden = !before;
+      } catch (e) {
+        herr.show(e);
+      }
+    }
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      filters = formValues(form);
+      busy(form.querySelector("button[type=submit]"), () => load(true));
+    });
+    more.addEventListener("click", () => busy(more, () => load(false)));
+    clear(historyPane).append(h("h2", { id: "history-h" }, t("console.history")), form, results, more);
+  }
+
   // ---------------------------------------------------------------- start
   queue.append(h("h2", { id: "approvals-h" }, t("console.approvals")), h("p", { class: "muted" }, t("common.loading")));
   renderDuty();
+  renderHistory();
   renderList();
   renderDetail();
   initMap();
