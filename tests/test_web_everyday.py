@@ -126,3 +126,54 @@ async def test_an_officer_finds_closed_alerts_by_filter_and_reads_who_saw_them(
     await history.get_by_role("button", name="Show").click()
     await expect(page.locator("#history-list")).to_contain_text("No closed alert matches.")
     cell.assert_clean()
+
+
+async def _tab_to(page: Any, selector: str, key: str = "Tab", limit: int = 30) -> int:
+    """Presses ``key`` until ``selector`` has focus; returns the presses."""
+    for presses in range(1, limit + 1):
+        await page.keyboard.press(key)
+        if await page.evaluate("(sel) => document.activeElement?.matches(sel) ?? false", selector):
+            return presses
+    raise AssertionError(f"{selector} not reached with {limit} presses of {key}")
+
+
+async def test_an_officer_handles_an_alert_with_the_keyboard_only(actors: ActorFactory, web_hub: HubClient) -> None:
+    officer = await web_hub.officer(display_name="Duty Officer Zonunsanga")
+    person = await member(web_hub, "Lalbiakzuali", sos_pin="2468", duress_pin="1357")
+    cell = await actors("officer", viewport=DESKTOP)
+    await cell.login(officer["email"], landing="#/console")
+    page = cell.page
+    await page.locator(".skip-link").focus()
+    await _tab_to(page, "#duty-switch")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#duty-switch")).to_have_attribute("aria-checked", "true")
+    status, body = await web_hub.request("POST", "/api/sos", token=person["access_token"], json={
+        "client_sos_id": "keyboard-1", "category": "exploitation", "lat": 25.2, "lon": 55.27})
+    assert status == 201, body
+    alert_id = body["alert"]["id"]
+    await expect(page.locator("#alert-list .alert-item")).to_have_count(1)
+
+    # Into the list, open the alert: focus moves to its heading; on to "Acknowledge".
+    presses = await _tab_to(page, "#alert-list .alert-item", limit=60)
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#alert-detail h2")).to_be_focused()
+    assert presses <= 20, presses
+    await _tab_to(page, "button[data-action=acknowledge]")
+    await page.keyboard.press("Enter")
+    # Each step leaves the focus on the next one.
+    await expect(page.locator("button[data-action=respond]")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("button[data-action=resolve]")).to_be_focused()
+    # A note, typed and sent from the keyboard.
+    await _tab_to(page, "#note-input")
+    await page.keyboard.type("Spoke to her employer; she is at the embassy now")
+    await _tab_to(page, "#note-form button[type=submit]")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#timeline")).to_contain_text("Spoke to her employer; she is at the embassy now")
+    await _tab_to(page, "button[data-action=resolve]", key="Shift+Tab")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#alert-detail h2")).to_be_focused()
+    sock = await web_hub.connect(officer["access_token"])
+    got = await sock.call("sos:get", {"alert_id": alert_id})
+    assert got["alert"]["status"] == "resolved", got
+    cell.assert_clean()

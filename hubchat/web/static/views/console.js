@@ -463,6 +463,8 @@ export function render(main, { params: [selectedParam] }) {
             alerts.set(a.id, res.alert);
             announce(t(`status.${res.alert.status}`));
             await selectAlert(a.id, false);
+            // Keyboard users keep their place: the next step's button (or the heading once closed).
+            if (pane?.id === a.id) (pane.actions.querySelector("button") || pane.title).focus();
           } catch (e) {
             pane?.actionErr.show(e);
             if (e.code === "invalid_transition" || e.code === "alert_closed") selectAlert(a.id, false);
