@@ -177,3 +177,47 @@ async def test_an_officer_handles_an_alert_with_the_keyboard_only(actors: ActorF
     got = await sock.call("sos:get", {"alert_id": alert_id})
     assert got["alert"]["status"] == "resolved", got
     cell.assert_clean()
+
+
+async def test_an_office_bearer_manages_members_and_a_member_leaves(actors: ActorFactory, web_hub: HubClient) -> None:
+    officer = await web_hub.officer()
+    bearer = await member(web_hub, "Lalthangliana", country="AE", city="Dubai")
+    secretary = await member(web_hub, "Ramengmawii", country="AE", city="Dubai")
+    removed = await member(web_hub, "Zodinpuia", country="AE", city="Dubai")
+    leaver = await member(web_hub, "Vanlalpeka", country="AE", city="Dubai")
+    association = await association_with_members(web_hub, officer, bearer, [secretary, removed, leaver])
+    page_url = f"#/associations/{association['id']}"
+
+    async def memberships() -> dict[str, tuple[str, str | None]]:
+        status, body = await web_hub.request("GET", f"/api/associations/{association['id']}/members",
+                                             token=bearer["access_token"])
+        assert status == 200, body
+        return {m["display_name"]: (m["role"], m["position"]) for m in body["members"] if m["status"] == "active"}
+
+    pastor = await actors("bearer", viewport=DESKTOP)
+    await pastor.login(bearer["email"])
+    await pastor.goto(page_url)
+    page = pastor.page
+    # A member becomes an office bearer with a position.
+    await page.get_by_label("Role of Ramengmawii").select_option("office_bearer")
+    await page.get_by_label("Position of Ramengmawii").fill("Secretary")
+    await page.get_by_role("button", name="Save: Ramengmawii").click()
+    await expect(page.get_by_label("Position of Ramengmawii")).to_have_value("Secretary")
+    assert (await memberships())["Ramengmawii"] == ("office_bearer", "Secretary")
+    # A member removed (after the browser's confirmation).
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.get_by_role("button", name="Remove: Zodinpuia").click()
+    await expect(page.locator(".members > li", has_text="Zodinpuia")).to_have_count(0)
+    assert "Zodinpuia" not in await memberships()
+    await audit_accessibility(pastor, "association members")
+
+    # A member leaves by themself.
+    person = await actors("member")
+    await person.login(leaver["email"])
+    await person.goto(page_url)
+    person.page.once("dialog", lambda dialog: dialog.accept())
+    await person.page.get_by_role("button", name="Leave the association").click()
+    await expect(person.page).to_have_url(re.compile(r"#/associations$"))
+    assert "Vanlalpeka" not in await memberships()
+    for actor in (pastor, person):
+        actor.assert_clean()

@@ -106,6 +106,16 @@ const en = {
   "dir.openChat": "Open chat",
   "dir.message": "Message",
   "dir.messageTo": "Message {name}",
+  "dir.roleOf": "Role of {name}",
+  "dir.positionOf": "Position of {name}",
+  "dir.saveMember": "Save",
+  "dir.removeMember": "Remove",
+  "dir.confirmRemove": "Remove {name} from the association?",
+  "dir.memberSaved": "{name}: saved.",
+  "dir.memberRemoved": "{name} was removed.",
+  "dir.leave": "Leave the association",
+  "dir.confirmLeave": "Leave {name}? You lose its channels.",
+  "dir.left": "You left {name}.",
   "dir.members": "Members",
   "dir.requests": "Requests to join ({n})",
   "dir.accept": "Accept",
@@ -486,6 +496,16 @@ const lus = {
   "dir.openChat": "Titi hawng rawh",
   "dir.message": "Thuthawn rawh", // ?
   "dir.messageTo": "{name} hnenah thu thawn rawh", // ?
+  "dir.roleOf": "{name} nihna", // ?
+  "dir.positionOf": "{name} hna", // ?
+  "dir.saveMember": "Dahṭha rawh", // ?
+  "dir.removeMember": "Paih rawh", // ?
+  "dir.confirmRemove": "{name} hi pawl aṭangin paih dawn em?", // ?
+  "dir.memberSaved": "{name}: dahṭha a ni.", // ?
+  "dir.memberRemoved": "{name} paih a ni.", // ?
+  "dir.leave": "Pawl chhuahsan rawh", // ?
+  "dir.confirmLeave": "{name} i chhuahsan dawn em? A channel-te i hloh ang.", // ?
+  "dir.left": "{name} i chhuahsan ta.", // ?
   "dir.members": "Memberte",
   "dir.requests": "Tel dilna ({n})",
   "dir.accept": "Pawm rawh",

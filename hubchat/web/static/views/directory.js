@@ -183,6 +183,20 @@ export async function page(main, { params: [id] }) {
       actions.append(h("span", { class: "badge badge-ok" }, t(`dir.role.${a.my_role}`)));
       const channel = chat.channels.find((c) => c.kind === "association" && c.association_id === a.id);
       if (channel) actions.append(h("a", { href: `#/chat/${channel.id}`, class: "button primary" }, t("dir.openChat")));
+      const leave = h("button", { type: "button", class: "secondary", id: "leave" }, t("dir.leave"));
+      leave.addEventListener("click", () => {
+        if (!window.confirm(t("dir.confirmLeave", { name: a.name }))) return;
+        busy(leave, async () => {
+          try {
+            await api(`/api/associations/${a.id}/members/me`, { method: "DELETE" });
+            announce(t("dir.left", { name: a.name }));
+            location.hash = "#/associations";
+          } catch (e) {
+            err.show(e);
+          }
+        });
+      });
+      actions.append(leave);
     } else if (membership?.status === "requested") {
       actions.append(h("p", { role: "status" }, t("dir.requested")));
     } else if (a.status === "approved") {
@@ -210,9 +224,7 @@ export async function page(main, { params: [id] }) {
         const { members } = await api(`/api/associations/${a.id}/members`);
         const requests = members.filter((m) => m.status === "requested");
         const active = members.filter((m) => m.status === "active");
-        box.append(h("ul", { class: "plain members" }, active.map((m) => h("li", null, m.display_name, " ",
-          h("span", { class: "muted" }, m.position || t(`dir.role.${m.role}`)), " ",
-          m.user_id !== session.user?.id ? messageButton(m.user_id, m.display_name, err) : null))));
+        box.append(h("ul", { class: "list members" }, active.map((m) => memberRow(m))));
         box.append(h("h3", null, t("dir.requests", { n: requests.length })));
         box.append(h("ul", { class: "list" }, requests.map((m) => {
           const ok = h("button", { type: "button", class: "primary small" }, t("dir.accept"));
@@ -232,6 +244,50 @@ export async function page(main, { params: [id] }) {
       } catch (e) {
         box.append(h("p", { class: "error" }, errorText(e)));
       }
+    };
+    // One member: role and position (PATCH), remove (DELETE), write to them.  The server keeps at
+    // least one office bearer (last_office_bearer) and refuses a stale change (concurrent_change).
+    const memberRow = (m) => {
+      const rowErr = errorBox();
+      const role = select({ name: "role", "aria-label": t("dir.roleOf", { name: m.display_name }) },
+        [["member", t("dir.role.member")], ["office_bearer", t("dir.role.office_bearer")]], m.role);
+      const position = h("input", { name: "position", maxlength: 80, value: m.position || "",
+        "aria-label": t("dir.positionOf", { name: m.display_name }) });
+      const save = h("button", { type: "submit", class: "secondary small" }, t("dir.saveMember"));
+      save.setAttribute("aria-label", `${t("dir.saveMember")}: ${m.display_name}`);
+      const remove = h("button", { type: "button", class: "link small danger" }, t("dir.removeMember"));
+      remove.setAttribute("aria-label", `${t("dir.removeMember")}: ${m.display_name}`);
+      const me = m.user_id === session.user?.id;
+      const form = h("form", { class: "row member-form" }, role, position, save, me ? null : remove);
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        busy(save, async () => {
+          rowErr.show(null);
+          try {
+            await api(`/api/associations/${a.id}/members/${m.user_id}`, { method: "PATCH",
+              body: { role: role.value, position: position.value.trim() || null } });
+            announce(t("dir.memberSaved", { name: m.display_name }));
+            if (me && role.value !== "office_bearer") { location.reload(); return; }
+            loadMembers();
+          } catch (e) {
+            rowErr.show(e);
+          }
+        });
+      });
+      remove.addEventListener("click", () => {
+        if (!window.confirm(t("dir.confirmRemove", { name: m.display_name }))) return;
+        busy(remove, async () => {
+          try {
+            await api(`/api/associations/${a.id}/members/${m.user_id}`, { method: "DELETE" });
+            announce(t("dir.memberRemoved", { name: m.display_name }));
+            loadMembers();
+          } catch (e) {
+            rowErr.show(e);
+          }
+        });
+      });
+      return h("li", { dataset: { userId: m.user_id } }, h("strong", null, m.display_name),
+        me ? null : messageButton(m.user_id, m.display_name, err), form, rowErr.el);
     };
     loadMembers();
   }
