@@ -221,3 +221,34 @@ async def test_an_office_bearer_manages_members_and_a_member_leaves(actors: Acto
     assert "Vanlalpeka" not in await memberships()
     for actor in (pastor, person):
         actor.assert_clean()
+
+
+async def test_an_office_bearer_edits_the_association_and_a_new_city_waits_for_review(
+        actors: ActorFactory, web_hub: HubClient) -> None:
+    officer = await web_hub.officer()
+    bearer = await member(web_hub, "Lalramliana", country="AE", city="Dubai")
+    association = await association_with_members(web_hub, officer, bearer, [], name="Sharjah Mizo Welfare")
+    pastor = await actors("bearer", viewport=DESKTOP)
+    await pastor.login(bearer["email"])
+    await pastor.goto(f"#/associations/{association['id']}")
+    page = pastor.page
+    await page.get_by_text("Edit the association").click()
+    form = page.locator("#edit-association")
+    await form.get_by_label("Description (optional)").fill("Help desk every Friday after prayers.")
+    await form.get_by_label("City").fill("Sharjah")
+    await form.get_by_role("button", name="Save changes").click()
+    await expect(page.locator("#pending-changes")).to_contain_text("Waiting for the Diaspora Cell's review: Sharjah")
+    await audit_accessibility(pastor, "edit association")
+
+    status, body = await web_hub.request("GET", f"/api/associations/{association['id']}", token=bearer["access_token"])
+    assert status == 200, body
+    page_now = body["association"]
+    assert page_now["description"] == "Help desk every Friday after prayers."  # applied at once
+    assert page_now["city"] == "Dubai" and page_now["pending_changes"]["city"] == "Sharjah"  # reviewed first
+    status, body = await web_hub.request("POST", f"/api/associations/{association['id']}/changes/approve",
+                                         token=officer["access_token"])
+    assert status == 200 and body["association"]["city"] == "Sharjah", body
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Sharjah Mizo Welfare")).to_be_visible()
+    await expect(page.locator("#pending-changes")).to_be_hidden()
+    pastor.assert_clean()

@@ -114,6 +114,11 @@ const en = {
   "dir.memberSaved": "{name}: saved.",
   "dir.memberRemoved": "{name} was removed.",
   "dir.leave": "Leave the association",
+  "dir.edit": "Edit the association",
+  "dir.saveAssociation": "Save changes",
+  "dir.saved": "Saved.",
+  "dir.savedForReview": "Saved. The new location waits for the Diaspora Cell's review.",
+  "dir.pendingChanges": "Waiting for the Diaspora Cell's review: {where}. Until then alerts use the location in force.",
   "dir.confirmLeave": "Leave {name}? You lose its channels.",
   "dir.left": "You left {name}.",
   "dir.members": "Members",
@@ -504,6 +509,11 @@ const lus = {
   "dir.memberSaved": "{name}: dahṭha a ni.", // ?
   "dir.memberRemoved": "{name} paih a ni.", // ?
   "dir.leave": "Pawl chhuahsan rawh", // ?
+  "dir.edit": "Pawl siamṭha rawh", // ?
+  "dir.saveAssociation": "Danglamna dahṭha rawh", // ?
+  "dir.saved": "Dahṭha a ni.", // ?
+  "dir.savedForReview": "Dahṭha a ni. Hmun thar hi Diaspora Cell-in an en phawt ang.", // ?
+  "dir.pendingChanges": "Diaspora Cell enfiah nghak mek: {where}. Chumi hma chuan hmun hlui hman a ni.", // ?
   "dir.confirmLeave": "{name} i chhuahsan dawn em? A channel-te i hloh ang.", // ?
   "dir.left": "{name} i chhuahsan ta.", // ?
   "dir.members": "Memberte",

@@ -215,6 +215,8 @@ export async function page(main, { params: [id] }) {
     }
   }
 
+  if (a.my_role === "office_bearer") wrap.append(editForm(a));
+
   if (a.my_role === "office_bearer") {
     const box = h("div", { class: "card" });
     wrap.append(box);
@@ -291,6 +293,52 @@ export async function page(main, { params: [id] }) {
     };
     loadMembers();
   }
+}
+
+/** The office bearers' edit form.  Name, description and contacts apply at once; on an approved
+ * association a new country or city waits for a Cell officer's review (pending_changes), because
+ * where the association is decides which SOS alerts its office bearers are told of. */
+function editForm(a) {
+  const err = errorBox();
+  const name = h("input", { name: "name", required: true, maxlength: 120, value: a.name });
+  const description = h("textarea", { name: "description", rows: 3, maxlength: 2000, value: a.description || "" });
+  const email = h("input", { name: "contact_email", type: "email", required: true, maxlength: 254,
+    value: a.contact_email || "" });
+  const phone = h("input", { name: "contact_phone", type: "tel", maxlength: 32, value: a.contact_phone || "" });
+  const country = select({ name: "country" }, countryOptions(false), a.country);
+  const city = h("input", { name: "city", required: true, maxlength: 100, value: a.city });
+  const pending = h("p", { class: "note", id: "pending-changes", hidden: true });
+  const showPending = (page) => {
+    const p = page.pending_changes;
+    pending.hidden = !p;
+    pending.textContent = p ? t("dir.pendingChanges", { where: [p.city, countryName(p.country)].filter(Boolean).join(", ")
+      || t("dir.places") }) : "";
+  };
+  showPending(a);
+  const save = h("button", { type: "submit", class: "primary" }, t("dir.saveAssociation"));
+  const form = h("form", { class: "form", id: "edit-association" },
+    field(t("dir.name"), name), field(t("dir.description"), description),
+    h("div", { class: "grid2" }, field(t("dir.contactEmail"), email), field(t("dir.contactPhone"), phone),
+      field(t("auth.country"), country), field(t("auth.city"), city)),
+    pending, err.el, save);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(save, async () => {
+      err.show(null);
+      const body = { name: name.value.trim(), description: description.value.trim() || null,
+        contact_email: email.value.trim(), contact_phone: phone.value.trim() || null };
+      if (country.value !== a.country) body.country = country.value;
+      if (city.value.trim() !== a.city) body.city = city.value.trim();
+      try {
+        const { association } = await api(`/api/associations/${a.id}`, { method: "PATCH", body });
+        showPending(association);
+        announce(association.pending_changes ? t("dir.savedForReview") : t("dir.saved"));
+      } catch (e) {
+        err.show(e);
+      }
+    });
+  });
+  return h("details", { class: "card edit-association" }, h("summary", null, t("dir.edit")), form);
 }
 
 export function register(main) {
