@@ -36,8 +36,7 @@ def build_app(settings: Settings) -> web.Application:
     associations = directory.DirectoryService(infra, accounts)
     chat = channels.ChannelService(infra, accounts, associations)
     alerts = sos.SosService(infra, accounts, associations)
-    translation = translate.TranslationService(infra, can_read=chat.can_read,
-                                               next_version=chat.channel_repo.take_version)
+    translation = translate.TranslationService(infra, messages=chat.translations, can_read=chat.can_read)
     chat.messages.stored_listeners.append(translation.submit_message)
     alerts.notes.translate = lambda text, lang: translation.translate_text(text, lang, translate.Priority.SOS)
     app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts,

@@ -40,6 +40,7 @@ from hubchat.channels.rules import (
     may_dm,
     may_invite,
 )
+from hubchat.channels.translations import MessageTranslations
 from hubchat.channels.views import channel_view
 from hubchat.directory.membership import AssociationApproved, MembershipChange, Memberships
 from hubchat.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -68,6 +69,7 @@ class ChannelService:
         self.memberships: Memberships = directory.memberships
         self.channel_repo = ChannelRepository(infra)
         self.receipts = ReceiptRepository(infra)
+        self.translations = MessageTranslations(infra, self.channel_repo)  # for the translation capability
         self.access = AccessReader(infra, accounts, self.memberships, self.channel_repo)
         self.fanout = Fanout(infra.realtime)
         self.messages = MessageService(infra, self.access, self.channel_repo, MessageRepository(infra),
