@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Literal
 
 from pymongo import IndexModel
@@ -74,17 +74,6 @@ class Memberships:
                                         {"role": 1})
         return None if doc is None else doc["role"]
 
-    async def is_member(self, user_id: str, association_id: str) -> bool:
-        return await self.role_in(user_id, association_id) is not None
-
-    async def is_office_bearer(self, user_id: str, association_id: str) -> bool:
-        return await self.role_in(user_id, association_id) == "office_bearer"
-
-    async def is_office_bearer_of_any(self, user_id: str, association_ids: list[str]) -> bool:
-        doc = await self._coll.find_one({"association_id": {"$in": association_ids}, "user_id": user_id,
-                                         "status": "active", "role": "office_bearer"}, {"_id": 1})
-        return doc is not None
-
     async def member_ids(self, association_id: str) -> list[str]:
         cursor = self._coll.find({"association_id": association_id, "status": "active"}, {"user_id": 1})
         return [m["user_id"] async for m in cursor]
@@ -93,6 +82,28 @@ class Memberships:
         cursor = self._coll.find({"association_id": {"$in": association_ids}, "status": "active",
                                   "role": "office_bearer"}, {"user_id": 1})
         return sorted({m["user_id"] async for m in cursor})
+
+    async def office_bearers_by_association(self, association_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Active office bearers' ids (sorted) of each association that has any, in one read."""
+        if not association_ids:
+            return {}
+        found: dict[str, set[str]] = {}
+        cursor = self._coll.find({"association_id": {"$in": list(association_ids)}, "status": "active",
+                                  "role": "office_bearer"}, {"user_id": 1, "association_id": 1})
+        async for m in cursor:
+            found.setdefault(m["association_id"], set()).add(m["user_id"])
+        return {association_id: sorted(ids) for association_id, ids in found.items()}
+
+    async def active_office_bearer_pairs(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (user id, association id) pairs are active office bearers now."""
+        wanted = set(pairs)
+        if not wanted:
+            return set()
+        users, associations = sorted({u for u, _ in wanted}), sorted({a for _, a in wanted})
+        cursor = self._coll.find({"user_id": {"$in": users}, "association_id": {"$in": associations},
+                                  "status": "active", "role": "office_bearer"}, {"user_id": 1, "association_id": 1})
+        found = {(m["user_id"], m["association_id"]) async for m in cursor}
+        return found & wanted
 
     async def notify(self, change: MembershipChange) -> None:
         """Called by the directory service after a committed membership change."""

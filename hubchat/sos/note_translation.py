@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
+from hubchat.sos.ports import TranslateNote
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms
 from hubchat.sos.views import event_view
@@ -22,20 +21,18 @@ from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
-# (text, declared language or None: the detector decides) -> a result with status, text,
-# target_lang, engine and model_version (hubchat.translate.models.TranslationResult).
-TranslateText = Callable[[str, str | None], Awaitable[Any]]
 UNTRANSLATED_KINDS = frozenset({"translation"})
 ALERT_WAIT_TRIES = 50
 ALERT_WAIT_STEP_SECS = 0.1
 
 
 class NoteTranslator:
-    def __init__(self, repo: AlertRepository, rooms: SosRooms):
+    def __init__(self, repo: AlertRepository, rooms: SosRooms, translate: TranslateNote | None = None):
         self.repo = repo
         self.rooms = rooms
-        self.translate: TranslateText | None = None
-        repo.event_listeners.append(self.submit)
+        self.translate = translate
+        if translate is not None:
+            repo.event_listeners.append(self.submit)
 
     def submit(self, event: Document) -> None:
         """Called for every stored timeline entry; translates the notes of people (not the system's)."""

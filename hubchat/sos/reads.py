@@ -21,6 +21,7 @@ from hubchat.sos.access import load, view_for, viewer
 from hubchat.sos.duty import DutyRoster, require_officer
 from hubchat.sos.lifecycle import Standing, may_see_full
 from hubchat.sos.models import CLOSED_STATUSES, OPEN_STATUSES, AlertsQuery, FeedIn
+from hubchat.sos.ports import Directory
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms
 from hubchat.sos.views import (
@@ -55,9 +56,11 @@ def _filters(category: str | None, country: str | None) -> Document:
 
 
 class AlertReads:
-    def __init__(self, settings: Settings, repo: AlertRepository, duty: DutyRoster, rooms: SosRooms):
+    def __init__(self, settings: Settings, repo: AlertRepository, directory: Directory, duty: DutyRoster,
+                 rooms: SosRooms):
         self.settings = settings
         self.repo = repo
+        self.directory = directory
         self.duty = duty
         self.rooms = rooms
 
@@ -97,14 +100,14 @@ class AlertReads:
         return {"alert": person_view(alert) if alert else None}
 
     async def get(self, principal: Principal, alert_id: str) -> Document:
-        alert, standing = await load(self.repo, principal, alert_id)
+        alert, standing = await load(self.repo, self.directory, principal, alert_id)
         if may_see_full(standing):
             await self._audit(alert, principal, standing, "view")
         return view_for(alert, principal, standing, self.rooms.approx_km)
 
     async def _full(self, principal: Principal, alert_id: str, action: str | None) -> tuple[Document, Standing]:
         """The stored alert for an officer or responder; audited under ``action`` unless None."""
-        alert, standing = await load(self.repo, principal, alert_id)
+        alert, standing = await load(self.repo, self.directory, principal, alert_id)
         if not may_see_full(standing):
             raise Forbidden("only officers and the alert's responders may see this", code="not_allowed")
         if action is not None:
@@ -148,7 +151,7 @@ class AlertReads:
 
     async def audit(self, principal: Principal, alert_id: str) -> Document:
         require_officer(principal)
-        await load(self.repo, principal, alert_id)
+        await load(self.repo, self.directory, principal, alert_id)
         return {"alert_id": alert_id, "entries": [audit_view(e) for e in await self.repo.audit_entries(alert_id)]}
 
     async def _audit(self, alert: Document, principal: Principal, standing: Standing, action: str) -> None:

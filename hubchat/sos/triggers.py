@@ -33,9 +33,11 @@ from hubchat.principal import Principal
 from hubchat.ratelimit import RateLimiter
 from hubchat.realtime import Realtime
 from hubchat.schema import new_id
+from hubchat.sos.access import actor_of_person
 from hubchat.sos.escalation import Escalator, initial_state
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import TriggerIn
+from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms, alert_room
 
@@ -58,12 +60,8 @@ def person_card(user: Document) -> Document:
             "language": user.get("language", "en")}
 
 
-def actor_of_person(alert: Document) -> Document:
-    return {"id": alert["user_id"], "display_name": alert["person"].get("display_name"), "role": "person"}
-
-
 class TriggerHandler:
-    def __init__(self, settings: Settings, repo: AlertRepository, accounts: Any, realtime: Realtime,
+    def __init__(self, settings: Settings, repo: AlertRepository, accounts: Accounts, realtime: Realtime,
                  rooms: SosRooms, escalator: Escalator, metrics: SosMetrics,
                  limiter: Callable[[], RateLimiter] | None = None):
         self.settings = settings
