@@ -1,7 +1,8 @@
 """Channels, direct messages, messages, receipts, typing and presence.
 
-Public surface: ``ChannelService`` (``running()``, ``messages`` for message reads and
-``publish_updated``, ``messages.stored_listeners`` for work after a message is stored),
+Public surface: ``ChannelService`` (``running()``, ``messages`` for message reads,
+``messages.stored_listeners`` for work after a message is stored, ``translations`` for the
+translation capability, ``can_read``),
 ``channel_routes``, ``register_events`` and ``INDEXES``.  Wire protocol: ``docs/api.md``.
 """
 

@@ -234,11 +234,6 @@ class MessageService:
                 return docs, has_more
             await asyncio.sleep(min(GAP_REREAD_DELAY_SECS, left_secs))
 
-    async def get(self, message_id: str) -> MessageView | None:
-        """A stored message as clients see it (no authorisation: for other services)."""
-        doc = await self.repo.get(message_id)
-        return None if doc is None else message_view(doc)
-
     # ------------------------------------------------------------ changes
     async def edit(self, principal: Principal, message_id: str, body: str) -> MessageView:
         doc = await self._own_message(principal, message_id)
@@ -282,11 +277,4 @@ class MessageService:
                 raise Conflict("the message was deleted", code="message_deleted")
         view = message_view(changed)
         self.fanout.emit_later("message:updated", dict(view), to=channel_room(view["channel_id"]))
-        return view
-
-    async def publish_updated(self, message_id: str) -> MessageView | None:
-        """Emit ``message:updated`` with the stored message (for services that changed it)."""
-        view = await self.get(message_id)
-        if view is not None:
-            await self.fanout.emit("message:updated", dict(view), to=channel_room(view["channel_id"]))
         return view

@@ -31,6 +31,7 @@ from hubchat.errors import Conflict, Forbidden, NotFound
 from hubchat.infra import Infra
 from hubchat.principal import Principal
 from hubchat.schema import new_id
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,6 @@ INVITE_WINDOW_SECS = 3600
 JOIN_LIMIT = 20  # join requests per user per window
 JOIN_WINDOW_SECS = 3600
 
-Document = dict[str, Any]
 
 _EXISTING = {
     "active": ("already a member of this association", "already_member"),

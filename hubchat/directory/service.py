@@ -58,6 +58,7 @@ from hubchat.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from hubchat.infra import Infra
 from hubchat.principal import Principal
 from hubchat.schema import new_id
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,6 @@ ASSOCIATION_INDEXES = {
     **POINT_INDEXES,
 }
 
-Document = dict[str, Any]
 
 # What decides which SOS alerts an association's office bearers are told of: reviewed by the Cell.
 REVIEWED_FIELDS = ("country", "city", "city_lower", "gathering_places")

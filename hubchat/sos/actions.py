@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -60,6 +59,7 @@ from hubchat.sos.models import OPEN_STATUSES, CancelIn, LocationIn, NoteIn, Tran
 from hubchat.sos.ports import Accounts, Directory
 from hubchat.sos.repository import ALERT_EVENTS, ALERT_TRACK, ALERTS, AlertRepository
 from hubchat.sos.views import cover_alert, cover_view, covered, event_view, person_view, point_view
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,6 @@ PIN_USER_ATTEMPTS = 10  # per person across their alerts, so a new alert does no
 PIN_USER_WINDOW_SECS = 3600
 LOCATION_TIMELINE_EVERY_SECS = 60.0  # the track has every point; the timeline one a minute at most
 WRITE_ATTEMPTS = 20
-
-Document = dict[str, Any]
 
 
 def client_key(kind: str, alert_id: str, user_id: str, client_id: str | None) -> str | None:

@@ -34,13 +34,12 @@ from hubchat.sos.ports import Directory
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms
 from hubchat.sos.views import covered, full_view, limited_view
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
 MAX_NEAR_ASSOCIATIONS = 100
 MAX_COUNTRY_ASSOCIATIONS = 500
-
-Document = dict[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,10 +32,9 @@ from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import DUTY, AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms
 from hubchat.sos.views import duty_view
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
-
-Document = dict[str, Any]
 
 
 def require_officer(principal: Principal) -> None:

@@ -59,6 +59,7 @@ from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms
 from hubchat.sos.views import covered
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,6 @@ MAX_BACKOFF_SECS = 30.0
 DUE_BATCH = 100
 OPEN_SCAN_LIMIT = 5000  # open alerts read per status and pass (far above any real emergency load)
 CLAIM_ATTEMPTS = 10
-
-Document = dict[str, Any]
 
 
 def initial_state(now: dt.datetime, settings: Settings, node: str) -> Document:

@@ -21,7 +21,6 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 from pymongo import ReturnDocument
 
@@ -35,6 +34,7 @@ from hubchat.sos.emails import STEP_REASONS, alert_link
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.repository import MAIL_DIGEST as DIGEST
 from hubchat.sos.repository import AlertRepository
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,6 @@ MAX_DIGEST_ITEMS = 200  # per address and digest; the rest go in the next one
 MAX_ADDRESSES_PER_PASS = 100
 RETRY_SECS = 30.0  # after a failed digest
 RECHECK_SECS = 5.0  # a digest not yet allowed: this node asks again this soon
-
-Document = dict[str, Any]
 
 
 def digest_email(address: str, items: list[Document], budget: int, digest_secs: float, public_url: str) -> Email:

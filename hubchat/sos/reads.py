@@ -11,7 +11,6 @@ timeline, both exports) is written to ``alert_audit`` before the answer goes out
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from urllib.parse import urlsplit
 
 from hubchat.config import Settings
@@ -34,8 +33,7 @@ from hubchat.sos.views import (
     person_view,
     track_view,
 )
-
-Document = dict[str, Any]
+from hubchat.store import Document
 
 STATUS_URGENCY = {"open": 0, "acknowledged": 1, "responding": 2}
 MAX_FEED_ALERTS = 1000

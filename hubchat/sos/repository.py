@@ -31,6 +31,7 @@ from hubchat.clock import utcnow
 from hubchat.errors import NotFound, Unavailable
 from hubchat.infra import Infra
 from hubchat.schema import new_id
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,6 @@ INDEXES = {
 
 MUTATE_ATTEMPTS = 20
 
-Document = dict[str, Any]
 Change = Callable[[Document], Document | None]
 
 

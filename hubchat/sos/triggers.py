@@ -22,7 +22,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -40,12 +39,11 @@ from hubchat.sos.models import TriggerIn
 from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms, alert_room
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
 TRIGGER_ATTEMPTS = 4
-
-Document = dict[str, Any]
 
 
 def fingerprint(req: TriggerIn) -> str:
