@@ -38,7 +38,11 @@ def build_app(settings: Settings) -> web.Application:
     associations = directory.DirectoryService(infra, accounts)
     chat = channels.ChannelService(infra, accounts, associations)
     translation = translate.TranslationService(infra, messages=chat.translations, can_read=chat.can_read)
-    chat.messages.stored_listeners.append(translation.submit_message)
+
+    async def translate_stored(event: channels.MessageStored) -> None:
+        await translation.submit_message(event.message)
+
+    infra.events.subscribe(channels.MessageStored, translate_stored)
 
     async def translate_note(text: str, lang: str | None) -> translate.TranslationResult:
         return await translation.translate_text(text, lang, translate.Priority.SOS)

@@ -9,21 +9,19 @@ Collection ``memberships``, one document per (association, user):
      created_at, updated_at, invited_by | None}
 
 Only ``active`` memberships grant anything.  Writes belong to the directory service; after every
-committed change it calls ``notify`` so that channels can move users between rooms.
+committed change it calls ``notify``, which publishes a ``MembershipChange`` domain event (and
+``notify_approved`` an ``AssociationApproved``) so that channels can move users between rooms.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from pymongo import IndexModel
 
 from hubchat.infra import Infra
-
-log = logging.getLogger(__name__)
 
 MEMBERSHIPS = "memberships"
 MEMBERSHIP_INDEXES = {
@@ -52,15 +50,9 @@ class AssociationApproved:
     name: str
 
 
-MembershipListener = Callable[[MembershipChange], Awaitable[None]]
-ApprovalListener = Callable[[AssociationApproved], Awaitable[None]]
-
-
 class Memberships:
     def __init__(self, infra: Infra):
         self.infra = infra
-        self.membership_listeners: list[MembershipListener] = []
-        self.approval_listeners: list[ApprovalListener] = []
 
     @property
     def _coll(self) -> Any:
@@ -106,18 +98,11 @@ class Memberships:
         return found & wanted
 
     async def notify(self, change: MembershipChange) -> None:
-        """Called by the directory service after a committed membership change."""
-        if change.before == change.after:
-            return
-        for listener in self.membership_listeners:
-            try:
-                await listener(change)
-            except Exception:
-                log.exception("membership listener failed", extra={"association_id": change.association_id})
+        """Called by the directory service after a committed membership change: publishes it
+        when the active role changed."""
+        if change.before != change.after:
+            await self.infra.events.publish(change)
 
     async def notify_approved(self, event: AssociationApproved) -> None:
-        for listener in self.approval_listeners:
-            try:
-                await listener(event)
-            except Exception:
-                log.exception("approval listener failed", extra={"association_id": event.association_id})
+        """Called by the directory service once an association is approved."""
+        await self.infra.events.publish(event)

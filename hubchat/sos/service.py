@@ -51,13 +51,12 @@ class SosService:
         self.mail_budget = MailBudget(settings, self.repo, lambda: infra.limiter, lambda: infra.mailer, self.metrics)
         self.escalator = Escalator(settings, self.repo, accounts, self.dispatcher, self.duty, self.rooms,
                                    infra.outbox, infra.realtime.node_id, self.metrics, self.mail_budget)
-        self.triggers = TriggerHandler(settings, self.repo, accounts, infra.realtime, self.rooms, self.escalator,
-                                       self.metrics, lambda: infra.limiter)
         self.actions = AlertActions(settings, self.repo, accounts, directory, lambda: infra.limiter, self.rooms,
                                     self.escalator, self.metrics)
-        self.triggers.coalesce = self.actions.coalesced
+        self.triggers = TriggerHandler(settings, self.repo, accounts, infra.realtime, self.rooms, self.escalator,
+                                       self.metrics, lambda: infra.limiter, coalesce=self.actions.coalesced)
         self.reads = AlertReads(settings, self.repo, directory, self.duty, self.rooms)
-        self.notes = NoteTranslator(self.repo, self.rooms, translate_note)
+        self.notes = NoteTranslator(self.repo, self.rooms, infra.events, translate_note)
         infra.realtime.connect_hooks.append(self.on_connect)
         infra.realtime.disconnect_hooks.append(self.duty.on_disconnect)
 
