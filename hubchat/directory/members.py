@@ -3,7 +3,7 @@
 The read side other capabilities use is :class:`~hubchat.directory.membership.Memberships`.
 After every committed change this service calls ``memberships.notify`` with the active role
 before and after (None when not active); the notification is sent whatever the association's
-status, and listeners that only care about approved associations check that themselves.
+status, and subscribers that only care about approved associations check that themselves.
 
 An association always keeps at least one active office bearer.  Demotions and removals check
 that before writing and check again after (two office bearers removing each other at the same

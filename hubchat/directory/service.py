@@ -23,7 +23,7 @@ Lifecycle: ``pending`` → ``approved`` | ``rejected``, decided once by a cell o
 registering user is the first office bearer from the start (an active membership), so they can
 edit the entry and invite co-office bearers while it waits.  Membership notifications go out
 as memberships change, whatever the status; on approval ``notify_approved`` is called once and
-no per-member notification is repeated (listeners that wait for approval take the members from
+no per-member notification is repeated (subscribers that wait for approval take the members from
 ``Memberships.member_ids``).
 """
 
