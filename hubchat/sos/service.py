@@ -48,7 +48,7 @@ class SosService:
         self.rooms = AudienceRooms(infra.realtime, settings.sos_approx_area_km, accounts, directory)
         self.duty = DutyRoster(self.repo, accounts, self.rooms, lambda: infra.presence, settings.sos_duty_grace_secs)
         self.dispatcher = Dispatcher(settings, self.repo, directory, self.duty, self.rooms, self.metrics)
-        self.mail_budget = MailBudget(settings, self.repo, lambda: infra.limiter, lambda: infra.mailer, self.metrics)
+        self.mail_budget = MailBudget(settings, self.repo, lambda: infra.limiter, infra.outbox, self.metrics)
         self.escalator = Escalator(settings, self.repo, accounts, self.dispatcher, self.duty, self.rooms,
                                    infra.outbox, infra.realtime.node_id, self.metrics, self.mail_budget)
         self.actions = AlertActions(settings, self.repo, accounts, directory, lambda: infra.limiter, self.rooms,
