@@ -138,8 +138,8 @@ class TranslationService:
 
     # ------------------------------------------------------------ translating
     async def submit_message(self, message: Mapping[str, Any], priority: Priority = Priority.CHAT) -> None:
-        """Schedule the translation of a stored message and return at once (a channels
-        ``stored_listener``: takes the stored document or its client view)."""
+        """Schedule the translation of a stored message and return at once (run on the chat
+        capability's ``MessageStored`` event: takes the stored document or its client view)."""
         if self._pipeline is None or message.get("deleted") or not message.get("body"):
             return
         self._background.spawn(self.translate_message(message, priority), "translate-message")
