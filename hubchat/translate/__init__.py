@@ -1,9 +1,10 @@
 """Offline Mizo ↔ English translation of chat messages and SOS notes.
 
-Public surface: ``TranslationService`` (``running()``, ``submit_message`` — a channels
-stored-message listener —, ``translate_text``, ``correct``, ``backfill``,
+Public surface: ``TranslationService`` (``running()``, ``submit_message`` — run on the chat
+capability's ``MessageStored`` event —, ``translate_text``, ``correct``, ``backfill``,
 ``export_corrections``), ``Priority``, ``register_events``, ``INDEXES``, ``add_commands`` /
-``run_command`` for the CLI, ``translation_view``.  Wire protocol and commands: ``docs/api.md``.
+``run_command`` for the CLI, ``translation_view``.  What it needs from the chat capability:
+``ports.TranslatedMessages`` (the messages it stores translations on).  Wire protocol and commands: ``docs/api.md``.
 """
 
 from __future__ import annotations

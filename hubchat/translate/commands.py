@@ -29,6 +29,7 @@ from hubchat.config import Settings
 from hubchat.errors import BadRequest
 from hubchat.translate import packages
 from hubchat.translate.options import TranslateOptions
+from hubchat.translate.ports import MessagesFor
 
 if TYPE_CHECKING:
     from hubchat.translate.service import TranslationService
@@ -57,8 +58,9 @@ def add_commands(sub: Any) -> None:
     text.add_argument("text")
 
 
-def run_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Run a ``models`` or ``translate`` command; returns the exit status."""
+def run_command(args: argparse.Namespace, settings: Settings, *, messages_for: MessagesFor) -> int:
+    """Run a ``models`` or ``translate`` command; returns the exit status.  ``messages_for``
+    builds the chat capability's messages on the command's Infra (wired by ``hubchat.cli``)."""
     options = dataclasses.replace(TranslateOptions.from_settings(settings), models_rescan_secs=0)
     if args.command == "models" and args.models_command == "install":
         info = packages.install(args.file, options.packages_path)
@@ -69,15 +71,15 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         return _list(options, args.json)
     if args.command == "translate" and args.translate_command == "backfill":
         since = parse_since(args.since)
-        count = asyncio.run(_backfill(settings, options, since))
+        count = asyncio.run(_backfill(settings, options, messages_for, since))
         print(f"translated {count} messages since {since.isoformat()}")
         return 0
     if args.command == "translate" and args.translate_command == "export-corrections":
-        count = asyncio.run(_export(settings, options, args.out))
+        count = asyncio.run(_export(settings, options, messages_for, args.out))
         print(f"exported {count} corrections", file=sys.stderr)
         return 0
     if args.command == "translate" and args.translate_command == "text":
-        return asyncio.run(_text(settings, options, args.text, args.lang))
+        return asyncio.run(_text(settings, options, messages_for, args.text, args.lang))
     raise BadRequest(f"unknown command {args.command}")
 
 
@@ -113,7 +115,7 @@ def _size(size: int) -> str:
 
 
 @contextlib.asynccontextmanager
-async def _service(settings: Settings, options: TranslateOptions, *,
+async def _service(settings: Settings, options: TranslateOptions, messages_for: MessagesFor, *,
                    emit_through_redis: bool) -> AsyncIterator[TranslationService]:
     from hubchat.infra import Infra
     from hubchat.translate.repository import INDEXES
@@ -135,7 +137,7 @@ async def _service(settings: Settings, options: TranslateOptions, *,
                 await manager.emit(event, data, room=room)
 
             emit = emit_to_redis
-        service = TranslationService(infra, emit=emit, options=options)
+        service = TranslationService(infra, messages=messages_for(infra), emit=emit, options=options)
         yield await stack.enter_async_context(service.running())
 
 
@@ -146,21 +148,23 @@ async def _close_manager(manager: Any) -> None:
         await manager.redis.aclose()
 
 
-async def _backfill(settings: Settings, options: TranslateOptions, since: dt.datetime) -> int:
-    async with _service(settings, options, emit_through_redis=True) as service:
+async def _backfill(settings: Settings, options: TranslateOptions, messages_for: MessagesFor,
+                    since: dt.datetime) -> int:
+    async with _service(settings, options, messages_for, emit_through_redis=True) as service:
         return await service.backfill(since)
 
 
-async def _export(settings: Settings, options: TranslateOptions, out: str) -> int:
-    async with _service(settings, options, emit_through_redis=False) as service:
+async def _export(settings: Settings, options: TranslateOptions, messages_for: MessagesFor, out: str) -> int:
+    async with _service(settings, options, messages_for, emit_through_redis=False) as service:
         if out == "-":
             return await service.export_corrections(sys.stdout)
         with open(out, "w", encoding="utf-8", newline="") as handle:
             return await service.export_corrections(handle)
 
 
-async def _text(settings: Settings, options: TranslateOptions, text: str, lang: str) -> int:
-    async with _service(settings, options, emit_through_redis=False) as service:
+async def _text(settings: Settings, options: TranslateOptions, messages_for: MessagesFor, text: str,
+                lang: str) -> int:
+    async with _service(settings, options, messages_for, emit_through_redis=False) as service:
         result = await service.translate_text(text, lang)
     print(json.dumps(dataclasses.asdict(result), ensure_ascii=False))
     return 0
