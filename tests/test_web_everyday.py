@@ -151,7 +151,7 @@ async def test_an_officer_handles_an_alert_with_the_keyboard_only(actors: ActorF
         "client_sos_id": "keyboard-1", "category": "exploitation", "lat": 25.2, "lon": 55.27})
     assert status == 201, body
     alert_id = body["alert"]["id"]
-    await expect(page.locator("#alert-list .alert-item")).to_have_count(1)
+    await expect(page.locator("#alert-list .alert-item")).to_have_count(1, timeout=15_000)
 
     # Into the list, open the alert: focus moves to its heading; on to "Acknowledge".
     presses = await _tab_to(page, "#alert-list .alert-item", limit=60)
