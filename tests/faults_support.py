@@ -22,7 +22,7 @@ import socket
 import subprocess
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -237,7 +237,7 @@ async def node_killed(settings: Settings, smtp: SmtpSink, logs: Path, traffic_se
                       senders_per_node: int = 1) -> FaultResult:
     """Node a is SIGKILLed mid-traffic, right after an SOS it took: clients move to node b."""
     result = FaultResult("node killed (SIGKILL)")
-    async with nodes_up(settings, smtp, logs) as (nodes, (a, b)):
+    async with nodes_up(settings, smtp, logs, HUBCHAT_MESSAGE_RATE_LIMIT="0") as (nodes, (a, b)):
         world = await build_world(a, b, settings)
         officer = await on_duty_officer(world, b)
         person = await a.connect(world.member["access_token"])
@@ -418,7 +418,7 @@ async def embedded_store_killed(settings: Settings, smtp: SmtpSink, logs: Path) 
     return result
 
 
-async def store_outage(settings: Settings, smtp: SmtpSink, logs: Path, outage_secs: float = 6.0) -> FaultResult:
+async def store_outage(settings: Settings, smtp: SmtpSink, logs: Path, outage_secs: float = 3.0) -> FaultResult:
     """The nodes' store (an nx-27017 the scenario runs itself) is SIGKILLed and started again on the
     same port and files ``outage_secs`` later: sends and triggers meanwhile answer quickly."""
     from hubchat.embedded_mongo import EmbeddedMongo
@@ -483,6 +483,37 @@ async def person_http_trigger(hub: HubClient, token: str, client_sos_id: str) ->
     return status, body if isinstance(body, dict) else {}
 
 
+# ---------------------------------------------------------------- e: SMTP down
+async def smtp_outage(settings: Settings, smtp: SmtpSink, logs: Path, stop_smtp: Callable[[], None],
+                      start_smtp: Callable[[], None], outage_secs: float = 8.0) -> FaultResult:
+    """SMTP is down while two alerts reach T1: their emails wait in the outbox and each is
+    delivered once after SMTP returns (``stop_smtp``/``start_smtp`` control the sink's server)."""
+    result = FaultResult("SMTP down")
+    async with nodes_up(settings, smtp, logs) as (_, (a, b)):
+        world = await build_world(a, b, settings)
+        officer = await on_duty_officer(world, b)
+        persons = [await a.connect(world.member["access_token"]), await b.connect(world.bearer["access_token"])]
+        stop_smtp()
+        down_at = time.monotonic()
+        alert_ids = []
+        for n, person in enumerate(persons):
+            ack = await trigger(person, f"smtp-sos-{n:04d}")
+            assert "alert" in ack, ack
+            alert_ids.append(ack["alert"]["id"])
+        result.sos_raised = len(alert_ids)
+        result.emails_due = len(alert_ids)  # T1: one email per alert to the one on-duty officer
+        await asyncio.sleep(max(0.0, outage_secs - (time.monotonic() - down_at)))
+        start_smtp()
+        up_at = time.monotonic()
+        with contextlib.suppress(TimeoutError):
+            await smtp.wait_for(officer_email(world), count=len(alert_ids), timeout=120)
+        result.recovery_secs = time.monotonic() - up_at
+        await asyncio.sleep(3)  # a second copy would have come by now
+        result.emails_sent = len([m for m in smtp.to(officer_email(world)) if "SOS" in str(m["Subject"])])
+        result.sos_delivered = len(set(alert_ids) & await feed_ids(officer))
+    return result
+
+
 # ---------------------------------------------------------------- d: a slow client
 def _ws_frame(text: str) -> bytes:
     payload = text.encode()
@@ -525,13 +556,15 @@ def queued_bytes(local_port: int, peer_port: int) -> int:
     return 0
 
 
-async def slow_client(settings: Settings, smtp: SmtpSink, logs: Path, messages: int = 80,
-                      body_chars: int = 3800) -> FaultResult:
+async def slow_client(settings: Settings, smtp: SmtpSink, logs: Path, messages: int = 40,
+                      body_chars: int = 3800, stall: bool = True) -> FaultResult:
     """A member's socket that never reads while the channel is flooded; another member measures."""
     result = FaultResult("slow client")
-    async with nodes_up(settings, smtp, logs, names=("a",), HUBCHAT_MESSAGE_RATE_LIMIT="0") as (_, (a,)):
+    # Load shedding is not what this measures (a busy test machine would trigger it): lag 2 s.
+    async with nodes_up(settings, smtp, logs, names=("a",), HUBCHAT_MESSAGE_RATE_LIMIT="0",
+                        HUBCHAT_OVERLOAD_LAG_MS="2000") as (_, (a,)):
         world = await build_world(a, a, settings)
-        stalled = await stalled_socket(a.base_url, world.member["access_token"])
+        stalled = await stalled_socket(a.base_url, world.member["access_token"]) if stall else socket.socket()
         try:
             watcher = await a.connect(world.member["access_token"])
             sender = await a.connect(world.bearer["access_token"])

@@ -23,7 +23,6 @@ pytestmark = pytest.mark.timeout(150)
 async def test_a_node_killed_mid_traffic_loses_nothing_and_the_survivor_escalates(
         settings: Settings, smtp: SmtpSink, tmp_path: Path) -> None:
     result = await node_killed(settings, smtp, tmp_path)
-    print(result)
     assert result.acked > 0 and result.found == result.acked, result
     assert result.duplicated == 0, result
     assert result.recovery_secs < 30, result  # clients moved to node b and were answered there
@@ -35,7 +34,6 @@ async def test_a_node_killed_mid_traffic_loses_nothing_and_the_survivor_escalate
 async def test_b_redis_restarted_nodes_reconnect_and_sos_is_never_refused(
         settings: Settings, smtp: SmtpSink, tmp_path: Path) -> None:
     result = await redis_restarted(settings, smtp, tmp_path)
-    print(result)
     # Chat rate limits fail closed: a send while Redis is down answers `unavailable`.
     assert "chat send during the outage: unavailable" in result.notes, result
     assert result.sos_raised == 1 and result.sos_delivered == 1, result
@@ -47,7 +45,6 @@ async def test_b_redis_restarted_nodes_reconnect_and_sos_is_never_refused(
 async def test_c_store_killed_answers_unavailable_quickly_and_recovers(
         settings: Settings, smtp: SmtpSink, tmp_path: Path) -> None:
     result = await store_outage(settings, smtp, tmp_path)
-    print(result)
     # A trigger the store cannot take fails loudly (socket and HTTP fallback), never a false ack.
     assert result.refused["sos:trigger store_unavailable"] == 1, result
     assert result.refused["POST /api/sos 503 store_unavailable"] == 1, result
@@ -62,7 +59,6 @@ async def test_c_store_killed_answers_unavailable_quickly_and_recovers(
 async def test_c_embedded_store_killed_is_restarted_by_the_node(
         settings: Settings, smtp: SmtpSink, tmp_path: Path) -> None:
     result = await embedded_store_killed(settings, smtp, tmp_path)
-    print(result)
     assert result.recovery_secs < 30, result
     old, new = result.notes[0].split(";")[0].removeprefix("store pid ").split(" -> ")
     assert old != new and result.notes[0].endswith("ready: True"), result
@@ -75,7 +71,6 @@ async def test_c_embedded_store_killed_is_restarted_by_the_node(
 async def test_d_a_client_that_stops_reading_delays_nobody(
         settings: Settings, smtp: SmtpSink, tmp_path: Path) -> None:
     result = await slow_client(settings, smtp, tmp_path)
-    print(result)
     assert result.found == result.acked, result
     held = int(result.notes[0].rsplit(" ", 1)[1])
     assert held > 0, result  # the stalled socket really pushed back on the server
