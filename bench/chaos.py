@@ -83,7 +83,7 @@ def scenarios(args: argparse.Namespace, smtp: Smtp) -> dict[str, Scenario]:
         "node": functools.partial(node_killed, traffic_secs=args.traffic_secs, senders_per_node=args.senders),
         "redis": functools.partial(redis_restarted, outage_secs=args.outage_secs),
         "store": functools.partial(store_outage, outage_secs=args.outage_secs),
-        "embedded": embedded_store_killed,
+        "embedded": functools.partial(embedded_store_killed, traffic_secs=args.traffic_secs),
         "smtp": functools.partial(smtp_outage, stop_smtp=smtp.stop, start_smtp=smtp.start,
                                   outage_secs=args.smtp_outage_secs),
         "slow": functools.partial(slow_client, messages=args.slow_messages),
@@ -139,7 +139,7 @@ async def amain(args: argparse.Namespace) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="hubchat-chaos-") as tmp:
         root = Path(tmp)
-        store = EmbeddedMongo(root / "store")
+        store = EmbeddedMongo(root / "shared-store")
         await store.start()
         try:
             runs = scenarios(args, smtp)

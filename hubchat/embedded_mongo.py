@@ -182,15 +182,16 @@ class EmbeddedMongo:
             log.error("embedded MongoDB-wire server exited with %s; starting it again on the same data_dir",
                       code, extra={"data_dir": str(self.data_dir / "mongo")})
             delay = RESTART_DELAY_SECS
+            await asyncio.sleep(delay)
             while True:
-                await asyncio.sleep(delay)
                 try:
                     await self._launch()
                     break
                 except (Unavailable, OSError) as exc:
+                    delay = min(delay * 2, MAX_RESTART_DELAY_SECS)
                     log.error("embedded MongoDB-wire server did not start again (%s); retrying in %.1f s",
                               exc, delay)
-                    delay = min(delay * 2, MAX_RESTART_DELAY_SECS)
+                    await asyncio.sleep(delay)
             self.restarts += 1
             log.warning("embedded MongoDB-wire server running again", extra={"restarts": self.restarts})
 

@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
-from pymongo.errors import PyMongoError
 
 from hubchat.errors import (
     INTERNAL_ERROR,
@@ -22,7 +21,6 @@ from hubchat.errors import (
 from hubchat.metrics import Metrics
 from hubchat.principal import Principal
 from hubchat.schema import ID_PATTERN, Payload, parse
-from hubchat.store import unreachable
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +49,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
     try:
         response = await handler(request)
-    except (HubchatError, PyMongoError) as caught:
-        exc = unreachable(caught) if isinstance(caught, PyMongoError) else caught
+    except HubchatError as exc:
         response = error_response(exc)
         if metrics:
             metrics.errors.labels(exc.error_code).inc()

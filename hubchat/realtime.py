@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 import socketio
 from aiohttp import web
-from pymongo.errors import PyMongoError
 
 from hubchat.background import cancel_and_wait
 from hubchat.client_address import address_key, environ_client_address
@@ -38,7 +37,6 @@ from hubchat.metrics import Metrics
 from hubchat.principal import Principal
 from hubchat.schema import Payload, parse
 from hubchat.socket_slots import SocketSlots
-from hubchat.store import unreachable
 
 if TYPE_CHECKING:
     from hubchat.bus import Bus
@@ -170,10 +168,6 @@ class Realtime:
                 self.metrics.connect_refused.labels("too_many_connections").inc()
                 raise socketio.exceptions.ConnectionRefusedError(TOO_MANY_CONNECTIONS["message"],
                                                                  TOO_MANY_CONNECTIONS)
-        except PyMongoError as exc:
-            refused = unreachable(exc)
-            self.metrics.connect_refused.labels(refused.error_code).inc()
-            raise socketio.exceptions.ConnectionRefusedError(refused.message, refused.to_dict()["error"]) from None
         except HubchatError as exc:
             self.metrics.connect_refused.labels(exc.error_code).inc()
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()["error"]) from None
@@ -267,8 +261,7 @@ class Realtime:
             if schema is None and data not in (None, {}):
                 raise ValidationFailed("this event takes no payload")
             result = await handler(principal, payload, sid)
-        except (HubchatError, PyMongoError) as caught:
-            exc = unreachable(caught) if isinstance(caught, PyMongoError) else caught
+        except HubchatError as exc:
             self.metrics.events.labels(name, "error").inc()
             self.metrics.errors.labels(exc.error_code).inc()
             return exc.to_dict()

@@ -55,12 +55,6 @@ class Store:
             return False
 
 
-def unreachable(exc: PyMongoError) -> Unavailable:
-    """The answer to a driver error that no adapter mapped: the edges' safety net (temporary)."""
-    log.warning("store error reached an edge: %s: %s", type(exc).__name__, exc)
-    return Unavailable("storage is unavailable, retry")
-
-
 PING_TIMEOUT_SECS = 1.0
 DEFAULT_SELECT_TIMEOUT_MS = 1500
 

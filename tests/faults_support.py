@@ -344,6 +344,11 @@ async def redis_restarted(settings: Settings, smtp: SmtpSink, logs: Path, outage
             sender = ChatSender(a, world.bearer["access_token"], [a.base_url], world.channel_id, "redis")
             listener = await b.connect(world.member["access_token"])
             assert "message" in (await sender.send_one() or {})
+            # Steady traffic on node b through the whole outage, retried like the web client.
+            steady = ChatSender(b, world.member["access_token"], [b.base_url], world.channel_id, "steady")
+            stop = asyncio.Event()
+            steady_task = asyncio.create_task(steady.run(stop, 0.05))
+            await asyncio.sleep(0.5)
             redis.stop()
             stopped_at = time.monotonic()
             # Chat limits fail closed (unavailable); an SOS is never refused because Redis is down.
@@ -359,14 +364,22 @@ async def redis_restarted(settings: Settings, smtp: SmtpSink, logs: Path, outage
             # The nodes find Redis again by themselves: a send on a reaches b's socket live.
             recovered = await until(lambda: delivered_across(sender, listener), timeout=30, step=0.2)
             result.recovery_secs = time.monotonic() - started_at if recovered else float("inf")
+            await until(lambda: accepted_after(steady, started_at), timeout=30, step=0.1)
+            stop.set()
+            await steady_task
             result.notes.append(f"ready after: a {await ready(a.base_url)}, b {await ready(b.base_url)}")
             live = any(e["id"] == alert_id for e in officer.events.get("sos:new", []))
             result.sos_delivered = int(alert_id is not None and (live or alert_id in await feed_ids(officer)))
             result.notes.append(f"SOS reached the officer {'live' if live else 'through sos:feed'}")
             stored = await stored_messages(listener, world.channel_id)
-            count_messages(result, [sender], stored)
+            count_messages(result, [sender, steady], stored)
             await sender.close()
+            await steady.close()
     return result
+
+
+async def accepted_after(sender: ChatSender, since: float) -> bool:
+    return any(t > since for t in sender.acked_at)
 
 
 async def delivered_across(sender: ChatSender, listener: Recorder) -> bool:
@@ -387,7 +400,8 @@ def kill_embedded_store(data_dir: Path) -> int:
     return pid
 
 
-async def embedded_store_killed(settings: Settings, smtp: SmtpSink, logs: Path) -> FaultResult:
+async def embedded_store_killed(settings: Settings, smtp: SmtpSink, logs: Path,
+                                traffic_secs: float = 2.0) -> FaultResult:
     """The node's own embedded store (its nx-27017 child) is SIGKILLed: the node starts it again on
     the same files, and sends meanwhile answer (stored, or refused `unavailable`) without hanging."""
     result = FaultResult("embedded store killed")
@@ -403,10 +417,17 @@ async def embedded_store_killed(settings: Settings, smtp: SmtpSink, logs: Path) 
         before = await trigger(person, "embedded-sos-0001")
         assert "alert" in before, before
         result.sos_raised = 1
+        stop = asyncio.Event()
+        steady = asyncio.create_task(sender.run(stop, 0.02))  # traffic through the kill
+        await asyncio.sleep(traffic_secs / 2)
         old_pid = kill_embedded_store(data_dir)
         killed_at = time.monotonic()
-        recovered = await until(lambda: accepted(sender), timeout=30, step=0.05)
-        result.recovery_secs = time.monotonic() - killed_at if recovered else float("inf")
+        recovered = await until(lambda: accepted_after(sender, killed_at), timeout=30, step=0.05)
+        after = [t for t in sender.acked_at if t > killed_at]
+        result.recovery_secs = min(after) - killed_at if recovered else float("inf")
+        await asyncio.sleep(traffic_secs / 2)
+        stop.set()
+        await steady
         new_pid = int((data_dir / PID_FILE).read_text().strip())
         result.notes.append(f"store pid {old_pid} -> {new_pid}; ready: {await ready(a.base_url)}")
         result.sos_delivered = int(before["alert"]["id"] in await feed_ids(officer))
@@ -452,8 +473,10 @@ async def store_outage(settings: Settings, smtp: SmtpSink, logs: Path, outage_se
                 await sender.send_one()
             server = EmbeddedMongo(server.data_dir, port=server.port)
             await server.start()
+            back_at = time.monotonic()
+            result.notes.append(f"store down {back_at - killed_at:.1f} s")
             recovered = await until(lambda: accepted(sender), timeout=30, step=0.1)
-            result.recovery_secs = time.monotonic() - killed_at if recovered else float("inf")
+            result.recovery_secs = time.monotonic() - back_at if recovered else float("inf")
             ack = await trigger(person, "store-sos-0003")
             result.sos_raised = int("alert" in ack)
             if "alert" in ack:
