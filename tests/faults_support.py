@@ -407,7 +407,7 @@ async def embedded_store_killed(settings: Settings, smtp: SmtpSink, logs: Path,
     result = FaultResult("embedded store killed")
     mine = dataclasses.replace(settings, mongo_uri="")
     data_dir = Path(mine.data_dir)
-    async with nodes_up(mine, smtp, logs, names=("a",)) as (_, (a,)):
+    async with nodes_up(mine, smtp, logs, names=("a",), HUBCHAT_MESSAGE_RATE_LIMIT="0") as (_, (a,)):
         world = await build_world(a, a, mine)
         officer = await on_duty_officer(world, a)
         person = await a.connect(world.member["access_token"])
