@@ -40,6 +40,8 @@ class Settings:
     # --- MongoDB: empty URI starts the embedded nx-27017 server under data_dir
     mongo_uri: str = ""
     mongo_db: str = "hubchat"
+    # how long a request waits for an unreachable store before it answers `unavailable`
+    mongo_select_timeout_ms: int = 1500
     data_dir: str = "./var"
     # --- Redis: empty URL means single node with in-process bus, presence and rate limits
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -231,6 +233,8 @@ def _check(settings: Settings) -> None:
                  "max_sockets_per_user", "max_sockets_per_address", "sos_duty_grace_secs"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name}: must not be negative")
+    if settings.mongo_select_timeout_ms < 1:
+        raise ConfigError("mongo_select_timeout_ms: must be at least 1")
     if settings.deployment and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", settings.deployment):
         raise ConfigError("deployment: use 1-64 letters, digits, '.', '_' or '-'")
     if settings.cell_phone and not re.fullmatch(r"\+[1-9][0-9]{6,14}", settings.cell_phone):

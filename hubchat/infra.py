@@ -12,6 +12,8 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from hubchat.bus import Bus, open_bus
@@ -101,7 +103,11 @@ class Infra:
         settings = self.settings
         async with contextlib.AsyncExitStack() as stack:
             if settings.redis_url:
-                client = aioredis.from_url(settings.redis_url)
+                # One immediate retry on a connection error: after a Redis restart each pooled
+                # connection fails once on first use (its socket was closed meanwhile); the retry
+                # reconnects, so no request and no readiness probe sees that.  With Redis down the
+                # retry is refused at once too: callers still fail fast.
+                client = aioredis.from_url(settings.redis_url, retry=Retry(NoBackoff(), 1))
                 stack.push_async_callback(client.aclose)
                 try:
                     await client.ping()

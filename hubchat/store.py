@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
+import pymongo
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -45,15 +46,29 @@ class Store:
                     await self.db[collection].create_indexes(list(models))
 
     async def ping(self) -> bool:
+        """True when the store answers within ``PING_TIMEOUT_SECS`` (a readiness probe's budget)."""
         try:
-            await self.client.admin.command("ping")
+            with pymongo.timeout(PING_TIMEOUT_SECS):
+                await self.client.admin.command("ping")
             return True
         except PyMongoError:
             return False
 
 
-def make_client(uri: str) -> AsyncMongoClient[Document]:
-    return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000)
+PING_TIMEOUT_SECS = 1.0
+DEFAULT_SELECT_TIMEOUT_MS = 1500
+
+
+def make_client(uri: str, select_timeout_ms: int = DEFAULT_SELECT_TIMEOUT_MS) -> AsyncMongoClient[Document]:
+    """A client whose operations wait at most ``select_timeout_ms`` for an unreachable store.
+
+    With the store gone (killed, restarting, network cut) every operation then fails with a
+    ``ServerSelectionTimeoutError`` after that long instead of PyMongo's 30 s default, and the
+    adapters answer ``unavailable``; PyMongo's monitor finds the store again by itself once it
+    answers, so nothing needs a restart.  ``connectTimeoutMS`` stays longer: it is also the
+    monitor's own check timeout, and a busy (not dead) store must not be declared down.
+    """
+    return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=select_timeout_ms, connectTimeoutMS=5000)
 
 
 @contextlib.asynccontextmanager
@@ -71,10 +86,10 @@ async def open_store(settings: Settings, indexes: Iterable[IndexSpec] = (),
             uri = running
             log.info("using the embedded MongoDB-wire server of the hubchat running on this data_dir")
         elif not uri:
-            embedded = await stack.enter_async_context(EmbeddedMongo(settings.data_path))
+            embedded = await stack.enter_async_context(EmbeddedMongo(settings.data_path, supervise=True))
             uri = embedded.uri
             log.info("no mongo_uri configured: using the embedded MongoDB-wire server")
-        client = make_client(uri)
+        client = make_client(uri, settings.mongo_select_timeout_ms)
         stack.push_async_callback(client.close)
         store = Store(client, settings.mongo_db)
         try:

@@ -65,6 +65,8 @@ class Recorder:
     async def disconnect(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
+        else:  # the server dropped it (or never took it): close the client's HTTP session too
+            await self.sio.eio.disconnect(abort=True)
 
 
 class HubClient:
