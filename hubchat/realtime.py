@@ -15,6 +15,8 @@
 * Revocation reaches every socket of a user on every node: ``disconnect_session`` (logout,
   revoked session) and ``disconnect_user`` (role change, account disabled) close them; room
   changes (off duty, membership lost) go through ``leave``.
+* Storage errors: a PyMongo error that reaches an event handler is answered ``unavailable``
+  (``hubchat.store.storage_unavailable``), as the HTTP edge answers it 503.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import socketio
 from aiohttp import web
+from pymongo.errors import PyMongoError
 
 from hubchat.background import cancel_and_wait
 from hubchat.client_address import address_key, environ_client_address
@@ -37,6 +40,7 @@ from hubchat.metrics import Metrics
 from hubchat.principal import Principal
 from hubchat.schema import Payload, parse
 from hubchat.socket_slots import SocketSlots
+from hubchat.store import storage_unavailable
 
 if TYPE_CHECKING:
     from hubchat.bus import Bus
@@ -168,6 +172,10 @@ class Realtime:
                 self.metrics.connect_refused.labels("too_many_connections").inc()
                 raise socketio.exceptions.ConnectionRefusedError(TOO_MANY_CONNECTIONS["message"],
                                                                  TOO_MANY_CONNECTIONS)
+        except PyMongoError as exc:
+            refused = storage_unavailable(exc)
+            self.metrics.connect_refused.labels(refused.error_code).inc()
+            raise socketio.exceptions.ConnectionRefusedError(refused.message, refused.to_dict()["error"]) from None
         except HubchatError as exc:
             self.metrics.connect_refused.labels(exc.error_code).inc()
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()["error"]) from None
@@ -261,6 +269,11 @@ class Realtime:
             if schema is None and data not in (None, {}):
                 raise ValidationFailed("this event takes no payload")
             result = await handler(principal, payload, sid)
+        except PyMongoError as exc:
+            error = storage_unavailable(exc)
+            self.metrics.events.labels(name, "error").inc()
+            self.metrics.errors.labels(error.error_code).inc()
+            return error.to_dict()
         except HubchatError as exc:
             self.metrics.events.labels(name, "error").inc()
             self.metrics.errors.labels(exc.error_code).inc()

@@ -56,9 +56,10 @@ from hubchat.sos.lifecycle import (
 )
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import OPEN_STATUSES, CancelIn, LocationIn, NoteIn, TransitionIn, TriggerIn
-from hubchat.sos.repository import ALERT_EVENTS, ALERT_TRACK, ALERTS, AlertRepository
+from hubchat.sos.repository import ALERT_EVENTS, ALERT_TRACK, ALERTS, AlertRepository, busy
 from hubchat.sos.triggers import actor_of_person
 from hubchat.sos.views import cover_alert, cover_view, covered, event_view, person_view, point_view
+from hubchat.store import AGAIN, Again, retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,8 @@ class AlertActions:
     # ------------------------------------------------------------ transitions
     async def transition(self, principal: Principal, req: TransitionIn) -> tuple[Document, Standing]:
         await self._hit(f"sos:action:{principal.user_id}", self.settings.sos_actions_per_minute, 60.0, "actions")
-        for _ in range(WRITE_ATTEMPTS):
+
+        async def attempt() -> tuple[Document, Standing, str, Document] | Again:
             alert, standing = await load(self.repo, principal, req.alert_id)
             if covered(alert) and not standing.is_officer:
                 raise closed_error("cancelled")  # as on the cancelled alert everyone but the Cell believes in
@@ -135,10 +137,9 @@ class AlertActions:
                 update["$currentDate"] = {"closed_at": True}
             update["$set"] = sets
             after = await self.repo.update({"_id": alert["_id"], "version": alert["version"]}, update)
-            if after is not None:
-                break
-        else:
-            raise Unavailable("the alert is changing too fast, retry", code="sos_busy")
+            return AGAIN if after is None else (alert, standing, target, after)
+
+        alert, standing, target, after = await retry_on_conflict(attempt, attempts=WRITE_ATTEMPTS, exhausted=busy())
         data: Document = {"from": alert["status"], "to": target, "action": req.action}
         if req.action == "acknowledge":
             data["by"] = "cell" if standing.is_officer else "association"
@@ -369,20 +370,25 @@ class AlertActions:
         return None if after is None else (before, after)
 
     async def _cancel(self, alert: Document, principal: Principal, standing: Standing) -> Document:
-        for _ in range(WRITE_ATTEMPTS):
+        async def attempt() -> tuple[Document, Document | None] | Again:
+            """(the alert as read, after the cancel or None when it turned out to be duress)."""
+            nonlocal alert
             require_open(alert["status"])
             if alert.get("duress"):  # a duress PIN was entered meanwhile, during a lockout
-                return await self._duress(alert, principal, standing, cover=True)
+                return alert, None
             after = await self.repo.update(
                 {"_id": alert["_id"], "version": alert["version"], "duress": False},
                 {"$set": {"status": "cancelled", "open_key": f"closed:{alert['_id']}",
                           "escalation": {**alert["escalation"], "next_at": None}},
                  "$inc": {"last_seq": 1}, "$currentDate": {"closed_at": True}})
             if after is not None:
-                break
+                return alert, after
             alert = await self.repo.get(alert["_id"])
-        else:
-            raise Unavailable("the alert is changing too fast, retry", code="sos_busy")
+            return AGAIN
+
+        alert, after = await retry_on_conflict(attempt, attempts=WRITE_ATTEMPTS, exhausted=busy())
+        if after is None:
+            return await self._duress(alert, principal, standing, cover=True)
         await self.repo.append(after["_id"], after["last_seq"], "status", actor(principal, standing),
                                data={"from": alert["status"], "to": "cancelled", "action": "cancel"})
         log.info("sos cancelled by the person", extra={"alert_id": after["_id"]})
