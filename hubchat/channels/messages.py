@@ -138,7 +138,7 @@ class MessageService:
 
     async def _deliver(self, view: MessageView, started: float, *, release_slot: bool = False) -> None:
         try:
-            await self.fanout.emit("message:new", dict(view), to=channel_room(view["channel_id"]))
+            await self.infra.realtime.emit("message:new", dict(view), to=channel_room(view["channel_id"]))
         finally:
             if release_slot:
                 self.infra.admission.release()
@@ -281,12 +281,12 @@ class MessageService:
             if changed.get("deleted"):
                 raise Conflict("the message was deleted", code="message_deleted")
         view = message_view(changed)
-        self.fanout.emit_later("message:updated", dict(view), to=channel_room(view["channel_id"]))
+        self.infra.realtime.emit_later("message:updated", dict(view), to=channel_room(view["channel_id"]))
         return view
 
     async def publish_updated(self, message_id: str) -> MessageView | None:
         """Emit ``message:updated`` with the stored message (for services that changed it)."""
         view = await self.get(message_id)
         if view is not None:
-            await self.fanout.emit("message:updated", dict(view), to=channel_room(view["channel_id"]))
+            await self.infra.realtime.emit("message:updated", dict(view), to=channel_room(view["channel_id"]))
         return view

@@ -58,7 +58,17 @@ from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import OPEN_STATUSES, CancelIn, LocationIn, NoteIn, TransitionIn, TriggerIn
 from hubchat.sos.repository import ALERT_EVENTS, ALERT_TRACK, ALERTS, AlertRepository, busy
 from hubchat.sos.triggers import actor_of_person
-from hubchat.sos.views import cover_alert, cover_view, covered, event_view, person_view, point_view
+from hubchat.sos.views import (
+    EventView,
+    PersonView,
+    PointView,
+    cover_alert,
+    cover_view,
+    covered,
+    event_view,
+    person_view,
+    point_view,
+)
 from hubchat.store import AGAIN, Again, retry_on_conflict
 
 log = logging.getLogger(__name__)
@@ -151,7 +161,7 @@ class AlertActions:
         return after, standing_of(after, principal)
 
     # ------------------------------------------------------------ notes
-    async def note(self, principal: Principal, req: NoteIn) -> Document:
+    async def note(self, principal: Principal, req: NoteIn) -> EventView:
         alert, standing = await load(self.repo, principal, req.alert_id)
         key = client_key("note", alert["_id"], principal.user_id, req.client_id)
         if covered(alert) and not standing.is_officer:
@@ -171,7 +181,7 @@ class AlertActions:
         await self._hit(f"sos:note:{principal.user_id}", *self._note_limit, "notes")
         return await self._add_note(alert, actor(principal, standing), req.body, key, replay=req)
 
-    async def _stored_note(self, key: str, req: NoteIn) -> Document | None:
+    async def _stored_note(self, key: str, req: NoteIn) -> EventView | None:
         """The note stored under ``key`` (a retry), or None; other content is ``client_id_reused``."""
         event = await self.repo.coll(ALERT_EVENTS).find_one({"_id": key})
         if event is None:
@@ -190,7 +200,7 @@ class AlertActions:
             raise RateLimited(f"too many {what}; retry shortly", retry_after_secs=wait_secs)
 
     async def _add_note(self, alert: Document, who: Document, body: str, key: str | None = None,
-                        replay: NoteIn | None = None) -> Document:
+                        replay: NoteIn | None = None) -> EventView:
         if key is None:
             stored = await self.repo.add(alert["_id"], "note", who, note=body)
         else:
@@ -207,7 +217,7 @@ class AlertActions:
         return event
 
     # ------------------------------------------------------------ live location
-    async def location(self, principal: Principal, req: LocationIn) -> tuple[Document, Document]:
+    async def location(self, principal: Principal, req: LocationIn) -> tuple[Document, PointView]:
         alert, standing = await load(self.repo, principal, req.alert_id)
         if not standing.is_person:
             raise Forbidden("only the person who raised the alert sends its location", code="not_allowed")
@@ -235,7 +245,7 @@ class AlertActions:
                 raise Unavailable("the location is being stored, retry", code="sos_busy") from None
             return alert, point
 
-    async def _stored_point(self, key: str, req: LocationIn) -> Document | None:
+    async def _stored_point(self, key: str, req: LocationIn) -> PointView | None:
         """The track point stored under ``key`` (a retry), or None; other content is ``client_id_reused``."""
         stored = await self.repo.coll(ALERT_TRACK).find_one({"_id": key})
         if stored is None:
@@ -272,7 +282,7 @@ class AlertActions:
             return 0.0
 
     async def _store_location(self, alert: Document, req: LocationIn,
-                              key: str | None = None) -> tuple[Document, Document]:
+                              key: str | None = None) -> tuple[Document, PointView]:
         """``key``: the point's id, inserted first, so a crossing retry with the same client_id
         stops here (``DuplicateKeyError``) before anything else is written or sent."""
         now = utcnow()
@@ -313,7 +323,7 @@ class AlertActions:
                 "lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m, "battery_pct": req.battery_pct})
 
     # ------------------------------------------------------------ cancel and duress
-    async def cancel(self, principal: Principal, req: CancelIn) -> Document:
+    async def cancel(self, principal: Principal, req: CancelIn) -> PersonView:
         """The person view after the cancel (the cover when the duress PIN was used).
 
         Both PIN hashes are verified on every attempt, locked or not.  While PIN attempts are
