@@ -39,7 +39,8 @@ class Infra:
         self.settings = settings
         self.attach_store = attach_store  # admin commands: use a running server's embedded store
         self.metrics = metrics or Metrics()
-        self.realtime = Realtime(settings, self.metrics)
+        # Admin commands have no sockets: their emits reach the serving nodes through Redis.
+        self.realtime = Realtime(settings, self.metrics, write_only=attach_store)
         # Chat work is admitted by this node's load; SOS work never asks (see hubchat/overload.py).
         self.admission = Admission(settings.chat_max_inflight, settings.chat_admission_wait_ms,
                                    settings.overload_lag_ms)

@@ -6,14 +6,21 @@ operators, and no compound index containing ``_id``.  Naming rule for the embedd
 ``hubchat/embedded_server.py``): a field that holds an array is named ``*_ids`` (``member_ids``,
 ``trigger_ids``), and no scalar field is; an equality on an indexed scalar field is then served by
 its index, and an equality on an array field matches its elements.
+
+Storage errors have one policy: code below the edges lets PyMongo's errors rise (it catches only
+the ones it expects, such as ``DuplicateKeyError`` from a unique index), and the edges — the HTTP
+error middleware, the Socket.IO event wrapper and the CLI — answer any other with
+:func:`storage_unavailable` (``unavailable``, 503, temporary).  Optimistic writes conditioned on
+what was read (a ``version``, a unique key) go through :func:`retry_on_conflict`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, Literal, TypeVar, overload
 
 import pymongo
 from pymongo import AsyncMongoClient, IndexModel
@@ -23,12 +30,53 @@ from pymongo.errors import PyMongoError
 
 from hubchat.config import Settings
 from hubchat.embedded_mongo import EmbeddedMongo, running_uri
-from hubchat.errors import Unavailable
+from hubchat.errors import HubchatError, Unavailable
 
 log = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 IndexSpec = Mapping[str, Sequence[IndexModel]]
+T = TypeVar("T")
+
+
+def storage_unavailable(exc: PyMongoError) -> Unavailable:
+    """The answer to a driver error that reached an edge: ``unavailable`` (temporary; the client
+    retries with the same ids).  Logged here, once, with the driver's error type."""
+    log.error("storage error: %s: %s", type(exc).__name__, exc)
+    return Unavailable("storage is unavailable, retry")
+
+
+class Retry(enum.Enum):
+    """What one attempt of :func:`retry_on_conflict` returns when its write lost a race."""
+
+    AGAIN = "again"
+
+
+AGAIN: Final = Retry.AGAIN
+Again = Literal[Retry.AGAIN]  # the type of AGAIN, for an attempt's return annotation
+Attempt = Callable[[], Awaitable["T | Again"]]
+
+
+@overload
+async def retry_on_conflict(attempt: Attempt[T], *, attempts: int, exhausted: HubchatError) -> T: ...
+
+
+@overload
+async def retry_on_conflict(attempt: Attempt[T], *, attempts: int, exhausted: None = None) -> T | None: ...
+
+
+async def retry_on_conflict(attempt: Attempt[T], *, attempts: int,
+                            exhausted: HubchatError | None = None) -> T | None:
+    """Run ``attempt`` (read, decide, write conditioned on what was read) until it returns anything
+    but ``AGAIN`` (its write lost a race: someone wrote in between), at most ``attempts`` times.
+    Then raise ``exhausted`` (for example ``sos_busy``), or return None when it is None."""
+    for _ in range(attempts):
+        result = await attempt()
+        if result is not AGAIN:
+            return result
+    if exhausted is not None:
+        raise exhausted
+    return None
 
 
 class Store:

@@ -116,7 +116,7 @@ class ChatSender:
             self._pending = None
         else:
             self.refused[ack["error"]["code"]] += 1
-            if ack["error"]["code"] in ("unavailable", "store_unavailable"):
+            if ack["error"]["code"] == "unavailable":
                 self.refusal_secs.append(time.monotonic() - started)
         return ack
 

@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,10 @@ class Events:
         self.items: list[tuple[str, dict[str, Any], str]] = []
         self.changed = asyncio.Event()
 
-    async def __call__(self, event: str, data: dict[str, Any], room: str) -> None:
-        self.items.append((event, data, room))
+    async def __call__(self, event: str, data: Mapping[str, Any], *, to: str | Sequence[str],
+                       skip_sid: str | None = None) -> None:
+        assert isinstance(to, str)
+        self.items.append((event, dict(data), to))
         self.changed.set()
 
     async def wait(self, event: str, count: int = 1, timeout: float = 10.0) -> list[tuple[dict[str, Any], str]]:

@@ -144,7 +144,7 @@ class MessageService:
 
     async def _deliver(self, view: MessageView, started: float, *, release_slot: bool = False) -> None:
         try:
-            await self.fanout.emit("message:new", dict(view), to=channel_room(view["channel_id"]))
+            await self.infra.realtime.emit("message:new", dict(view), to=channel_room(view["channel_id"]))
         finally:
             if release_slot:
                 self.infra.admission.release()
@@ -275,5 +275,5 @@ class MessageService:
             if changed.get("deleted"):
                 raise Conflict("the message was deleted", code="message_deleted")
         view = message_view(changed)
-        self.fanout.emit_later("message:updated", dict(view), to=channel_room(view["channel_id"]))
+        self.infra.realtime.emit_later("message:updated", dict(view), to=channel_room(view["channel_id"]))
         return view

@@ -17,7 +17,7 @@ from hubchat.principal import Principal
 from hubchat.sos.lifecycle import Standing, actor_role, may_see_full
 from hubchat.sos.ports import Directory
 from hubchat.sos.repository import AlertRepository
-from hubchat.sos.views import apparent, full_view, limited_view, person_view
+from hubchat.sos.views import AlertView, apparent, full_view, limited_view, person_view
 from hubchat.store import Document
 
 
@@ -83,7 +83,7 @@ def distance_for(alert: Document, user_id: str) -> float | None:
     return None
 
 
-def view_for(alert: Document, principal: Principal, standing: Standing, approx_km: float) -> Document:
+def view_for(alert: Document, principal: Principal, standing: Standing, approx_km: float) -> AlertView:
     """Only Cell officers see the alert as stored; everyone else sees what they may believe
     (``views.apparent``: a duress "cancel" is a cancel)."""
     if standing.is_person:

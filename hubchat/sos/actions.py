@@ -57,9 +57,19 @@ from hubchat.sos.lifecycle import (
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import OPEN_STATUSES, CancelIn, LocationIn, NoteIn, TransitionIn, TriggerIn
 from hubchat.sos.ports import Accounts, Directory
-from hubchat.sos.repository import ALERT_EVENTS, ALERT_TRACK, ALERTS, AlertRepository
-from hubchat.sos.views import cover_alert, cover_view, covered, event_view, person_view, point_view
-from hubchat.store import Document
+from hubchat.sos.repository import ALERT_EVENTS, ALERT_TRACK, ALERTS, AlertRepository, busy
+from hubchat.sos.views import (
+    EventView,
+    PersonView,
+    PointView,
+    cover_alert,
+    cover_view,
+    covered,
+    event_view,
+    person_view,
+    point_view,
+)
+from hubchat.store import AGAIN, Again, Document, retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +112,8 @@ class AlertActions:
     # ------------------------------------------------------------ transitions
     async def transition(self, principal: Principal, req: TransitionIn) -> tuple[Document, Standing]:
         await self._hit(f"sos:action:{principal.user_id}", self.settings.sos_actions_per_minute, 60.0, "actions")
-        for _ in range(WRITE_ATTEMPTS):
+
+        async def attempt() -> tuple[Document, Standing, str, Document] | Again:
             alert, standing = await load(self.repo, self.directory, principal, req.alert_id)
             if covered(alert) and not standing.is_officer:
                 raise closed_error("cancelled")  # as on the cancelled alert everyone but the Cell believes in
@@ -135,10 +146,9 @@ class AlertActions:
                 update["$currentDate"] = {"closed_at": True}
             update["$set"] = sets
             after = await self.repo.update({"_id": alert["_id"], "version": alert["version"]}, update)
-            if after is not None:
-                break
-        else:
-            raise Unavailable("the alert is changing too fast, retry", code="sos_busy")
+            return AGAIN if after is None else (alert, standing, target, after)
+
+        alert, standing, target, after = await retry_on_conflict(attempt, attempts=WRITE_ATTEMPTS, exhausted=busy())
         data: Document = {"from": alert["status"], "to": target, "action": req.action}
         if req.action == "acknowledge":
             data["by"] = "cell" if standing.is_officer else "association"
@@ -150,7 +160,7 @@ class AlertActions:
         return after, standing_of(after, principal)
 
     # ------------------------------------------------------------ notes
-    async def note(self, principal: Principal, req: NoteIn) -> Document:
+    async def note(self, principal: Principal, req: NoteIn) -> EventView:
         alert, standing = await load(self.repo, self.directory, principal, req.alert_id)
         key = client_key("note", alert["_id"], principal.user_id, req.client_id)
         if covered(alert) and not standing.is_officer:
@@ -170,7 +180,7 @@ class AlertActions:
         await self._hit(f"sos:note:{principal.user_id}", *self._note_limit, "notes")
         return await self._add_note(alert, actor(principal, standing), req.body, key, replay=req)
 
-    async def _stored_note(self, key: str, req: NoteIn) -> Document | None:
+    async def _stored_note(self, key: str, req: NoteIn) -> EventView | None:
         """The note stored under ``key`` (a retry), or None; other content is ``client_id_reused``."""
         event = await self.repo.coll(ALERT_EVENTS).find_one({"_id": key})
         if event is None:
@@ -189,7 +199,7 @@ class AlertActions:
             raise RateLimited(f"too many {what}; retry shortly", retry_after_secs=wait_secs)
 
     async def _add_note(self, alert: Document, who: Document, body: str, key: str | None = None,
-                        replay: NoteIn | None = None) -> Document:
+                        replay: NoteIn | None = None) -> EventView:
         if key is None:
             stored = await self.repo.add(alert["_id"], "note", who, note=body)
         else:
@@ -206,7 +216,7 @@ class AlertActions:
         return event
 
     # ------------------------------------------------------------ live location
-    async def location(self, principal: Principal, req: LocationIn) -> tuple[Document, Document]:
+    async def location(self, principal: Principal, req: LocationIn) -> tuple[Document, PointView]:
         alert, standing = await load(self.repo, self.directory, principal, req.alert_id)
         if not standing.is_person:
             raise Forbidden("only the person who raised the alert sends its location", code="not_allowed")
@@ -234,7 +244,7 @@ class AlertActions:
                 raise Unavailable("the location is being stored, retry", code="sos_busy") from None
             return alert, point
 
-    async def _stored_point(self, key: str, req: LocationIn) -> Document | None:
+    async def _stored_point(self, key: str, req: LocationIn) -> PointView | None:
         """The track point stored under ``key`` (a retry), or None; other content is ``client_id_reused``."""
         stored = await self.repo.coll(ALERT_TRACK).find_one({"_id": key})
         if stored is None:
@@ -271,7 +281,7 @@ class AlertActions:
             return 0.0
 
     async def _store_location(self, alert: Document, req: LocationIn,
-                              key: str | None = None) -> tuple[Document, Document]:
+                              key: str | None = None) -> tuple[Document, PointView]:
         """``key``: the point's id, inserted first, so a crossing retry with the same client_id
         stops here (``DuplicateKeyError``) before anything else is written or sent."""
         now = utcnow()
@@ -312,7 +322,7 @@ class AlertActions:
                 "lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m, "battery_pct": req.battery_pct})
 
     # ------------------------------------------------------------ cancel and duress
-    async def cancel(self, principal: Principal, req: CancelIn) -> Document:
+    async def cancel(self, principal: Principal, req: CancelIn) -> PersonView:
         """The person view after the cancel (the cover when the duress PIN was used).
 
         Both PIN hashes are verified on every attempt, locked or not.  While PIN attempts are
@@ -369,20 +379,25 @@ class AlertActions:
         return None if after is None else (before, after)
 
     async def _cancel(self, alert: Document, principal: Principal, standing: Standing) -> Document:
-        for _ in range(WRITE_ATTEMPTS):
+        async def attempt() -> tuple[Document, Document | None] | Again:
+            """(the alert as read, after the cancel or None when it turned out to be duress)."""
+            nonlocal alert
             require_open(alert["status"])
             if alert.get("duress"):  # a duress PIN was entered meanwhile, during a lockout
-                return await self._duress(alert, principal, standing, cover=True)
+                return alert, None
             after = await self.repo.update(
                 {"_id": alert["_id"], "version": alert["version"], "duress": False},
                 {"$set": {"status": "cancelled", "open_key": f"closed:{alert['_id']}",
                           "escalation": {**alert["escalation"], "next_at": None}},
                  "$inc": {"last_seq": 1}, "$currentDate": {"closed_at": True}})
             if after is not None:
-                break
+                return alert, after
             alert = await self.repo.get(alert["_id"])
-        else:
-            raise Unavailable("the alert is changing too fast, retry", code="sos_busy")
+            return AGAIN
+
+        alert, after = await retry_on_conflict(attempt, attempts=WRITE_ATTEMPTS, exhausted=busy())
+        if after is None:
+            return await self._duress(alert, principal, standing, cover=True)
         await self.repo.append(after["_id"], after["last_seq"], "status", actor(principal, standing),
                                data={"from": alert["status"], "to": "cancelled", "action": "cancel"})
         log.info("sos cancelled by the person", extra={"alert_id": after["_id"]})

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from hubchat.realtime import Realtime, user_room
 from hubchat.sos.ports import Accounts, Directory
-from hubchat.sos.rooms import FEED_ROOM, SosRooms, alert_room
+from hubchat.sos.rooms import FEED_ROOM, SosEvent, SosPayload, SosRooms, alert_room
 from hubchat.sos.views import apparent, covered, full_view, limited_view, person_view
 from hubchat.store import Document
 
@@ -49,7 +49,7 @@ class AudienceRooms(SosRooms):
             told.append(entry)
         return [FEED_ROOM, *(user_room(uid) for uid in sorted(staff))], bearer_responders, told
 
-    async def to_team(self, event: str, data: Document, alert: Document) -> None:
+    async def to_team(self, event: SosEvent, data: SosPayload, alert: Document) -> None:
         """Officers and responders; office bearers among them only while they still are office
         bearers and never once a duress PIN made the alert look cancelled."""
         officers, bearer_responders, _ = await self.audience(alert)

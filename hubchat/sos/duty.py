@@ -31,7 +31,7 @@ from hubchat.principal import Principal
 from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import DUTY, AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms
-from hubchat.sos.views import duty_view
+from hubchat.sos.views import DutyView, duty_view
 from hubchat.store import Document
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class DutyRoster:
     async def is_on_duty(self, user_id: str) -> bool:
         return await self._coll.find_one({"_id": user_id, "on_duty": True}, {"_id": 1}) is not None
 
-    async def officers_view(self) -> list[Document]:
+    async def officers_view(self) -> list[DutyView]:
         roster = await self.on_duty()
         connected = await self.connected([doc["_id"] for doc in roster])
         return [duty_view(doc, connected[doc["_id"]]) for doc in roster]
@@ -120,10 +120,11 @@ class DutyRoster:
 
     async def _announce(self, skip_sid: str | None = None) -> None:
         try:
-            await self.rooms.realtime.emit("duty:updated", {"officers": await self.officers_view()}, room=FEED_ROOM,
-                                           skip_sid=skip_sid)
+            officers = await self.officers_view()
         except Exception:
             log.exception("duty roster: duty:updated not sent")
+            return
+        await self.rooms.emit("duty:updated", {"officers": officers}, FEED_ROOM, skip_sid=skip_sid)
 
     async def on_disconnect(self, principal: Principal, sid: str) -> None:
         """Disconnect hook: stamp when an on-duty officer was last seen; tell the feed when it was

@@ -59,7 +59,7 @@ from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms
 from hubchat.sos.views import covered
-from hubchat.store import Document
+from hubchat.store import AGAIN, Again, Document, retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,10 @@ class Escalator:
             await self._run(claimed, token)
 
     async def _claim(self, alert_id: str, token: str) -> Document | None:
-        for _ in range(CLAIM_ATTEMPTS):
+        """The alert with its next step claimed for ``token``; None when no step is due (or other
+        nodes kept writing the alert: the next pass tries again)."""
+
+        async def attempt() -> Document | None | Again:
             alert = await self.repo.find(alert_id)
             now = utcnow()
             if alert is None or not is_due(alert, now):
@@ -192,9 +195,9 @@ class Escalator:
                  "escalation.done": True},
                 {"$set": {"escalation": {**esc, "level": level, "next_at": follow, "done": False, "claim": token,
                                          "claimed_at": now, "node": self.node_id}}})
-            if claimed is not None:
-                return claimed
-        return None
+            return AGAIN if claimed is None else claimed
+
+        return await retry_on_conflict(attempt, attempts=CLAIM_ATTEMPTS)
 
     async def recover(self, alert_id: str) -> None:
         """Claim again a step whose node stopped before finishing it, and redo it."""

@@ -24,6 +24,7 @@ from hubchat.sos.ports import Directory
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms
 from hubchat.sos.views import (
+    AlertView,
     apparent,
     audit_view,
     covered,
@@ -73,7 +74,7 @@ class AlertReads:
         alerts.sort(key=urgency_key)
         live = await self.duty.is_on_duty(principal.user_id)
         if live and sid is not None:
-            await self.rooms.realtime.sio.enter_room(sid, FEED_ROOM)
+            await self.rooms.realtime.enter_room(sid, FEED_ROOM)
         return {"alerts": [full_view(a) for a in alerts], "on_duty": await self.duty.officers_view(), "live": live}
 
     async def closed_page(self, principal: Principal, query: AlertsQuery) -> Document:
@@ -104,7 +105,7 @@ class AlertReads:
         alert = await self.repo.open_of(principal.user_id)
         return {"alert": person_view(alert) if alert else None}
 
-    async def get(self, principal: Principal, alert_id: str) -> Document:
+    async def get(self, principal: Principal, alert_id: str) -> AlertView:
         alert, standing = await load(self.repo, self.directory, principal, alert_id)
         if may_see_full(standing):
             await self._audit(alert, principal, standing, "view")

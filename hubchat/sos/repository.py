@@ -18,21 +18,19 @@ it read again and recompute, so nothing is lost and a claim is won by exactly on
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pymongo import IndexModel, ReturnDocument
-from pymongo.errors import PyMongoError
 
 from hubchat.clock import utcnow
 from hubchat.errors import NotFound, Unavailable
 from hubchat.infra import Infra
 from hubchat.schema import new_id
-from hubchat.store import Document
+from hubchat.store import AGAIN, Again, Document, retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +63,9 @@ MUTATE_ATTEMPTS = 20
 Change = Callable[[Document], Document | None]
 
 
-
-
-@contextlib.contextmanager
-def storage_errors() -> Iterator[None]:
-    """Driver errors become ``Unavailable`` (temporary): the client retries with the same ids."""
-    try:
-        yield
-    except PyMongoError as exc:
-        log.error("sos storage error: %s: %s", type(exc).__name__, exc)
-        raise Unavailable("storage is unavailable, retry", code="store_unavailable") from exc
+def busy() -> Unavailable:
+    """An alert written by others faster than one write could land (temporary: retry)."""
+    return Unavailable("the alert is changing too fast, retry", code="sos_busy")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +119,8 @@ class AlertRepository:
         """Read, let ``change(alert)`` compute an update (None: nothing to do), write it if nobody wrote
         in between, else read again.  Returns (before, after), or None when nothing was written.
         ``quiet``: internal bookkeeping nobody is shown; ``version`` and ``updated_at`` stay as they are."""
-        for _ in range(MUTATE_ATTEMPTS):
+
+        async def attempt() -> tuple[Document, Document] | None | Again:
             before = await self.find(alert_id)
             if before is None:
                 return None
@@ -141,9 +133,9 @@ class AlertRepository:
                                                                     return_document=ReturnDocument.AFTER)
             else:
                 after = await self.update(query, update)
-            if after is not None:
-                return before, after
-        raise Unavailable("the alert is changing too fast, retry", code="sos_busy")
+            return AGAIN if after is None else (before, after)
+
+        return await retry_on_conflict(attempt, attempts=MUTATE_ATTEMPTS, exhausted=busy())
 
     async def next_seq(self, alert_id: str) -> int:
         doc = await self.coll(ALERTS).find_one_and_update(

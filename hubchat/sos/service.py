@@ -74,12 +74,12 @@ class SosService:
         """Connect hook: on-duty officers' sockets join the live feed (which is then told they are
         connected); a person with an open alert rejoins its room (a duress alert whose PIN was
         accepted is not open for the person)."""
-        sio = self.infra.realtime.sio
+        realtime = self.infra.realtime
         on_duty = principal.is_officer and await self.duty.is_on_duty(principal.user_id)
         if on_duty:
-            await sio.enter_room(sid, FEED_ROOM)
+            await realtime.enter_room(sid, FEED_ROOM)
         alert = await self.repo.open_of(principal.user_id)
         if alert is not None:
-            await sio.enter_room(sid, alert_room(alert["_id"]))
+            await realtime.enter_room(sid, alert_room(alert["_id"]))
         if on_duty:
             self.duty.on_connect(sid)

@@ -39,7 +39,7 @@ from hubchat.sos.models import TriggerIn
 from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms, alert_room
-from hubchat.store import Document
+from hubchat.store import AGAIN, Again, Document, retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,8 @@ class TriggerHandler:
 
     async def _trigger(self, principal: Principal, req: TriggerIn) -> tuple[Document, str]:
         print_ = fingerprint(req)
-        for _ in range(TRIGGER_ATTEMPTS):
+
+        async def attempt() -> tuple[Document, str] | Again:
             stored = await self.repo.by_trigger(principal.user_id, req.client_sos_id)
             if stored is not None:
                 return self._replay(stored, req.client_sos_id, print_), "replayed"
@@ -94,13 +95,12 @@ class TriggerHandler:
                         await self.coalesce(principal, current, req)
                     return current, "retriggered"
                 after = await self._retrigger(current, req, print_)
-                if after is not None:
-                    return after, "retriggered"
-                continue
+                return AGAIN if after is None else (after, "retriggered")
             created = await self._create(principal, req, print_)
-            if created is not None:
-                return created, "created"
-        raise Unavailable("the alert could not be stored yet, retry with the same client_sos_id", code="sos_retry")
+            return AGAIN if created is None else (created, "created")
+
+        return await retry_on_conflict(attempt, attempts=TRIGGER_ATTEMPTS, exhausted=Unavailable(
+            "the alert could not be stored yet, retry with the same client_sos_id", code="sos_retry"))
 
     async def _restore_allowed(self, alert_id: str) -> bool:
         """One stored, re-broadcast retrigger per alert per interval (the limiter down: allowed)."""

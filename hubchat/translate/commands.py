@@ -115,47 +115,29 @@ def _size(size: int) -> str:
 
 
 @contextlib.asynccontextmanager
-async def _service(settings: Settings, options: TranslateOptions, messages_for: MessagesFor, *,
-                   emit_through_redis: bool) -> AsyncIterator[TranslationService]:
+async def _service(settings: Settings, options: TranslateOptions,
+                   messages_for: MessagesFor) -> AsyncIterator[TranslationService]:
+    """The service in an admin process: its Realtime is write-only, so what it emits reaches the
+    serving nodes' sockets through Redis."""
     from hubchat.infra import Infra
     from hubchat.translate.repository import INDEXES
-    from hubchat.translate.service import Emit, TranslationService
+    from hubchat.translate.service import TranslationService
 
     infra = Infra(settings, attach_store=True)
     async with contextlib.AsyncExitStack() as stack:
         await stack.enter_async_context(infra.running([INDEXES]))
-        emit: Emit | None = None
-        if emit_through_redis and settings.redis_url:
-            import socketio
-
-            # A write-only Socket.IO manager: this process has no sockets, the nodes deliver.
-            manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.channel_prefix + "socketio",
-                                                 write_only=True)
-            stack.push_async_callback(_close_manager, manager)
-
-            async def emit_to_redis(event: str, data: dict[str, Any], room: str) -> None:
-                await manager.emit(event, data, room=room)
-
-            emit = emit_to_redis
-        service = TranslationService(infra, messages=messages_for(infra), emit=emit, options=options)
+        service = TranslationService(infra, messages=messages_for(infra), options=options)
         yield await stack.enter_async_context(service.running())
-
-
-async def _close_manager(manager: Any) -> None:
-    if getattr(manager, "pubsub", None) is not None:
-        await manager.pubsub.aclose()
-    if getattr(manager, "redis", None) is not None:
-        await manager.redis.aclose()
 
 
 async def _backfill(settings: Settings, options: TranslateOptions, messages_for: MessagesFor,
                     since: dt.datetime) -> int:
-    async with _service(settings, options, messages_for, emit_through_redis=True) as service:
+    async with _service(settings, options, messages_for) as service:
         return await service.backfill(since)
 
 
 async def _export(settings: Settings, options: TranslateOptions, messages_for: MessagesFor, out: str) -> int:
-    async with _service(settings, options, messages_for, emit_through_redis=False) as service:
+    async with _service(settings, options, messages_for) as service:
         if out == "-":
             return await service.export_corrections(sys.stdout)
         with open(out, "w", encoding="utf-8", newline="") as handle:
@@ -164,7 +146,7 @@ async def _export(settings: Settings, options: TranslateOptions, messages_for: M
 
 async def _text(settings: Settings, options: TranslateOptions, messages_for: MessagesFor, text: str,
                 lang: str) -> int:
-    async with _service(settings, options, messages_for, emit_through_redis=False) as service:
+    async with _service(settings, options, messages_for) as service:
         result = await service.translate_text(text, lang)
     print(json.dumps(dataclasses.asdict(result), ensure_ascii=False))
     return 0

@@ -6,9 +6,9 @@ Events (after the write succeeded; see ``docs/api.md``)::
     message:translated             {channel_id, message_id, seq, translation}   to chan:{channel_id}
     message:translation_corrected  {channel_id, message_id, seq, translation}   to chan:{channel_id}
 
-Delivery is at most once per socket (python-socketio rooms); the stored ``translation`` on the
-message is the pull path.  A message whose translation never landed (node stopped, queue full,
-no model) is found again by :meth:`backfill`.
+They leave through ``infra.realtime.emit`` (at most once per socket, a failure logged and
+dropped); the stored ``translation`` on the message is the pull path.  A message whose
+translation never landed (node stopped, queue full, no model) is found again by :meth:`backfill`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, TextIO
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, Protocol, TextIO
 
 from hubchat.background import BackgroundTasks, cancel_and_wait
 from hubchat.clock import iso, utcnow
@@ -41,7 +41,12 @@ from hubchat.translate.worker import BatchWorker, Priority, Shed
 
 log = logging.getLogger(__name__)
 
-Emit = Callable[[str, dict[str, Any], str], Awaitable[None]]
+class Emit(Protocol):
+    """``Realtime.emit``'s signature (tests pass a recorder)."""
+
+    async def __call__(self, event: str, data: Mapping[str, Any], *, to: str | Sequence[str],
+                       skip_sid: str | None = None) -> None: ...
+
 
 DRAIN_TIMEOUT_SECS = 10.0
 BACKFILL_CONCURRENCY = 64
@@ -65,7 +70,7 @@ class TranslationService:
         self.infra = infra
         self.options = options or TranslateOptions.from_settings(infra.settings)
         self.can_read = can_read or _deny_all
-        self._emit = emit
+        self._emit: Emit = emit or infra.realtime.emit
         self.metrics = TranslateMetrics.on(infra.metrics.registry)
         self.phrasebook = phrasebook or Phrasebook.load(self.options.phrasebook_path)
         self.engine = Engine(self.options)
@@ -168,13 +173,7 @@ class TranslationService:
         payload: TranslationEvent = {"channel_id": channel_id, "message_id": str(message.get("_id") or message["id"]),
                                      "seq": int(message["seq"]), "version": stored.get("_version"),
                                      "translation": translation_view(stored)}
-        try:
-            if self._emit is not None:
-                await self._emit(event, dict(payload), channel_room(channel_id))
-            else:
-                await self.infra.realtime.emit(event, dict(payload), room=channel_room(channel_id))
-        except Exception:  # the write succeeded; the pull path has it
-            log.exception("translation event not delivered", extra={"event": event})
+        await self._emit(event, payload, to=channel_room(channel_id))
 
     # ------------------------------------------------------------ corrections
     async def correct(self, principal: Principal, message_id: str, text: str) -> dict[str, TranslationView | None]:
