@@ -178,6 +178,15 @@ async def test_missing_model_is_unavailable_but_phrasebook_still_works(
     assert (neutral.status, neutral.text) == ("same_language", "👍 https://example.org 42")
 
 
+async def test_sentences_glued_without_a_space_translate_apart(
+        empty_translate_options: TranslateOptions) -> None:
+    async with running_pipeline(empty_translate_options) as pipeline:
+        glued = await pipeline.translate("Ka hliam.Police ko rawh", "lus")
+        particle = await pipeline.translate("Ka lawm e. Min pui rawh", "lus")
+    assert (glued.status, glued.engine, glued.text) == ("done", "phrasebook", "I am injured Call the police")
+    assert (particle.status, particle.text) == ("done", "Thank you Help me")
+
+
 # ---------------------------------------------------------------- cache across nodes (real Redis)
 async def test_cache_is_shared_by_two_nodes(translate_options: TranslateOptions, redis_client: aioredis.Redis,
                                             redis_prefix: str) -> None:

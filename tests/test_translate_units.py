@@ -153,6 +153,34 @@ def test_split(text: str, expected: list[str]) -> None:
     assert sentences.join(pieces) == text
 
 
+# Mizo sentences written for these tests (everyday chat and notice style; no UDHR text in Mizo was
+# available to commit).  a / e / i at the end of a clause are particles, not initials.
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Ka lawm e. Naktukah ka lo kal leh ang.", ["Ka lawm e.", "Naktukah ka lo kal leh ang."]),
+    ("Ka dam ṭha e. Nang i dam em?", ["Ka dam ṭha e.", "Nang i dam em?"]),
+    ("Chutiang chuan a ti a. Kan zavaiin kan nui a.", ["Chutiang chuan a ti a.", "Kan zavaiin kan nui a."]),
+    ("ka ti i. ka kal", ["ka ti i.", "ka kal"]),  # the rule for i (not a quoted sentence)
+    # no space after the full stop
+    ("Aizawl hi Mizoram khawpui ber a ni.Chu khawpui chu tlang chungah a awm.",
+     ["Aizawl hi Mizoram khawpui ber a ni.", "Chu khawpui chu tlang chungah a awm."]),
+    ("Ka hliam!Min pui rawh", ["Ka hliam!", "Min pui rawh"]),
+    ("Inkhawm a tan tawh a.Lo kal vat rawh", ["Inkhawm a tan tawh a.", "Lo kal vat rawh"]),
+    # real initials and abbreviations stay
+    ("Pu R. Lalthangliana chu ka pa a ni. Ka lawm e.", ["Pu R. Lalthangliana chu ka pa a ni.", "Ka lawm e."]),
+    ("Dr.Lalrinawma leh J.Smith an lo kal.", ["Dr.Lalrinawma leh J.Smith an lo kal."]),
+    # decimals, times, links and e-mail addresses stay whole
+    ("A man chu 2.50 a ni. Dar 10.30-ah kan kal ang.", ["A man chu 2.50 a ni.", "Dar 10.30-ah kan kal ang."]),
+    ("Lehkha min thawn rawh Lal.Rema@Example.org. Ka chhiar ang.",
+     ["Lehkha min thawn rawh Lal.Rema@Example.org.", "Ka chhiar ang."]),
+    ("En rawh https://mizoram.gov.in/Notice.Html chu", ["En rawh https://mizoram.gov.in/Notice.Html chu"]),
+    ("See www.Example.Org today, v2.Beta too", ["See www.Example.Org today, v2.Beta too"]),
+])
+def test_split_mizo(text: str, expected: list[str]) -> None:
+    pieces = sentences.split(text)
+    assert [p.text for p in pieces] == expected
+    assert sentences.join(pieces) == text
+
+
 def test_split_caps_long_sentences() -> None:
     text = ", ".join(["ka kal ang"] * 80)
     pieces = sentences.split(text, max_chars=100)

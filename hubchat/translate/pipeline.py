@@ -159,10 +159,12 @@ class Pipeline:
 
 def _assemble(pieces: list[_Sentence]) -> str:
     out = []
-    for piece in pieces:
+    for number, piece in enumerate(pieces, start=1):
         if piece.local is None or piece.translation is None:
-            body = piece.original
-        else:
-            body = spans.restore(piece.translation, piece.local.spans).text
-        out.append(piece.lead + body + piece.sep)
+            out.append(piece.lead + piece.original + piece.sep)
+            continue
+        body = spans.restore(piece.translation, piece.local.spans).text
+        # "ni.Chu": the sender left out the space; the translation gets one.
+        sep = " " if not piece.sep and number < len(pieces) else piece.sep
+        out.append(piece.lead + body + sep)
     return "".join(out).strip()
