@@ -13,7 +13,7 @@ from hubchat.translate import sentences, spans
 from hubchat.translate.cache import CacheKey, MemoryTranslationCache, cache_text, digest
 from hubchat.translate.commands import parse_since
 from hubchat.translate.models import translation_view
-from hubchat.translate.phrasebook import DEFAULT_PHRASEBOOK_PATH, Phrasebook, phrase_key
+from hubchat.translate.phrasebook import DEFAULT_PHRASEBOOK_PATH, Match, Phrasebook, phrase_key
 from hubchat.translate.pipeline import decide_source
 
 # GATITOS lexicon, Google Research, CC BY 4.0: see tests/data/gatitos/SOURCE.md and LICENSE.
@@ -197,7 +197,7 @@ def test_phrase_key_normalisation() -> None:
 
 def test_phrasebook_file() -> None:
     book = Phrasebook.load(DEFAULT_PHRASEBOOK_PATH)
-    assert 60 <= len(book) <= 120
+    assert 100 <= len(book) <= 250
     assert book.version.startswith("phrasebook@")
     assert book.lookup("min pui rawh!", "lus") == "Help me"
     assert book.lookup("Help me", "en") == "Min pui rawh"  # the first row wins for a variant
@@ -208,7 +208,39 @@ def test_phrasebook_file() -> None:
     assert book.lookup("Chibai", "lus") == "Hello"
     assert book.lookup("something else entirely", "en") is None
     emergency = [p for p in book.phrases if "emergency" in p.tags]
-    assert len(emergency) >= 25
+    assert len(emergency) >= 50
+    # No Mizo speaker has reviewed the file yet (see its header): nothing may claim to be vetted.
+    assert not any(p.vetted for p in book.phrases)
+    assert book.find("Ka hliam", "lus") == Match("I am injured", False)
+
+
+@pytest.mark.parametrize(("en", "lus"), [
+    ("Where am I?", "Khawiah nge ka awm?"),
+    ("I am locked in", "Min kalhkhum"),
+    ("My passport was taken.", "Ka passport min laksak"),
+    ("I am not paid", "Ka hlawh min pe lo"),
+    ("I need a doctor", "Daktawr ka mamawh"),
+    ("Call my family!", "Ka chhungte ko rawh"),
+    ("I need an interpreter", "Ṭawnglettu ka mamawh"),
+])
+def test_phrasebook_emergency_vocabulary_both_ways(en: str, lus: str) -> None:
+    book = Phrasebook.load(DEFAULT_PHRASEBOOK_PATH)
+    assert book.lookup(en, "en") == lus
+    assert book.lookup(lus, "lus") is not None
+    assert book.lookup(lus.casefold().replace("ṭ", "t"), "lus") == book.lookup(lus, "lus")
+
+
+def test_phrasebook_vetted_column(tmp_path: Path) -> None:
+    path = tmp_path / "book.tsv"
+    path.write_text("lus\ten\ttags\tvetted\nMin pui rawh\tHelp me\temergency\tyes\n"
+                    "Ka hliam\tI am injured\temergency\tno\nKa bo\tI am lost\n", encoding="utf-8")
+    book = Phrasebook.load(path)
+    assert [p.vetted for p in book.phrases] == [True, False, False]  # no column: not vetted
+    assert book.find("help me", "en") == Match("Min pui rawh", True)
+    assert book.find("I am lost", "en") == Match("Ka bo", False)
+    path.write_text("Ka bo\tI am lost\t\tmaybe\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="book.tsv:1: vetted"):
+        Phrasebook.load(path)
     for phrase in book.phrases:  # each column reads as its language to the detector
         assert detector.detect(phrase.lus).lang in ("lus", None) or len(phrase.lus.split()) <= 2
         assert phrase.en.strip() and phrase.lus.strip()
@@ -246,7 +278,8 @@ def test_translation_view_shape() -> None:
     assert translation_view(None) is None
     view = translation_view({"status": "unavailable", "source_lang": "lus", "lang": "en"})
     assert view is not None and view["status"] == "unavailable" and view["text"] is None
-    assert view["correction"] is None
+    assert view["correction"] is None and view["unvetted"] is False
+    assert translation_view({"status": "done", "text": "Help me", "unvetted": True})["unvetted"] is True  # type: ignore[index]
 
 
 def test_parse_since() -> None:

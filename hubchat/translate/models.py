@@ -27,6 +27,7 @@ class TranslationResult:
     engine: EngineName | None = None
     model_version: str | None = None
     ms: float = 0.0
+    unvetted: bool = False  # a phrasebook phrase no Mizo speaker reviewed was used
 
     @property
     def translated(self) -> bool:
@@ -46,6 +47,7 @@ class TranslationView(TypedDict):
     text: str | None
     engine: str | None
     model_version: str | None
+    unvetted: bool
     ms: float
     at: str | None
     correction: CorrectionView | None
@@ -74,6 +76,7 @@ def translation_view(stored: Mapping[str, Any] | None) -> TranslationView | None
         "text": stored.get("text"),
         "engine": stored.get("engine"),
         "model_version": stored.get("model_version"),
+        "unvetted": bool(stored.get("unvetted")),
         "ms": float(stored.get("ms") or 0.0),
         "at": iso(stored.get("at")),
         "correction": None if not correction else {

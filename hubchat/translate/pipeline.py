@@ -60,6 +60,7 @@ class _Sentence:
     local: spans.Protected | None = None  # None: nothing to translate
     translation: str | None = None  # with local placeholders
     engine: EngineName | None = None
+    unvetted: bool = False  # translated with a phrase no Mizo speaker reviewed
 
 
 class Pipeline:
@@ -87,9 +88,10 @@ class Pipeline:
         if source is None or not spans.has_words(spans.protect(text).text):
             return TranslationResult("same_language", source, None if source is None else other(source), text)
         target = other(source)
-        whole = self.phrasebook.lookup(text, source)
+        whole = self.phrasebook.find(text, source)
         if whole is not None:
-            return TranslationResult("done", source, target, whole, "phrasebook", self.phrasebook.version)
+            return TranslationResult("done", source, target, whole.text, "phrasebook", self.phrasebook.version,
+                                     unvetted=not whole.vetted)
         pieces = self._pieces(text)
         direction = f"{source}-{target}"
         for piece in pieces:
@@ -113,7 +115,8 @@ class Pipeline:
         engines = {p.engine for p in pieces if p.engine is not None}
         engine: EngineName = engines.pop() if len(engines) == 1 else "mixed"
         return TranslationResult("done", source, target, _assemble(pieces), engine,
-                                 version or self.phrasebook.version)
+                                 version or self.phrasebook.version,
+                                 unvetted=any(p.unvetted for p in pieces))
 
     def _pieces(self, text: str) -> list[_Sentence]:
         protected = spans.protect(text)
@@ -130,9 +133,9 @@ class Pipeline:
 
     def _from_phrasebook(self, piece: _Sentence, source: Lang) -> None:
         assert piece.local is not None
-        phrase = self.phrasebook.lookup(spans.strip_placeholders(piece.local.text), source)
+        phrase = self.phrasebook.find(spans.strip_placeholders(piece.local.text), source)
         if phrase is not None:
-            piece.translation, piece.engine = phrase, "phrasebook"
+            piece.translation, piece.engine, piece.unvetted = phrase.text, "phrasebook", not phrase.vetted
 
     async def _from_model(self, todo: list[_Sentence], direction: str, version: str,
                           priority: Priority) -> str:

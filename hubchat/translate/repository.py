@@ -73,7 +73,7 @@ class TranslationRepository:
         fields = {
             "status": result.status, "source_lang": result.source_lang, "lang": result.target_lang,
             "text": result.text, "engine": result.engine, "model_version": result.model_version,
-            "ms": result.ms, "at": utcnow(), "for_version": version,
+            "unvetted": result.unvetted, "ms": result.ms, "at": utcnow(), "for_version": version,
         }
         update = {f"translation.{k}": v for k, v in fields.items()}
         if result.status == "done":  # a text to show: clients that missed the event get it from sync

@@ -206,7 +206,8 @@ export function render(main, { params: [channelId] }) {
       if (shown) {
         li.append(h("div", { class: "translation", id: trId },
           h("p", { class: "tr-label small" }, t("chat.translationTo", { lang: LANG_NAMES[tr.lang] || tr.lang || "" }),
-            tr.correction ? ` · ${t("chat.correctedBy", { name: tr.correction.author?.display_name || "" })}` : ""),
+            tr.correction ? ` · ${t("chat.correctedBy", { name: tr.correction.author?.display_name || "" })}`
+              : tr.unvetted ? ` · ${t("chat.unvettedPhrase")}` : ""),
           correcting === m.id ? correctionForm(m, trText) : h("p", { class: "tr-text", lang: tr.lang || null }, trText)));
       }
       const toggle = h("button", { type: "button", class: "link small tr-toggle", "aria-expanded": String(shown),
