@@ -18,6 +18,8 @@ Run:  .venv/bin/python bench/translate_detect.py [--before main] [--no-record]
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import subprocess
 import sys
 import time
@@ -113,10 +115,12 @@ def main() -> int:
         detect(text)
     micros = (time.perf_counter() - started) / (len(lexicon) + len(messages)) * 1e6
     stamp = subprocess.run(["date", "-u", "+%Y-%m-%d %H:%M UTC"], capture_output=True, text=True).stdout.strip()
+    machine = f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, load {os.getloadavg()[0]:.1f}"
     command = "python bench/translate_detect.py" + (f" --before {args.before}" if args.before else "")
     compared = f" \"before\" is detect.py at `{args.before}`." if args.before else ""
     section = (f"\n## Translation: language detector accuracy by language and length — {stamp}\n\n"
-               f"Command: `{command}`.{compared} {len(lexicon)} labelled texts from the GATITOS lexicon "
+               f"Machine: {machine}. Command: `{command}`.{compared} "
+               f"{len(lexicon)} labelled texts from the GATITOS lexicon "
                f"(loanwords identical in both languages left out, mostly single words) and {len(messages)} "
                f"short chat messages (tests/data/chat). dev = tuned on, test = held out (CRC32 of the text). "
                f"{micros:.0f} µs per text.\n\n" + table("gatitos", lexicon, before) + "\n\n"
