@@ -4,7 +4,9 @@
     hubchat models list [--json]             installed pairs, versions, sizes
     hubchat translate backfill --since WHEN  translate stored messages that have no translation yet
     hubchat translate export-corrections [--out FILE]   members' corrections as a TSV parallel corpus
-    hubchat translate text --lang lus|en TEXT           translate one text (phrasebook, cache, model)
+    hubchat translate import-memory FILE.tsv            add translation memory entries (see docs/api.md)
+    hubchat translate export-memory [--out FILE]        the translation memory as TSV
+    hubchat translate text --lang lus|en TEXT           translate one text (phrasebook, memory, cache, model)
 
 ``WHEN`` is an ISO 8601 date or time (UTC unless it names a zone) or a span back from now such as
 ``90m``, ``24h`` or ``7d``.  Backfill emits ``message:translated`` to connected clients through
@@ -52,6 +54,10 @@ def add_commands(sub: Any) -> None:
     backfill.add_argument("--since", required=True, help="ISO date/time (UTC by default) or 90m, 24h, 7d")
     export = translate_sub.add_parser("export-corrections", help="write corrections as a TSV parallel corpus")
     export.add_argument("--out", default="-", help="output file (default: standard output)")
+    import_memory = translate_sub.add_parser("import-memory", help="add translation memory entries from a TSV")
+    import_memory.add_argument("file", type=Path)
+    export_memory = translate_sub.add_parser("export-memory", help="write the translation memory as TSV")
+    export_memory.add_argument("--out", default="-", help="output file (default: standard output)")
     text = translate_sub.add_parser("text", help="translate one text")
     text.add_argument("--lang", choices=("lus", "en"), required=True, help="the text's language")
     text.add_argument("text")
@@ -76,6 +82,8 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         count = asyncio.run(_export(settings, options, args.out))
         print(f"exported {count} corrections", file=sys.stderr)
         return 0
+    if args.command == "translate" and args.translate_command in ("import-memory", "export-memory"):
+        return asyncio.run(_memory_command(settings, options, args))
     if args.command == "translate" and args.translate_command == "text":
         return asyncio.run(_text(settings, options, args.text, args.lang))
     raise BadRequest(f"unknown command {args.command}")
@@ -116,7 +124,7 @@ def _size(size: int) -> str:
 async def _service(settings: Settings, options: TranslateOptions, *,
                    emit_through_redis: bool) -> AsyncIterator[TranslationService]:
     from hubchat.infra import Infra
-    from hubchat.translate.repository import INDEXES
+    from hubchat.translate import INDEXES
     from hubchat.translate.service import Emit, TranslationService
 
     infra = Infra(settings, attach_store=True)
@@ -157,6 +165,22 @@ async def _export(settings: Settings, options: TranslateOptions, out: str) -> in
             return await service.export_corrections(sys.stdout)
         with open(out, "w", encoding="utf-8", newline="") as handle:
             return await service.export_corrections(handle)
+
+
+async def _memory_command(settings: Settings, options: TranslateOptions, args: argparse.Namespace) -> int:
+    async with _service(settings, options, emit_through_redis=False) as service:
+        if args.translate_command == "import-memory":
+            with open(args.file, encoding="utf-8", newline="") as handle:
+                count = await service.import_memory(handle)
+            print(f"imported {count} translation memory entries", file=sys.stderr)
+        elif args.out == "-":
+            count = await service.export_memory(sys.stdout)
+            print(f"exported {count} translation memory entries", file=sys.stderr)
+        else:
+            with open(args.out, "w", encoding="utf-8", newline="") as handle:
+                count = await service.export_memory(handle)
+            print(f"exported {count} translation memory entries", file=sys.stderr)
+    return 0
 
 
 async def _text(settings: Settings, options: TranslateOptions, text: str, lang: str) -> int:

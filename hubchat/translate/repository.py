@@ -4,7 +4,8 @@ Collections::
 
     messages                  (owned by channels) — this capability writes only the ``translation``
                               sub-document: {status, source_lang, lang, text, engine, model_version,
-                              ms, at, for_version, correction?: {text, author_id, author_name, at}}
+                              unvetted, similar, ms, at, for_version,
+                              correction?: {text, author_id, author_name, at}}
     translation_corrections   {_id, message_id, channel_id, source_lang, target_lang, source_text,
                                machine_text | None, corrected_text, model_version | None,
                                author_id, author_name, at}
@@ -73,7 +74,8 @@ class TranslationRepository:
         fields = {
             "status": result.status, "source_lang": result.source_lang, "lang": result.target_lang,
             "text": result.text, "engine": result.engine, "model_version": result.model_version,
-            "unvetted": result.unvetted, "ms": result.ms, "at": utcnow(), "for_version": version,
+            "unvetted": result.unvetted, "similar": result.similar,
+            "ms": result.ms, "at": utcnow(), "for_version": version,
         }
         update = {f"translation.{k}": v for k, v in fields.items()}
         if result.status == "done":  # a text to show: clients that missed the event get it from sync

@@ -207,6 +207,8 @@ export function render(main, { params: [channelId] }) {
         li.append(h("div", { class: "translation", id: trId },
           h("p", { class: "tr-label small" }, t("chat.translationTo", { lang: LANG_NAMES[tr.lang] || tr.lang || "" }),
             tr.correction ? ` · ${t("chat.correctedBy", { name: tr.correction.author?.display_name || "" })}`
+              : tr.similar ? ` · ${t("chat.similarSentence")}`
+              : tr.engine === "memory" ? ` · ${t("chat.byMember")}`
               : tr.unvetted ? ` · ${t("chat.unvettedPhrase")}` : ""),
           correcting === m.id ? correctionForm(m, trText) : h("p", { class: "tr-text", lang: tr.lang || null }, trText)));
       }
