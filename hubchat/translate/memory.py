@@ -4,17 +4,21 @@ Every member's correction of a message's translation (and every translation a me
 where there was none) becomes an entry, per direction; officers review, approve or remove them;
 ``hubchat translate import-memory`` / ``export-memory`` move them in and out as TSV.
 
-Collection (owned by this capability)::
+Collections (owned by this capability)::
 
-    translation_memory  {_id, direction ("lus-en" | "en-lus"), key (the source, normalised as a
-                         phrasebook key), target_key, source_text, target_text, tokens (content
-                         words of key, for candidate look-up), origin ("correction" | "import"),
-                         approved, approved_by, approved_at, author_id, author_name, message_id,
-                         count (times this exact pair was given), created_at, updated_at}
+    translation_memory        {_id, direction ("lus-en" | "en-lus"), key (the source, normalised as
+                               a phrasebook key), target_key, source_text, target_text, origin
+                               ("correction" | "import"), approved, approved_by, approved_at,
+                               author_id, author_name, message_id, count (times this exact pair
+                               was given), created_at, updated_at}
+    translation_memory_words  {_id, direction, word, entry_id, key}: one row per content word of
+                               an entry's key — the candidate index of the similar look-up (a
+                               collection of scalars rather than an array field, so that the
+                               embedded store serves the look-up from an index, see store.py)
 
 Look-up of a text, per direction: an **exact** match of the normalised text (case, accents, ``ṭ``
 and punctuation ignored), else a **similar** sentence: candidates are the entries sharing one of
-the text's longest content words (an index look-up, at most ``FUZZY_CANDIDATES`` entries), scored
+the text's longest content words (index look-ups, at most ``FUZZY_CANDIDATES`` entries), scored
 with ``rapidfuzz.fuzz.ratio`` on the normalised texts; the best at or above the threshold wins if
 its links, numbers, phone numbers and emoji are exactly the text's (so a similar sentence never
 brings someone else's number or time).  Approved entries rank first, then the closer, then the
@@ -42,6 +46,7 @@ from hubchat.translate.detect import ENGLISH_WORDS, MIZO_WORDS
 from hubchat.translate.phrasebook import phrase_key
 
 MEMORY = "translation_memory"
+WORDS = "translation_memory_words"
 DIRECTIONS = ("lus-en", "en-lus")
 Origin = Literal["correction", "import"]
 
@@ -60,8 +65,11 @@ INDEXES = {
     MEMORY: [
         IndexModel([("direction", ASCENDING), ("key", ASCENDING), ("target_key", ASCENDING)],
                    name="translation_memory_pair", unique=True),
-        IndexModel([("direction", ASCENDING), ("tokens", ASCENDING)], name="translation_memory_tokens"),
         IndexModel([("updated_at", DESCENDING)], name="translation_memory_updated"),
+    ],
+    WORDS: [
+        IndexModel([("direction", ASCENDING), ("word", ASCENDING)], name="translation_memory_words_word"),
+        IndexModel([("entry_id", ASCENDING)], name="translation_memory_words_entry"),
     ],
 }
 
@@ -132,6 +140,10 @@ class TranslationMemory:
     def _entries(self) -> Any:
         return self.infra.store[MEMORY]
 
+    @property
+    def _words(self) -> Any:
+        return self.infra.store[WORDS]
+
     # ------------------------------------------------------------ writing
     async def add(self, direction: str, source_text: str, target_text: str, *, origin: Origin,
                   author_id: str | None = None, author_name: str | None = None, approved: bool = False,
@@ -146,8 +158,7 @@ class TranslationMemory:
             return None
         now = utcnow()
         on_insert: dict[str, Any] = {"_id": new_id(), "source_text": source_text[:MAX_TEXT_CHARS],
-                                     "tokens": content_tokens(key), "origin": origin, "created_at": now,
-                                     "message_id": message_id}
+                                     "origin": origin, "created_at": now, "message_id": message_id}
         fields: dict[str, Any] = {"target_text": target_text[:MAX_TEXT_CHARS], "updated_at": now,
                                   "author_id": author_id, "author_name": author_name}
         if approved:
@@ -161,6 +172,11 @@ class TranslationMemory:
             await self._entries.insert_one({**query, **on_insert, **fields, "count": 1})
         except DuplicateKeyError:
             await self._entries.update_one(query, {"$set": fields, "$inc": {"count": 1}})
+        else:
+            words = [{"_id": new_id(), "direction": direction, "word": word, "entry_id": on_insert["_id"], "key": key}
+                     for word in content_tokens(key)]
+            if words:
+                await self._words.insert_many(words)
         doc: Document | None = await self._entries.find_one(query)
         return doc
 
@@ -176,6 +192,7 @@ class TranslationMemory:
         result = await self._entries.delete_one({"_id": entry_id})
         if result.deleted_count == 0:
             raise NotFound("no such translation memory entry", code="memory_entry_not_found")
+        await self._words.delete_many({"entry_id": entry_id})
 
     # ------------------------------------------------------------ reading
     async def list(self, *, direction: str | None = None, approved: bool | None = None,
@@ -202,10 +219,11 @@ class TranslationMemory:
         if not wanted:
             return {}
         exact: dict[str, Document] = {}
-        async for doc in self._entries.find({"direction": direction, "key": {"$in": wanted}}):
-            best = exact.get(doc["key"])
-            if best is None or _rank(doc, 100.0) > _rank(best, 100.0):
-                exact[doc["key"]] = doc
+        for key in wanted:  # one equality look-up each: served by the (direction, key, …) index
+            async for doc in self._entries.find({"direction": direction, "key": key}):
+                best = exact.get(key)
+                if best is None or _rank(doc, 100.0) > _rank(best, 100.0):
+                    exact[key] = doc
         hits: dict[str, MemoryHit] = {}
         fuzzy_left = FUZZY_TEXTS_MAX
         for text, key in keys.items():
@@ -223,15 +241,21 @@ class TranslationMemory:
         words = content_tokens(key, FUZZY_QUERY_WORDS)
         if not words:
             return None
-        cursor = self._entries.find({"direction": direction, "tokens": {"$in": words}},
-                                    {"key": 1, "source_text": 1, "target_text": 1, "approved": 1, "updated_at": 1})
-        scored = []
-        async for doc in cursor.limit(FUZZY_CANDIDATES):
-            score = fuzz.ratio(key, doc["key"], score_cutoff=self.fuzzy_threshold)
-            if score:
-                scored.append((_rank(doc, score), doc))
+        per_word = max(1, FUZZY_CANDIDATES // len(words))
+        scores: dict[str, float] = {}
+        for word in words:
+            cursor = self._words.find({"direction": direction, "word": word}, {"entry_id": 1, "key": 1})
+            async for posting in cursor.limit(per_word):
+                if posting["entry_id"] not in scores:
+                    scores[posting["entry_id"]] = fuzz.ratio(key, posting["key"], score_cutoff=self.fuzzy_threshold)
+        close = [entry_id for entry_id, score in scores.items() if score]
+        ranked = []
+        for entry_id in close:
+            doc = await self._entries.find_one({"_id": entry_id})
+            if doc is not None:
+                ranked.append((_rank(doc, scores[entry_id]), doc))
         own_spans = _span_texts(text)
-        for (approved, score, _), doc in sorted(scored, key=lambda pair: pair[0], reverse=True):
+        for (approved, score, _), doc in sorted(ranked, key=lambda pair: pair[0], reverse=True):
             if _span_texts(doc["source_text"]) == own_spans:
                 return MemoryHit(doc["target_text"], False, round(score, 1), doc["_id"], approved)
         return None

@@ -161,6 +161,8 @@ class Pipeline:
         the answer (exact, or similar while no sentence was found on its own)."""
         assert self.memory is not None
         open_pieces = [p for p in pieces if p.local is not None and p.translation is None]
+        if not open_pieces:  # the phrasebook had every sentence
+            return None
         hits = await self.memory.find(direction, [text, *(p.original for p in open_pieces)])
         whole = hits.get(text)
         if whole is not None and whole.exact:
