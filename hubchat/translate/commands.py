@@ -6,6 +6,7 @@
     hubchat translate export-corrections [--out FILE]   members' corrections as a TSV parallel corpus
     hubchat translate import-memory FILE.tsv            add translation memory entries (see docs/api.md)
     hubchat translate export-memory [--out FILE]        the translation memory as TSV
+    hubchat translate evaluate --pairs FILE.tsv [--json]  chrF and BLEU of the installed models
     hubchat translate text --lang lus|en TEXT           translate one text (phrasebook, memory, cache, model)
 
 ``WHEN`` is an ISO 8601 date or time (UTC unless it names a zone) or a span back from now such as
@@ -58,6 +59,10 @@ def add_commands(sub: Any) -> None:
     import_memory.add_argument("file", type=Path)
     export_memory = translate_sub.add_parser("export-memory", help="write the translation memory as TSV")
     export_memory.add_argument("--out", default="-", help="output file (default: standard output)")
+    evaluate = translate_sub.add_parser("evaluate", help="score the installed models on reference pairs")
+    evaluate.add_argument("--pairs", type=Path, required=True, help="TSV: source_lang, target_lang, source_text, "
+                          "target_text (or corrected_text)")
+    evaluate.add_argument("--json", action="store_true", help="one JSON object per direction")
     text = translate_sub.add_parser("text", help="translate one text")
     text.add_argument("--lang", choices=("lus", "en"), required=True, help="the text's language")
     text.add_argument("text")
@@ -84,6 +89,8 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "translate" and args.translate_command in ("import-memory", "export-memory"):
         return asyncio.run(_memory_command(settings, options, args))
+    if args.command == "translate" and args.translate_command == "evaluate":
+        return _evaluate(options, args.pairs, args.json)
     if args.command == "translate" and args.translate_command == "text":
         return asyncio.run(_text(settings, options, args.text, args.lang))
     raise BadRequest(f"unknown command {args.command}")
@@ -165,6 +172,22 @@ async def _export(settings: Settings, options: TranslateOptions, out: str) -> in
             return await service.export_corrections(sys.stdout)
         with open(out, "w", encoding="utf-8", newline="") as handle:
             return await service.export_corrections(handle)
+
+
+def _evaluate(options: TranslateOptions, pairs_file: Path, as_json: bool) -> int:
+    from hubchat.translate.evaluate import evaluate, read_pairs
+
+    with open(pairs_file, encoding="utf-8", newline="") as handle:
+        pairs = read_pairs(handle)
+    for found in asyncio.run(evaluate(options, pairs)):
+        if as_json:
+            print(json.dumps(found.as_dict()))
+        elif found.model_version is None:
+            print(f"{found.direction:8} {found.pairs:5} pairs  no model installed")
+        else:
+            print(f"{found.direction:8} {found.pairs:5} pairs  chrF {found.chrf:6.2f}  BLEU {found.bleu:6.2f}  "
+                  f"{found.model_version}" + (f"  ({found.failed} not translated)" if found.failed else ""))
+    return 0
 
 
 async def _memory_command(settings: Settings, options: TranslateOptions, args: argparse.Namespace) -> int:

@@ -284,7 +284,8 @@ class TranslationMemory:
         target_column = "target_text" if "target_text" in columns else "corrected_text"
         missing = [c for c in ("source_lang", "target_lang", "source_text", target_column) if c not in columns]
         if missing:
-            raise BadRequest(f"import: the header lacks {', '.join(missing)}")
+            raise BadRequest(f"import: the header lacks {', '.join(missing)}".replace(
+            "corrected_text", "target_text (or corrected_text)"))
         count = 0
         for number, line in enumerate(rows, start=2):
             if not line.strip():
