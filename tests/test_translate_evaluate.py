@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
+import types
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,30 @@ def test_evaluate_command(settings: Settings, argos_package_lus_en: Path, tmp_pa
     assert [(r["direction"], r["pairs"]) for r in rows] == [("lus-en", 1), ("en-lus", 1)]
     assert rows[0]["model_version"].startswith("lus-en@") and 0.0 <= rows[0]["chrf"] <= 100.0
     assert rows[1]["model_version"] is None and rows[1]["chrf"] is None
+
+
+def test_models_install_scores_and_refuses_below_the_floor(tmp_path: Path, argos_package_lus_en: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    pairs = tmp_path / "heldout.tsv"
+    pairs.write_text(HEADER + "".join(f"lus\ten\t{text}\t{english}\n" for text, english in zip(
+        MIZO, ["There is a meeting tomorrow.", "Help me, I am injured.", "Where are you?"], strict=True)),
+        encoding="utf-8")
+    packages_dir = tmp_path / "argos-packages"
+
+    def install(*flags: str, min_chrf: float) -> int:
+        parser = argparse.ArgumentParser(prog="hubchat")
+        add_commands(parser.add_subparsers(dest="command", required=True))
+        settings = types.SimpleNamespace(translate_packages_dir=str(packages_dir), translate_min_chrf=min_chrf,
+                                         translate_eval_pairs_path=str(pairs))
+        return run_command(parser.parse_args(["models", "install", str(argos_package_lus_en), *flags]),
+                           settings)  # type: ignore[arg-type]
+
+    assert install(min_chrf=90.0) == 1  # the gibberish model scores far below
+    out, err = capsys.readouterr()
+    assert re.search(r"lus-en: chrF +\d+\.\d\d +BLEU +\d+\.\d\d on 3 pairs", out) and "refused" in err
+    assert packages.installed(packages_dir) == []
+    assert install("--force", min_chrf=90.0) == 0
+    assert "installing anyway" in capsys.readouterr().err
+    assert [p.direction for p in packages.installed(packages_dir)] == ["lus-en"]
+    assert install(min_chrf=0.0) == 0  # no floor: the score is shown, the package installed
+    assert "installed lus-en 0.1.0" in capsys.readouterr().out

@@ -1,6 +1,7 @@
 """Command-line part of the translation capability, mounted by ``hubchat.cli``::
 
-    hubchat models install FILE.argosmodel   check and install an Argos package (lus→en or en→lus)
+    hubchat models install FILE.argosmodel [--force]   check, score (translate_eval_pairs_path) and install
+                                             an Argos package (lus→en or en→lus)
     hubchat models list [--json]             installed pairs, versions, sizes
     hubchat translate backfill --since WHEN  translate stored messages that have no translation yet
     hubchat translate export-corrections [--out FILE]   members' corrections as a TSV parallel corpus
@@ -46,6 +47,8 @@ def add_commands(sub: Any) -> None:
     models_sub = models.add_subparsers(dest="models_command", required=True)
     install = models_sub.add_parser("install", help="check and install an .argosmodel package")
     install.add_argument("file", type=Path)
+    install.add_argument("--force", action="store_true",
+                         help="install even when the score on translate_eval_pairs_path is below translate_min_chrf")
     listing = models_sub.add_parser("list", help="installed pairs, versions and sizes")
     listing.add_argument("--json", action="store_true", help="one JSON object per package")
 
@@ -72,6 +75,8 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run a ``models`` or ``translate`` command; returns the exit status."""
     options = dataclasses.replace(TranslateOptions.from_settings(settings), models_rescan_secs=0)
     if args.command == "models" and args.models_command == "install":
+        if not _passes_quality_gate(options, args.file, args.force):
+            return 1
         info = packages.install(args.file, options.packages_path)
         print(f"installed {info.direction} {info.package_version} ({_size(info.size_bytes)}) "
               f"as {info.model_version}")
@@ -172,6 +177,24 @@ async def _export(settings: Settings, options: TranslateOptions, out: str) -> in
             return await service.export_corrections(sys.stdout)
         with open(out, "w", encoding="utf-8", newline="") as handle:
             return await service.export_corrections(handle)
+
+
+def _passes_quality_gate(options: TranslateOptions, archive: Path, force: bool) -> bool:
+    from hubchat.translate.evaluate import quality_gate
+
+    found = quality_gate(options, archive)
+    if found is None or found.chrf is None:
+        return True
+    print(f"{found.direction}: chrF {found.chrf:.2f}  BLEU {found.bleu:.2f} on {found.pairs} pairs "
+          f"of {options.eval_pairs_path}")
+    if found.chrf >= options.min_chrf:
+        return True
+    if force:
+        print(f"installing anyway (--force): chrF is below translate_min_chrf {options.min_chrf:g}", file=sys.stderr)
+        return True
+    print(f"refused: chrF {found.chrf:.2f} is below translate_min_chrf {options.min_chrf:g} "
+          "(--force installs it anyway)", file=sys.stderr)
+    return False
 
 
 def _evaluate(options: TranslateOptions, pairs_file: Path, as_json: bool) -> int:

@@ -6,6 +6,11 @@ score is the package's own.  The declared language is the pair's source language
 never overrides it here).  Scores per direction, with sacrebleu: corpus chrF (the primary metric
 for a morphologically rich, low-resource language such as Mizo) and BLEU, both 0..100.
 
+``hubchat models install`` uses the same scoring as a quality gate (:func:`quality_gate`): when
+``translate_eval_pairs_path`` is set, the package is installed into a temporary directory and
+scored on the pairs of its direction first; below ``translate_min_chrf`` it is refused unless
+forced.
+
 The pairs file is a TSV with a header naming ``source_lang``, ``target_lang``, ``source_text`` and
 ``target_text`` (or ``corrected_text``: the corrections export and the translation memory export
 are evaluation files as they are); escapes as in those exports.
@@ -15,11 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from hubchat.errors import BadRequest
+from hubchat.translate import packages
 from hubchat.translate.cache import MemoryTranslationCache
 from hubchat.translate.engine import Engine
 from hubchat.translate.memory import DIRECTIONS, unescape_cell
@@ -105,3 +113,21 @@ async def evaluate(options: TranslateOptions, pairs: dict[str, list[tuple[str, s
             found = score(direction, hypotheses, [ref for _, ref in pairs[direction]], version)
             scores.append(dataclasses.replace(found, failed=failed))
     return scores
+
+
+def quality_gate(options: TranslateOptions, archive: Path) -> Score | None:
+    """The package's score on ``options.eval_pairs_path`` for its direction, before it is
+    installed (None when no pairs file is set or it has no pairs of that direction)."""
+    if not options.eval_pairs_path:
+        return None
+    metadata = packages.check_archive(archive)
+    direction = f"{metadata['from_code']}-{metadata['to_code']}"
+    with open(options.eval_pairs_path, encoding="utf-8", newline="") as handle:
+        pairs = read_pairs(handle).get(direction)
+    if not pairs:
+        return None
+    with tempfile.TemporaryDirectory(prefix="hubchat-eval-") as scratch:
+        packages.install(archive, Path(scratch))
+        trial = dataclasses.replace(options, packages_dir=scratch, models_rescan_secs=0)
+        [found] = asyncio.run(evaluate(trial, {direction: pairs}))
+    return found

@@ -209,7 +209,9 @@ export function render(main, { params: [channelId] }) {
             tr.correction ? ` · ${t("chat.correctedBy", { name: tr.correction.author?.display_name || "" })}`
               : tr.similar ? ` · ${t("chat.similarSentence")}`
               : tr.engine === "memory" ? ` · ${t("chat.byMember")}`
-              : tr.unvetted ? ` · ${t("chat.unvettedPhrase")}` : ""),
+              : tr.unvetted ? ` · ${t("chat.unvettedPhrase")}`
+              : ["model", "cache", "mixed"].includes(tr.engine) && /^[a-z]+-[a-z]+@/.test(tr.model_version || "")
+                ? ` · ${t("chat.machineTranslation", { model: tr.model_version.split("+")[0] })}` : ""),
           correcting === m.id ? correctionForm(m, trText) : h("p", { class: "tr-text", lang: tr.lang || null }, trText)));
       }
       const toggle = h("button", { type: "button", class: "link small tr-toggle", "aria-expanded": String(shown),
