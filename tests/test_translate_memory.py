@@ -298,3 +298,15 @@ def test_import_and_export_commands(settings: Settings, tmp_path: Path, capsys: 
     assert len(rows) == 3 and {r.split("\t")[1] for r in rows[1:]} == {"lus", "en"}
     assert hubchat("translate", "text", "--lang", "lus", "zanin ruah a sur ang!") == 0
     assert '"engine": "memory"' in capsys.readouterr().out
+
+
+async def test_a_members_translation_of_the_whole_text_beats_the_phrasebook(
+        infra: Infra, empty_translate_options: TranslateOptions) -> None:
+    memory = TranslationMemory(infra)
+    await memory.add("lus-en", "Ka hliam. Min pui rawh!", "I'm hurt, please help me!", origin="correction")
+    async with running_pipeline(empty_translate_options) as pipeline:
+        pipeline.memory = memory
+        whole = await pipeline.translate("Ka hliam. Min pui rawh!", "lus")
+        phrases = await pipeline.translate("Ka hliam. Police ko rawh!", "lus")  # only similar: the phrasebook's
+    assert (whole.engine, whole.text) == ("memory", "I'm hurt, please help me!")
+    assert (phrases.engine, phrases.text, phrases.similar) == ("phrasebook", "I am injured Call the police", False)

@@ -212,8 +212,8 @@ class TranslationMemory:
         cursor = self._entries.find(query).sort([("updated_at", DESCENDING), ("_id", DESCENDING)])
         return [doc async for doc in cursor.limit(max(1, min(limit, LIST_MAX)))]
 
-    async def find(self, direction: str, texts: Sequence[str]) -> dict[str, MemoryHit]:
-        """The best entry for each text that has one (exact first, else similar)."""
+    async def find(self, direction: str, texts: Sequence[str], similar: bool = True) -> dict[str, MemoryHit]:
+        """The best entry for each text that has one (exact first, else — if ``similar`` — a similar one)."""
         keys = {text: memory_key(text) for text in texts}
         wanted = sorted({k for k in keys.values() if k})
         if not wanted:
@@ -225,16 +225,16 @@ class TranslationMemory:
                 if best is None or _rank(doc, 100.0) > _rank(best, 100.0):
                     exact[key] = doc
         hits: dict[str, MemoryHit] = {}
-        fuzzy_left = FUZZY_TEXTS_MAX
+        fuzzy_left = FUZZY_TEXTS_MAX if similar else 0
         for text, key in keys.items():
             if key in exact:
                 doc = exact[key]
                 hits[text] = MemoryHit(doc["target_text"], True, 100.0, doc["_id"], bool(doc.get("approved")))
             elif key and fuzzy_left > 0:
                 fuzzy_left -= 1
-                similar = await self._similar(direction, text, key)
-                if similar is not None:
-                    hits[text] = similar
+                close = await self._similar(direction, text, key)
+                if close is not None:
+                    hits[text] = close
         return hits
 
     async def _similar(self, direction: str, text: str, key: str) -> MemoryHit | None:

@@ -43,7 +43,7 @@ ModelVersionOf = Callable[[str], "str | None"]
 
 
 class MemoryLookup(Protocol):
-    async def find(self, direction: str, texts: Sequence[str]) -> Mapping[str, MemoryHit]: ...
+    async def find(self, direction: str, texts: Sequence[str], similar: bool = True) -> Mapping[str, MemoryHit]: ...
 
 
 _LANG_OF: dict[str, Lang] = {lang: lang for lang in LANGS}
@@ -161,9 +161,10 @@ class Pipeline:
         the answer (exact, or similar while no sentence was found on its own)."""
         assert self.memory is not None
         open_pieces = [p for p in pieces if p.local is not None and p.translation is None]
-        if not open_pieces:  # the phrasebook had every sentence
-            return None
-        hits = await self.memory.find(direction, [text, *(p.original for p in open_pieces)])
+        # When the phrasebook had every sentence only a member's translation of the whole text
+        # can do better: no similar look-up then.
+        hits = await self.memory.find(direction, [text, *(p.original for p in open_pieces)],
+                                      similar=bool(open_pieces))
         whole = hits.get(text)
         if whole is not None and whole.exact:
             return whole
