@@ -5,7 +5,7 @@ Two labelled sets, both committed under ``tests/data``:
 * GATITOS lexicon (``gatitos/lus_en.tsv``, Google Research, CC BY 4.0: see SOURCE.md and LICENSE
   beside it): each entry gives its Mizo side and its English side; entries identical in both
   languages (loanwords) are left out, duplicates counted once.  Mostly single words.
-* Short chat messages (``chat/short_messages.tsv``, written for hubchat, CC0): 1-5-word messages
+* Short chat messages (``chat/short_messages.tsv``, written for hubchat, MIT): 1-5-word messages
   with the shapes that fool a detector (see the file's header).
 
 Each set is split by CRC32 of the text: even = "dev" (rules and weights were tuned looking at
