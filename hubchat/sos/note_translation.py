@@ -23,7 +23,7 @@ from hubchat.store import Document
 log = logging.getLogger(__name__)
 
 # (text, declared language or None: the detector decides) -> a result with status, text,
-# target_lang, engine, model_version and unvetted (hubchat.translate.models.TranslationResult).
+# target_lang, engine, model_version, unvetted and similar (hubchat.translate.models.TranslationResult).
 TranslateText = Callable[[str, str | None], Awaitable[Any]]
 UNTRANSLATED_KINDS = frozenset({"translation"})
 ALERT_WAIT_TRIES = 50
@@ -56,7 +56,7 @@ class NoteTranslator:
             return
         entry = await self.repo.add(alert["_id"], "translation", None, note=result.text, data={
             "of_seq": event["seq"], "lang": result.target_lang, "engine": result.engine,
-            "model_version": result.model_version, "unvetted": result.unvetted})
+            "model_version": result.model_version, "unvetted": result.unvetted, "similar": result.similar})
         await self.rooms.to_team("sos:note_translated", {"alert_id": alert["_id"], "event": event_view(entry)}, alert)
 
     async def _alert(self, alert_id: str) -> Document | None:
