@@ -162,7 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "mail" and args.mail_command == "list":
             asyncio.run(_mail_list(settings, args.limit))
         elif args.command in ("models", "translate"):
-            return run_translate_command(args, settings)
+            # the chat capability owns the messages a translation is stored on
+            from hubchat.channels.translations import MessageTranslations
+
+            return run_translate_command(args, settings, messages_for=MessageTranslations)
         elif args.command in ("backup", "restore"):
             return run_backup_command(args, settings)
     except HubchatError as exc:

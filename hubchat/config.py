@@ -121,6 +121,7 @@ class Settings:
     # --- web client
     map_tile_url: str = ""  # e.g. https://tile.example.org/{z}/{x}/{y}.png; empty: markers on a plain map
     map_tile_attribution: str = ""  # shown on the map, as tile servers require
+    cell_phone: str = ""  # the Cell's emergency number (E.164, e.g. +913892334567): the SOS screen offers tel:/sms:
     # --- logs
     log_level: str = "INFO"
     log_format: str = "json"  # json | text
@@ -235,6 +236,8 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"{name}: must not be negative")
     if settings.deployment and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", settings.deployment):
         raise ConfigError("deployment: use 1-64 letters, digits, '.', '_' or '-'")
+    if settings.cell_phone and not re.fullmatch(r"\+[1-9][0-9]{6,14}", settings.cell_phone):
+        raise ConfigError("cell_phone: use the international E.164 form, e.g. +913892334567")
     if settings.ops_port and not settings.ops_token and not _is_loopback(settings.ops_host):
         raise ConfigError("ops_host: the ops listener serves metrics; bind it to loopback or set ops_token")
 

@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 
 from hubchat.bus import Bus, open_bus
 from hubchat.config import Settings, redact_url
+from hubchat.domain_events import DomainEvents
 from hubchat.errors import Unavailable
 from hubchat.mail import Mailer
 from hubchat.metrics import Metrics
@@ -40,6 +41,8 @@ class Infra:
         # Chat work is admitted by this node's load; SOS work never asks (see hubchat/overload.py).
         self.admission = Admission(settings.chat_max_inflight, settings.chat_admission_wait_ms,
                                    settings.overload_lag_ms)
+        # In-process domain events between capabilities (after commit; see hubchat/domain_events.py).
+        self.events = DomainEvents()
         self._store: Store | None = None
         self._redis: aioredis.Redis | None = None
         self._bus: Bus | None = None

@@ -168,7 +168,9 @@ def node_env(settings: Settings, port: int, **extra: str) -> dict[str, str]:
         "HUBCHAT_REDIS_URL": settings.redis_url, "HUBCHAT_REDIS_PREFIX": settings.redis_prefix,
         "HUBCHAT_JWT_SECRET": settings.jwt_secret, "HUBCHAT_DATA_DIR": settings.data_dir,
         "HUBCHAT_SMTP_HOST": settings.smtp_host, "HUBCHAT_SMTP_PORT": str(settings.smtp_port),
-        "HUBCHAT_LOG_FORMAT": "text", "HUBCHAT_LOG_LEVEL": "WARNING", "HUBCHAT_OPS_PORT": "0", **extra,
+        "HUBCHAT_LOG_FORMAT": "text", "HUBCHAT_LOG_LEVEL": "WARNING", "HUBCHAT_OPS_PORT": "0",
+        "HUBCHAT_OVERLOAD_LAG_MS": str(settings.overload_lag_ms),
+        "HUBCHAT_CHAT_ADMISSION_WAIT_MS": str(settings.chat_admission_wait_ms), **extra,
     })
     return env
 

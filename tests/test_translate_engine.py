@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from hubchat.channels.translations import MessageTranslations
 from hubchat.translate import packages
 from hubchat.translate.cache import CacheKey, MemoryTranslationCache, RedisTranslationCache, TranslationCache
 from hubchat.translate.commands import add_commands, run_command
@@ -92,9 +93,11 @@ def test_models_commands(empty_translate_options: TranslateOptions, argos_packag
     parser = argparse.ArgumentParser(prog="hubchat")
     add_commands(parser.add_subparsers(dest="command", required=True))
     settings = types.SimpleNamespace(translate_packages_dir=empty_translate_options.packages_dir)
-    assert run_command(parser.parse_args(["models", "install", str(argos_package_lus_en)]), settings) == 0  # type: ignore[arg-type]
+    install = parser.parse_args(["models", "install", str(argos_package_lus_en)])
+    assert run_command(install, settings, messages_for=MessageTranslations) == 0  # type: ignore[arg-type]
     assert "installed lus-en 0.1.0" in capsys.readouterr().out
-    assert run_command(parser.parse_args(["models", "list"]), settings) == 0  # type: ignore[arg-type]
+    listed = parser.parse_args(["models", "list"])
+    assert run_command(listed, settings, messages_for=MessageTranslations) == 0  # type: ignore[arg-type]
     listing = capsys.readouterr().out
     assert re.search(r"lus-en +0\.1\.0 +\d+\.\d (kB|MB) +lus-en@0\.1\.0\+[0-9a-f]{12}", listing)
     assert "en-lus   (not installed" in listing

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hubchat.channels.translations import MessageTranslations
 from hubchat.config import Settings
 from hubchat.errors import BadRequest
 from hubchat.translate import add_commands, packages, run_command
@@ -68,7 +69,7 @@ def test_evaluate_command(settings: Settings, argos_package_lus_en: Path, tmp_pa
     def hubchat(*argv: str) -> int:
         parser = argparse.ArgumentParser(prog="hubchat")
         add_commands(parser.add_subparsers(dest="command", required=True))
-        return run_command(parser.parse_args(list(argv)), settings)
+        return run_command(parser.parse_args(list(argv)), settings, messages_for=MessageTranslations)
 
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text(HEADER + "lus\ten\tMin pui rawh\tHelp me\nen\tlus\tHelp me\tMin pui rawh\n", encoding="utf-8")
@@ -96,7 +97,7 @@ def test_models_install_scores_and_refuses_below_the_floor(tmp_path: Path, argos
         settings = types.SimpleNamespace(translate_packages_dir=str(packages_dir), translate_min_chrf=min_chrf,
                                          translate_eval_pairs_path=str(pairs))
         return run_command(parser.parse_args(["models", "install", str(argos_package_lus_en), *flags]),
-                           settings)  # type: ignore[arg-type]
+                           settings, messages_for=MessageTranslations)  # type: ignore[arg-type]
 
     assert install(min_chrf=90.0) == 1  # the gibberish model scores far below
     out, err = capsys.readouterr()

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from rapidfuzz import fuzz
 
+from hubchat.channels.translations import MessageTranslations
 from hubchat.config import Settings
 from hubchat.errors import Forbidden, NotFound
 from hubchat.infra import Infra
@@ -128,7 +129,7 @@ async def test_similar_look_up_scores_a_bounded_candidate_set(infra: Infra, monk
 
 
 async def test_list_approve_remove_need_an_officer(infra: Infra, empty_translate_options: TranslateOptions) -> None:
-    service = TranslationService(infra, options=empty_translate_options)
+    service = TranslationService(infra, messages=MessageTranslations(infra), options=empty_translate_options)
     entries = [await service.memory.add("lus-en", f"Thuchah {i} naktukah", f"Message {i} tomorrow",
                                         origin="correction") for i in range(3)]
     assert all(entries)
@@ -220,8 +221,11 @@ async def test_a_correction_becomes_memory_for_the_next_message(infra: Infra,
     async def emit(event: str, data: dict[str, Any], room: str) -> None:
         return None
 
-    service = TranslationService(infra, can_read=can_read, emit=emit, options=empty_translate_options)
-    doc = {"_id": new_id(), "channel_id": new_id(), "seq": 1, "version": 1, "body": "Zanin ruah a sur ang",
+    service = TranslationService(infra, messages=MessageTranslations(infra), can_read=can_read, emit=emit,
+                                 options=empty_translate_options)
+    channel_id = new_id()  # a stored translation takes the channel's next version
+    await infra.store["channels"].insert_one({"_id": channel_id, "last_seq": 0, "version": 1})
+    doc = {"_id": new_id(), "channel_id": channel_id, "seq": 1, "version": 1, "body": "Zanin ruah a sur ang",
            "language": "lus", "deleted": False, "created_at": dt.datetime.now(dt.UTC)}
     await infra.store["messages"].insert_one(doc)
     async with service.running():
@@ -284,7 +288,7 @@ def test_import_and_export_commands(settings: Settings, tmp_path: Path, capsys: 
     def hubchat(*argv: str) -> int:
         parser = argparse.ArgumentParser(prog="hubchat")
         add_commands(parser.add_subparsers(dest="command", required=True))
-        return run_command(parser.parse_args(list(argv)), settings)
+        return run_command(parser.parse_args(list(argv)), settings, messages_for=MessageTranslations)
 
     source = tmp_path / "memory.tsv"
     source.write_text("source_lang\ttarget_lang\tsource_text\ttarget_text\n"

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from hubchat import channels
+from hubchat.channels.translations import MessageTranslations
 from hubchat.config import Settings
 from hubchat.errors import Conflict, NotFound
 from hubchat.infra import Infra
@@ -56,16 +58,21 @@ async def can_read(principal: Principal, channel_id: str) -> bool:
 @pytest.fixture
 async def infra(settings: Settings) -> AsyncIterator[Infra]:
     infra = Infra(settings)
-    async with infra.running([INDEXES]):
+    async with infra.running([INDEXES, channels.INDEXES]):
         yield infra
 
 
 def service_for(infra: Infra, options: TranslateOptions, events: Events) -> TranslationService:
-    return TranslationService(infra, can_read=can_read, emit=events, options=options)
+    return TranslationService(infra, messages=MessageTranslations(infra), can_read=can_read, emit=events,
+                              options=options)
 
 
 async def insert_message(infra: Infra, body: str, language: str = "lus", **fields: Any) -> dict[str, Any]:
-    doc = {"_id": new_id(), "channel_id": fields.pop("channel_id", new_id()), "seq": fields.pop("seq", 1),
+    """A stored message, in a channel of its own (a stored translation takes its next version)."""
+    channel_id = fields.pop("channel_id", new_id())
+    await infra.store["channels"].update_one({"_id": channel_id}, {"$setOnInsert": {"last_seq": 0, "version": 1}},
+                                             upsert=True)
+    doc = {"_id": new_id(), "channel_id": channel_id, "seq": fields.pop("seq", 1),
            "version": 1, "client_msg_id": new_id(), "sender_id": MEMBER.user_id, "sender_name": "Lal",
            "body": body, "body_digest": None, "language": language,
            "created_at": dt.datetime.now(dt.UTC), "edited_at": None, "deleted": False,

@@ -7,7 +7,8 @@ Collections::
                member_ids: [uid] (dm only), created_by | None, created_at,
                last_seq (last message seq handed out), version (bumped by every create/edit/delete)}
     messages  {_id, channel_id, seq, version, client_msg_id, sender_id, sender_name, body | None,
-               body_digest | None, language, created_at, edited_at | None, deleted, deleted_at | None}
+               body_digest | None, language, created_at, edited_at | None, deleted, deleted_at | None,
+               translation?: written for the translation capability (channels.translations)}
     receipts  {_id: "{channel_id}:{user_id}", channel_id, user_id, seq, updated_at}
 
 ``seq`` and ``version`` are taken atomically from the channel document with ``$inc`` *before*
@@ -49,6 +50,9 @@ INDEXES = {
         IndexModel([("channel_id", ASCENDING), ("sender_id", ASCENDING), ("client_msg_id", ASCENDING)],
                    unique=True, name="messages_client_msg_id_unique"),
         IndexModel([("channel_id", ASCENDING), ("version", ASCENDING)], name="messages_channel_version"),
+        # backfill's scan (channels.translations.MessageTranslations.untranslated_since)
+        IndexModel([("translation.status", ASCENDING), ("created_at", ASCENDING)],
+                   name="messages_translation_status"),
     ],
     RECEIPTS: [IndexModel([("user_id", ASCENDING)], name="receipts_user")],
 }

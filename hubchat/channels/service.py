@@ -21,13 +21,14 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from hubchat.auth.service import AccountService, public_user
 from hubchat.channels.access import AccessReader
 from hubchat.channels.activity import Activity
 from hubchat.channels.fanout import Fanout, channel_room
 from hubchat.channels.messages import MessageService
+from hubchat.channels.ports import Directory
 from hubchat.channels.presence import PresenceAnnouncer
 from hubchat.channels.repository import ChannelRepository, MessageRepository, ReceiptRepository
 from hubchat.channels.rules import (
@@ -40,6 +41,7 @@ from hubchat.channels.rules import (
     may_dm,
     may_invite,
 )
+from hubchat.channels.translations import MessageTranslations
 from hubchat.channels.views import channel_view
 from hubchat.directory.membership import AssociationApproved, MembershipChange, Memberships
 from hubchat.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -54,28 +56,22 @@ log = logging.getLogger(__name__)
 CELL_CHANNEL_SUFFIX = " · Diaspora Cell"
 
 
-class HasMemberships(Protocol):
-    """The part of the directory capability channels depend on."""
-
-    @property
-    def memberships(self) -> Memberships: ...
-
-
 class ChannelService:
-    def __init__(self, infra: Infra, accounts: AccountService, directory: HasMemberships):
+    def __init__(self, infra: Infra, accounts: AccountService, directory: Directory):
         self.infra = infra
         self.accounts = accounts
         self.memberships: Memberships = directory.memberships
         self.channel_repo = ChannelRepository(infra)
         self.receipts = ReceiptRepository(infra)
-        self.access = AccessReader(infra, accounts, self.memberships, self.channel_repo)
+        self.translations = MessageTranslations(infra, self.channel_repo)  # for the translation capability
+        self.access = AccessReader(accounts, directory, self.channel_repo)
         self.fanout = Fanout(infra.realtime)
         self.messages = MessageService(infra, self.access, self.channel_repo, MessageRepository(infra),
                                        self.receipts, self.fanout)
         self.activity = Activity(infra, self.access, self.receipts, self.fanout)
         self.presence = PresenceAnnouncer(infra, accounts, self.access, self.fanout)
-        self.memberships.membership_listeners.append(self.on_membership_change)
-        self.memberships.approval_listeners.append(self.on_association_approved)
+        infra.events.subscribe(MembershipChange, self.on_membership_change)
+        infra.events.subscribe(AssociationApproved, self.on_association_approved)
         infra.realtime.connect_hooks.append(self.join_rooms)
         infra.realtime.connect_hooks.append(self.presence.on_connect)
         infra.realtime.disconnect_hooks.append(self.presence.on_disconnect)

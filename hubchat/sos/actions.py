@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
+from collections.abc import Callable
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -42,7 +42,7 @@ from hubchat.config import Settings
 from hubchat.errors import Conflict, Forbidden, RateLimited, Unavailable
 from hubchat.principal import Principal
 from hubchat.ratelimit import RateLimiter
-from hubchat.sos.access import actor, bearer_associations, load, standing_of
+from hubchat.sos.access import actor, actor_of_person, bearer_associations, load, standing_of
 from hubchat.sos.audience import AudienceRooms
 from hubchat.sos.escalation import MAX_LEVEL, Escalator
 from hubchat.sos.lifecycle import (
@@ -56,9 +56,10 @@ from hubchat.sos.lifecycle import (
 )
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import OPEN_STATUSES, CancelIn, LocationIn, NoteIn, TransitionIn, TriggerIn
+from hubchat.sos.ports import Accounts, Directory
 from hubchat.sos.repository import ALERT_EVENTS, ALERT_TRACK, ALERTS, AlertRepository
-from hubchat.sos.triggers import actor_of_person
 from hubchat.sos.views import cover_alert, cover_view, covered, event_view, person_view, point_view
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,6 @@ PIN_USER_ATTEMPTS = 10  # per person across their alerts, so a new alert does no
 PIN_USER_WINDOW_SECS = 3600
 LOCATION_TIMELINE_EVERY_SECS = 60.0  # the track has every point; the timeline one a minute at most
 WRITE_ATTEMPTS = 20
-
-Document = dict[str, Any]
 
 
 def client_key(kind: str, alert_id: str, user_id: str, client_id: str | None) -> str | None:
@@ -84,26 +83,27 @@ def _reused() -> Conflict:
 
 
 class AlertActions:
-    def __init__(self, settings: Settings, repo: AlertRepository, accounts: Any, limiter: Any,
-                 rooms: AudienceRooms, escalator: Escalator, metrics: SosMetrics):
+    def __init__(self, settings: Settings, repo: AlertRepository, accounts: Accounts, directory: Directory,
+                 limiter: Callable[[], RateLimiter], rooms: AudienceRooms, escalator: Escalator,
+                 metrics: SosMetrics):
         self.settings = settings
         self.metrics = metrics
         self.repo = repo
         self.accounts = accounts
-        self._limiter = limiter  # a callable returning the running RateLimiter
+        self.directory = directory
+        self._limiter = limiter  # the running RateLimiter (built once infrastructure runs)
         self.rooms = rooms
         self.escalator = escalator
 
     @property
     def limiter(self) -> RateLimiter:
-        limiter: RateLimiter = self._limiter()
-        return limiter
+        return self._limiter()
 
     # ------------------------------------------------------------ transitions
     async def transition(self, principal: Principal, req: TransitionIn) -> tuple[Document, Standing]:
         await self._hit(f"sos:action:{principal.user_id}", self.settings.sos_actions_per_minute, 60.0, "actions")
         for _ in range(WRITE_ATTEMPTS):
-            alert, standing = await load(self.repo, principal, req.alert_id)
+            alert, standing = await load(self.repo, self.directory, principal, req.alert_id)
             if covered(alert) and not standing.is_officer:
                 raise closed_error("cancelled")  # as on the cancelled alert everyone but the Cell believes in
             cell_acked = bool(alert.get("cell_acknowledged_by"))
@@ -151,7 +151,7 @@ class AlertActions:
 
     # ------------------------------------------------------------ notes
     async def note(self, principal: Principal, req: NoteIn) -> Document:
-        alert, standing = await load(self.repo, principal, req.alert_id)
+        alert, standing = await load(self.repo, self.directory, principal, req.alert_id)
         key = client_key("note", alert["_id"], principal.user_id, req.client_id)
         if covered(alert) and not standing.is_officer:
             # as on a cancelled alert: alert_closed, whatever was stored under this client_id before
@@ -207,7 +207,7 @@ class AlertActions:
 
     # ------------------------------------------------------------ live location
     async def location(self, principal: Principal, req: LocationIn) -> tuple[Document, Document]:
-        alert, standing = await load(self.repo, principal, req.alert_id)
+        alert, standing = await load(self.repo, self.directory, principal, req.alert_id)
         if not standing.is_person:
             raise Forbidden("only the person who raised the alert sends its location", code="not_allowed")
         key = client_key("location", alert["_id"], principal.user_id, req.client_id)
@@ -320,7 +320,7 @@ class AlertActions:
         attempt goes on the officers' timeline in the background, and a duress PIN among them
         silently marks the alert duress and tells the Cell (the person's screens still show the
         alert open, as for any refused attempt)."""
-        alert, standing = await load(self.repo, principal, req.alert_id)
+        alert, standing = await load(self.repo, self.directory, principal, req.alert_id)
         if not standing.is_person:
             raise Forbidden("only the person who raised the alert may cancel it", code="not_allowed")
         if covered(alert):

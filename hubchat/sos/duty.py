@@ -28,16 +28,13 @@ from hubchat.clock import utcnow
 from hubchat.errors import Forbidden, HubchatError
 from hubchat.presence import Presence
 from hubchat.principal import Principal
+from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import DUTY, AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms
 from hubchat.sos.views import duty_view
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
-
-Document = dict[str, Any]
-
-USERS = "users"  # the accounts collection: read for the role and the disabled flag
-STAFF_ROLES = ("officer", "admin")
 
 
 def require_officer(principal: Principal) -> None:
@@ -46,9 +43,10 @@ def require_officer(principal: Principal) -> None:
 
 
 class DutyRoster:
-    def __init__(self, repo: AlertRepository, rooms: SosRooms, presence: Callable[[], Presence] | None = None,
-                 grace_secs: float = 60.0):
+    def __init__(self, repo: AlertRepository, accounts: Accounts, rooms: SosRooms,
+                 presence: Callable[[], Presence] | None = None, grace_secs: float = 60.0):
         self.repo = repo
+        self.accounts = accounts
         self.rooms = rooms
         self._presence = presence
         self.grace_secs = grace_secs
@@ -62,8 +60,7 @@ class DutyRoster:
         roster = [doc async for doc in self._coll.find({"on_duty": True}).sort([("since", 1), ("_id", 1)])]
         if not roster:
             return []
-        cursor = self.repo.coll(USERS).find({"_id": {"$in": [d["_id"] for d in roster]}}, {"role": 1, "disabled": 1})
-        staff = {u["_id"] async for u in cursor if u.get("role") in STAFF_ROLES and not u.get("disabled")}
+        staff = await self.accounts.active_staff(d["_id"] for d in roster)
         return [doc for doc in roster if doc["_id"] in staff]
 
     async def on_duty_ids(self) -> list[str]:

@@ -50,14 +50,16 @@ from hubchat.config import Settings
 from hubchat.outbox import Outbox
 from hubchat.schema import new_id
 from hubchat.sos.dispatch import Dispatcher
-from hubchat.sos.duty import STAFF_ROLES, USERS, DutyRoster
+from hubchat.sos.duty import DutyRoster
 from hubchat.sos.emails import escalation_email
 from hubchat.sos.mailbudget import MailBudget
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import OPEN_STATUSES
+from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms
 from hubchat.sos.views import covered
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +74,6 @@ MAX_BACKOFF_SECS = 30.0
 DUE_BATCH = 100
 OPEN_SCAN_LIMIT = 5000  # open alerts read per status and pass (far above any real emergency load)
 CLAIM_ATTEMPTS = 10
-
-Document = dict[str, Any]
 
 
 def initial_state(now: dt.datetime, settings: Settings, node: str) -> Document:
@@ -103,10 +103,12 @@ def is_stale(alert: Document, now: dt.datetime) -> bool:
 
 
 class Escalator:
-    def __init__(self, settings: Settings, repo: AlertRepository, dispatcher: Dispatcher, duty: DutyRoster,
-                 rooms: SosRooms, outbox: Outbox, node_id: str, metrics: SosMetrics, budget: MailBudget):
+    def __init__(self, settings: Settings, repo: AlertRepository, accounts: Accounts, dispatcher: Dispatcher,
+                 duty: DutyRoster, rooms: SosRooms, outbox: Outbox, node_id: str, metrics: SosMetrics,
+                 budget: MailBudget):
         self.settings = settings
         self.repo = repo
+        self.accounts = accounts
         self.dispatcher = dispatcher
         self.duty = duty
         self.rooms = rooms
@@ -288,15 +290,10 @@ class Escalator:
         ids = await self.duty.on_duty_ids()
         if not ids:
             return []
-        return await self._emails({"_id": {"$in": ids}})
+        return await self.accounts.emails_of(ids)
 
     async def _all_officer_emails(self) -> list[str]:
-        return await self._emails({"role": {"$in": list(STAFF_ROLES)}})
-
-    async def _emails(self, query: Document) -> list[str]:
-        cursor = self.repo.coll(USERS).find(query, {"email": 1, "disabled": 1})
-        users: list[Document] = [u async for u in cursor]
-        return sorted(str(u["email"]).lower() for u in users if u.get("email") and not u.get("disabled"))
+        return await self.accounts.staff_emails()
 
     def send(self, alert: Document, step: str, recipients: tuple[str, ...], reason: str | None = None) -> None:
         """Email each recipient in the background; the outcome lands on the timeline."""

@@ -24,7 +24,6 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 from pymongo import ReturnDocument
 
@@ -39,6 +38,7 @@ from hubchat.sos.emails import STEP_REASONS, alert_link
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.repository import MAIL_DIGEST as DIGEST
 from hubchat.sos.repository import AlertRepository
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,6 @@ MAX_ADDRESSES_PER_PASS = 100
 RECHECK_SECS = 5.0  # a digest not yet allowed: this node asks again this soon
 STALE_CLAIM_SECS = 60.0  # a claim not handed to the outbox by then: its node died; hand it over again
 DIGEST_TAG_PREFIX = "sos-digest:"  # outbox tag and key: sos-digest:{claim token}
-
-Document = dict[str, Any]
 
 
 def digest_email(address: str, items: list[Document], budget: int, digest_secs: float, public_url: str) -> Email:

@@ -19,6 +19,7 @@ it read again and recompute, so nothing is lost and a claim is won by exactly on
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +32,7 @@ from hubchat.clock import utcnow
 from hubchat.errors import NotFound, Unavailable
 from hubchat.infra import Infra
 from hubchat.schema import new_id
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,6 @@ INDEXES = {
 
 MUTATE_ATTEMPTS = 20
 
-Document = dict[str, Any]
 Change = Callable[[Document], Document | None]
 
 
@@ -76,11 +77,17 @@ def storage_errors() -> Iterator[None]:
         raise Unavailable("storage is unavailable, retry", code="store_unavailable") from exc
 
 
+@dataclasses.dataclass(frozen=True)
+class TimelineEntryStored:
+    """Domain event: a timeline entry was stored and its alert document exists (a new alert's
+    first entry is published once the alert itself is stored)."""
+
+    entry: Document
+
+
 class AlertRepository:
     def __init__(self, infra: Infra):
         self.infra = infra
-        # Called with each timeline entry once it is stored (e.g. to translate notes).
-        self.event_listeners: list[Callable[[Document], None]] = []
 
     def coll(self, name: str) -> Any:
         return self.infra.store[name]
@@ -162,19 +169,22 @@ class AlertRepository:
         return {"_id": new_id(), "alert_id": alert_id, "seq": seq, "at": at or utcnow(), "type": kind,
                 "actor": actor, "note": note, "data": data or {}}
 
-    async def insert_event(self, event: Document) -> Document:
+    async def insert_event(self, event: Document, *, announce: bool = True) -> Document:
+        """Store a timeline entry and publish ``TimelineEntryStored`` (``announce``: False while
+        its alert document is not stored yet; the caller publishes with :meth:`announce`)."""
         await self.coll(ALERT_EVENTS).insert_one(event)
-        for listener in self.event_listeners:  # after the write: they may only start background work
-            try:
-                listener(event)
-            except Exception:
-                log.exception("timeline listener failed", extra={"alert_id": event["alert_id"]})
+        if announce:
+            await self.announce(event)
         return event
 
+    async def announce(self, event: Document) -> None:
+        await self.infra.events.publish(TimelineEntryStored(event))
+
     async def append(self, alert_id: str, seq: int, kind: str, actor: Document | None, *,
-                     note: str | None = None, data: Document | None = None) -> Document:
+                     note: str | None = None, data: Document | None = None, announce: bool = True) -> Document:
         """The timeline entry numbered ``seq`` (taken with the write it records)."""
-        return await self.insert_event(self.event(alert_id, seq, kind, actor, note=note, data=data))
+        return await self.insert_event(self.event(alert_id, seq, kind, actor, note=note, data=data),
+                                       announce=announce)
 
     async def add(self, alert_id: str, kind: str, actor: Document | None, *, note: str | None = None,
                   data: Document | None = None) -> Document:

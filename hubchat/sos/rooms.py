@@ -25,12 +25,11 @@ from typing import Any
 from hubchat.background import BackgroundTasks
 from hubchat.realtime import Realtime, user_room
 from hubchat.sos.views import full_view, limited_view, person_view
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
 FEED_ROOM = "cell:feed"
-
-Document = dict[str, Any]
 
 
 def alert_room(alert_id: str) -> str:

@@ -27,20 +27,18 @@ import math
 from typing import Any
 
 from hubchat.clock import iso
+from hubchat.store import Document
 
 __all__ = ["ANONYMOUS_LABEL", "apparent", "approx_area", "audit_view", "cover_alert", "covered", "duty_view",
            "event_view", "full_view", "iso", "limited_view", "outsider_events", "person_view", "point_view",
            "track_view"]
 
-Document = dict[str, Any]
 
 ANONYMOUS_LABEL = "A person near you"
 KM_PER_DEGREE_LAT = 111.32
 MIN_COS_LAT = 0.01  # near the poles a longitude cell would otherwise grow without bound
 DEFAULT_APPROX_KM = 5.0
-COORD_DECIMALS = 6
 AREA_DECIMALS = 4
-
 
 
 def _plain(value: Any) -> Any:

@@ -1,10 +1,11 @@
 """Offline Mizo ↔ English translation of chat messages and SOS notes.
 
-Public surface: ``TranslationService`` (``running()``, ``submit_message`` — a channels
-stored-message listener —, ``translate_text``, ``correct``, ``backfill``,
+Public surface: ``TranslationService`` (``running()``, ``submit_message`` — run on the chat
+capability's ``MessageStored`` event —, ``translate_text``, ``correct``, ``backfill``,
 ``export_corrections``, the translation memory's ``list_memory`` / ``approve_memory`` /
 ``remove_memory`` / ``import_memory`` / ``export_memory``), ``Priority``, ``register_events``,
-``INDEXES``, ``add_commands`` / ``run_command`` for the CLI, ``translation_view``.
+``INDEXES``, ``add_commands`` / ``run_command`` for the CLI, ``translation_view``.  What it needs
+from the chat capability: ``ports.TranslatedMessages`` (the messages it stores translations on).
 Wire protocol and commands: ``docs/api.md``.
 """
 

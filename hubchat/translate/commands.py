@@ -33,6 +33,7 @@ from hubchat.config import Settings
 from hubchat.errors import BadRequest
 from hubchat.translate import packages
 from hubchat.translate.options import TranslateOptions
+from hubchat.translate.ports import MessagesFor
 
 if TYPE_CHECKING:
     from hubchat.translate.service import TranslationService
@@ -71,8 +72,9 @@ def add_commands(sub: Any) -> None:
     text.add_argument("text")
 
 
-def run_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Run a ``models`` or ``translate`` command; returns the exit status."""
+def run_command(args: argparse.Namespace, settings: Settings, *, messages_for: MessagesFor) -> int:
+    """Run a ``models`` or ``translate`` command; returns the exit status.  ``messages_for``
+    builds the chat capability's messages on the command's Infra (wired by ``hubchat.cli``)."""
     options = dataclasses.replace(TranslateOptions.from_settings(settings), models_rescan_secs=0)
     if args.command == "models" and args.models_command == "install":
         if not _passes_quality_gate(options, args.file, args.force):
@@ -85,19 +87,19 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         return _list(options, args.json)
     if args.command == "translate" and args.translate_command == "backfill":
         since = parse_since(args.since)
-        count = asyncio.run(_backfill(settings, options, since))
+        count = asyncio.run(_backfill(settings, options, messages_for, since))
         print(f"translated {count} messages since {since.isoformat()}")
         return 0
     if args.command == "translate" and args.translate_command == "export-corrections":
-        count = asyncio.run(_export(settings, options, args.out))
+        count = asyncio.run(_export(settings, options, messages_for, args.out))
         print(f"exported {count} corrections", file=sys.stderr)
         return 0
     if args.command == "translate" and args.translate_command in ("import-memory", "export-memory"):
-        return asyncio.run(_memory_command(settings, options, args))
+        return asyncio.run(_memory_command(settings, options, messages_for, args))
     if args.command == "translate" and args.translate_command == "evaluate":
         return _evaluate(options, args.pairs, args.json)
     if args.command == "translate" and args.translate_command == "text":
-        return asyncio.run(_text(settings, options, args.text, args.lang))
+        return asyncio.run(_text(settings, options, messages_for, args.text, args.lang))
     raise BadRequest(f"unknown command {args.command}")
 
 
@@ -133,7 +135,7 @@ def _size(size: int) -> str:
 
 
 @contextlib.asynccontextmanager
-async def _service(settings: Settings, options: TranslateOptions, *,
+async def _service(settings: Settings, options: TranslateOptions, messages_for: MessagesFor, *,
                    emit_through_redis: bool) -> AsyncIterator[TranslationService]:
     from hubchat.infra import Infra
     from hubchat.translate import INDEXES
@@ -155,7 +157,7 @@ async def _service(settings: Settings, options: TranslateOptions, *,
                 await manager.emit(event, data, room=room)
 
             emit = emit_to_redis
-        service = TranslationService(infra, emit=emit, options=options)
+        service = TranslationService(infra, messages=messages_for(infra), emit=emit, options=options)
         yield await stack.enter_async_context(service.running())
 
 
@@ -166,13 +168,14 @@ async def _close_manager(manager: Any) -> None:
         await manager.redis.aclose()
 
 
-async def _backfill(settings: Settings, options: TranslateOptions, since: dt.datetime) -> int:
-    async with _service(settings, options, emit_through_redis=True) as service:
+async def _backfill(settings: Settings, options: TranslateOptions, messages_for: MessagesFor,
+                    since: dt.datetime) -> int:
+    async with _service(settings, options, messages_for, emit_through_redis=True) as service:
         return await service.backfill(since)
 
 
-async def _export(settings: Settings, options: TranslateOptions, out: str) -> int:
-    async with _service(settings, options, emit_through_redis=False) as service:
+async def _export(settings: Settings, options: TranslateOptions, messages_for: MessagesFor, out: str) -> int:
+    async with _service(settings, options, messages_for, emit_through_redis=False) as service:
         if out == "-":
             return await service.export_corrections(sys.stdout)
         with open(out, "w", encoding="utf-8", newline="") as handle:
@@ -213,8 +216,9 @@ def _evaluate(options: TranslateOptions, pairs_file: Path, as_json: bool) -> int
     return 0
 
 
-async def _memory_command(settings: Settings, options: TranslateOptions, args: argparse.Namespace) -> int:
-    async with _service(settings, options, emit_through_redis=False) as service:
+async def _memory_command(settings: Settings, options: TranslateOptions, messages_for: MessagesFor,
+                          args: argparse.Namespace) -> int:
+    async with _service(settings, options, messages_for, emit_through_redis=False) as service:
         if args.translate_command == "import-memory":
             with open(args.file, encoding="utf-8", newline="") as handle:
                 count = await service.import_memory(handle)
@@ -229,8 +233,9 @@ async def _memory_command(settings: Settings, options: TranslateOptions, args: a
     return 0
 
 
-async def _text(settings: Settings, options: TranslateOptions, text: str, lang: str) -> int:
-    async with _service(settings, options, emit_through_redis=False) as service:
+async def _text(settings: Settings, options: TranslateOptions, messages_for: MessagesFor, text: str,
+                lang: str) -> int:
+    async with _service(settings, options, messages_for, emit_through_redis=False) as service:
         result = await service.translate_text(text, lang)
     print(json.dumps(dataclasses.asdict(result), ensure_ascii=False))
     return 0

@@ -36,12 +36,12 @@ from hubchat.translate.options import TranslateOptions
 from hubchat.translate.packages import PackageInfo
 from hubchat.translate.phrasebook import Phrasebook
 from hubchat.translate.pipeline import Pipeline, other
-from hubchat.translate.repository import NextVersion, TranslationRepository
+from hubchat.translate.ports import CanRead, TranslatedMessages
+from hubchat.translate.repository import TranslationRepository
 from hubchat.translate.worker import BatchWorker, Priority, Shed
 
 log = logging.getLogger(__name__)
 
-CanRead = Callable[[Principal, str], Awaitable[bool]]
 Emit = Callable[[str, dict[str, Any], str], Awaitable[None]]
 
 DRAIN_TIMEOUT_SECS = 10.0
@@ -60,9 +60,9 @@ async def _deny_all(principal: Principal, channel_id: str) -> bool:
 
 
 class TranslationService:
-    def __init__(self, infra: Infra, *, can_read: CanRead | None = None, emit: Emit | None = None,
-                 next_version: NextVersion | None = None,
-                 options: TranslateOptions | None = None, phrasebook: Phrasebook | None = None):
+    def __init__(self, infra: Infra, *, messages: TranslatedMessages, can_read: CanRead | None = None,
+                 emit: Emit | None = None, options: TranslateOptions | None = None,
+                 phrasebook: Phrasebook | None = None):
         self.infra = infra
         self.options = options or TranslateOptions.from_settings(infra.settings)
         self.can_read = can_read or _deny_all
@@ -73,7 +73,7 @@ class TranslationService:
         self.worker = BatchWorker(self.engine.translate, batch_max_sentences=self.options.batch_max_sentences,
                                   batch_window_ms=self.options.batch_window_ms,
                                   queue_max=self.options.queue_max, metrics=self.metrics)
-        self.repo = TranslationRepository(infra, next_version)
+        self.repo = TranslationRepository(infra, messages)
         self.memory = TranslationMemory(infra, self.options.memory_fuzzy_threshold)
         self._pipeline: Pipeline | None = None
         self._background = BackgroundTasks("translation")
@@ -140,14 +140,11 @@ class TranslationService:
 
     # ------------------------------------------------------------ translating
     async def submit_message(self, message: Mapping[str, Any], priority: Priority = Priority.CHAT) -> None:
-        """Schedule the translation of a stored message and return at once (a channels
-        ``stored_listener``: takes the stored document or its client view)."""
+        """Schedule the translation of a stored message and return at once (run on the chat
+        capability's ``MessageStored`` event: takes the stored document or its client view)."""
         if self._pipeline is None or message.get("deleted") or not message.get("body"):
             return
-        self._background.spawn(self._translate_logged(message, priority), "translate-message")
-
-    async def _translate_logged(self, message: Mapping[str, Any], priority: Priority) -> None:
-        await self.translate_message(message, priority)
+        self._background.spawn(self.translate_message(message, priority), "translate-message")
 
     async def translate_message(self, message: Mapping[str, Any],
                                 priority: Priority = Priority.CHAT) -> TranslationResult:
