@@ -117,6 +117,9 @@ class Settings:
     translate_cache_max_entries: int = 200_000
     translate_detect_override_confidence: float = 0.98
     translate_models_rescan_secs: float = 60.0  # 0: never
+    translate_memory_fuzzy_threshold: float = 88.0  # rapidfuzz ratio (0..100) for a "similar sentence"
+    translate_eval_pairs_path: str = ""  # reference pairs (TSV) `models install` scores a package on; empty: none
+    translate_min_chrf: float = 0.0  # `models install` refuses a package scoring below this chrF (0: no floor)
     # --- web client
     map_tile_url: str = ""  # e.g. https://tile.example.org/{z}/{x}/{y}.png; empty: markers on a plain map
     map_tile_attribution: str = ""  # shown on the map, as tile servers require

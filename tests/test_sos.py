@@ -685,6 +685,8 @@ async def test_notes_are_translated_for_the_team(hub: HubClient) -> None:
     assert got["event"]["type"] == "translation" and got["event"]["note"] == "Help me"
     assert got["event"]["data"]["of_seq"] == 1 and got["event"]["data"]["lang"] == "en"
     assert got["event"]["data"]["engine"] == "phrasebook" and got["event"]["actor"] is None
+    assert got["event"]["data"]["unvetted"] is True  # no Mizo speaker has reviewed the phrase yet
+    assert got["event"]["data"]["similar"] is False
     events = await timeline(hub, alert_id)
     created = next(e for e in events if e["type"] == "created")
     assert created["note"] == "Min pui rawh"  # the original stays as written

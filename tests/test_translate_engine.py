@@ -162,6 +162,7 @@ async def test_phrasebook_first_and_mixed(translate_options: TranslateOptions) -
         mixed = await pipeline.translate("Ka hliam.\nNaktukah inkhawmna a awm ang.", "lus")
         with_emoji = await pipeline.translate("Police ko rawh 🙏", "lus")
     assert (whole.status, whole.engine, whole.text) == ("done", "phrasebook", "Help me")
+    assert whole.unvetted and mixed.unvetted  # the phrasebook has no reviewed rows yet
     assert whole.model_version is not None and whole.model_version.startswith("phrasebook@")
     assert mixed.engine == "mixed" and mixed.text is not None
     assert mixed.text.startswith("I am injured\n")
@@ -179,6 +180,30 @@ async def test_missing_model_is_unavailable_but_phrasebook_still_works(
         ("unavailable", "lus", "en", None)
     assert (phrase.status, phrase.engine, phrase.text) == ("done", "phrasebook", "Min pui rawh")
     assert (neutral.status, neutral.text) == ("same_language", "👍 https://example.org 42")
+
+
+async def test_sentences_glued_without_a_space_translate_apart(
+        empty_translate_options: TranslateOptions) -> None:
+    async with running_pipeline(empty_translate_options) as pipeline:
+        glued = await pipeline.translate("Ka hliam.Police ko rawh", "lus")
+        particle = await pipeline.translate("Ka lawm e. Min pui rawh", "lus")
+    assert (glued.status, glued.engine, glued.text) == ("done", "phrasebook", "I am injured Call the police")
+    assert glued.unvetted
+    assert (particle.status, particle.text) == ("done", "Thank you Help me")
+
+
+async def test_only_unvetted_phrases_mark_the_result(translate_options: TranslateOptions, tmp_path: Path) -> None:
+    book = tmp_path / "book.tsv"
+    book.write_text("Min pui rawh\tHelp me\temergency\tyes\nKa hliam\tI am injured\temergency\tno\n",
+                    encoding="utf-8")
+    async with running_pipeline(translate_options) as pipeline:
+        pipeline.phrasebook = Phrasebook.load(book)
+        vetted = await pipeline.translate("Min pui rawh!", "lus")
+        mixed = await pipeline.translate("Min pui rawh. Ka hliam.", "lus")
+        model = await pipeline.translate("Min pui rawh. Naktukah inkhawmna a awm ang.", "lus")
+    assert (vetted.engine, vetted.text, vetted.unvetted) == ("phrasebook", "Help me", False)
+    assert (mixed.engine, mixed.text, mixed.unvetted) == ("phrasebook", "Help me I am injured", True)
+    assert (model.engine, model.unvetted) == ("mixed", False)
 
 
 # ---------------------------------------------------------------- cache across nodes (real Redis)

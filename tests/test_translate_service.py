@@ -107,6 +107,7 @@ async def test_message_translation_is_stored_and_announced(infra: Infra, transla
     assert translation["model_version"].startswith("lus-en@0.1.0+")
     assert translation["ms"] > 0 and translation["at"].endswith("Z")
     assert stored["for_version"] == 1 and stored["model_version"] == translation["model_version"]
+    assert translation["unvetted"] is True and stored["unvetted"] is True  # "Ka hliam" is not reviewed yet
 
 
 async def test_view_of_a_client_message_is_accepted(infra: Infra, translate_options: TranslateOptions) -> None:

@@ -393,6 +393,7 @@ async def test_two_people_chat_with_translations_receipts_and_reconnect(actors: 
     await expect(received).to_be_visible()
     await expect(received.locator(".tr-text")).to_have_text("Help me", timeout=10_000)
     await expect(received.locator(".tr-label")).to_contain_text("Translation (English) · from the phrasebook")
+    await expect(received.locator(".tr-label")).to_contain_text("not yet checked by a Mizo speaker")
     await expect(b.page.locator("#convo-sub")).to_have_text("2 members · 1 online")
 
     # History on scroll: the newest page first, older pages when scrolled to the top.

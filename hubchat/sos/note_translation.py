@@ -55,5 +55,5 @@ class NoteTranslator:
             return
         entry = await self.repo.add(alert["_id"], "translation", None, note=result.text, data={
             "of_seq": event["seq"], "lang": result.target_lang, "engine": result.engine,
-            "model_version": result.model_version})
+            "model_version": result.model_version, "unvetted": result.unvetted, "similar": result.similar})
         await self.rooms.to_team("sos:note_translated", {"alert_id": alert["_id"], "event": event_view(entry)}, alert)

@@ -82,6 +82,12 @@ class TranslatedNote(Protocol):
     @property
     def model_version(self) -> str | None: ...
 
+    @property
+    def unvetted(self) -> bool: ...  # an unreviewed phrasebook phrase was used
+
+    @property
+    def similar(self) -> bool: ...  # (part of) it is the translation memory's entry for a similar text
+
 
 # (text, declared language or None: the detector decides) -> its translation, at SOS priority.
 TranslateNote = Callable[[str, str | None], Awaitable[TranslatedNote]]

@@ -7,7 +7,8 @@ Collections::
                                author_id, author_name, at}
 
 The ``translation`` sub-document of a message — {status, source_lang, lang, text, engine,
-model_version, ms, at, for_version, correction?: {text, author_id, author_name, at}} — is
+model_version, unvetted, similar, ms, at, for_version, correction?: {text, author_id,
+author_name, at}} — is
 stored by the chat capability, which owns ``messages`` (port ``ports.TranslatedMessages``).
 A translation is written only if the message still has the version it was translated from
 (an edit or delete in between makes the write a no-op), and field by field, so a member's
@@ -59,6 +60,7 @@ class TranslationRepository:
         fields = {
             "status": result.status, "source_lang": result.source_lang, "lang": result.target_lang,
             "text": result.text, "engine": result.engine, "model_version": result.model_version,
+            "unvetted": result.unvetted, "similar": result.similar,
             "ms": result.ms, "at": utcnow(), "for_version": version,
         }
         # a text to show: clients that missed the event get it from sync

@@ -17,18 +17,19 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TextIO
 
 from hubchat.background import BackgroundTasks, cancel_and_wait
 from hubchat.clock import iso, utcnow
-from hubchat.errors import BadRequest, Conflict, NotFound
+from hubchat.errors import BadRequest, Conflict, Forbidden, NotFound
 from hubchat.infra import Infra
 from hubchat.principal import Principal
 from hubchat.schema import new_id
 from hubchat.translate.cache import MemoryTranslationCache, RedisTranslationCache, TranslationCache
 from hubchat.translate.detect import Lang
 from hubchat.translate.engine import Engine
+from hubchat.translate.memory import MemoryEntryView, TranslationMemory, entry_view
 from hubchat.translate.metrics import TranslateMetrics
 from hubchat.translate.models import TranslationEvent, TranslationResult, TranslationView, translation_view
 from hubchat.translate.options import TranslateOptions
@@ -78,6 +79,7 @@ class TranslationService:
                                   batch_window_ms=self.options.batch_window_ms,
                                   queue_max=self.options.queue_max, metrics=self.metrics)
         self.repo = TranslationRepository(infra, messages)
+        self.memory = TranslationMemory(infra, self.options.memory_fuzzy_threshold)
         self._pipeline: Pipeline | None = None
         self._background = BackgroundTasks("translation")
 
@@ -90,7 +92,7 @@ class TranslationService:
         self._pipeline = Pipeline(phrasebook=self.phrasebook, cache=self._make_cache(), worker=self.worker,
                                   model_version=self.engine.model_version,
                                   override_confidence=self.options.detect_override_confidence,
-                                  metrics=self.metrics)
+                                  metrics=self.metrics, memory=self.memory)
         async with self.worker.running():
             rescan = None
             if self.options.models_rescan_secs > 0:
@@ -204,6 +206,10 @@ class TranslationService:
         updated = await self.repo.store_correction(message, correction, record)
         if updated is None:
             raise Conflict("the message was deleted", code="message_deleted")
+        if target != source:
+            await self.memory.add(f"{source}-{target}", str(message["body"]), text, origin="correction",
+                                  author_id=principal.user_id, author_name=principal.display_name,
+                                  message_id=message_id)
         await self._announce("message:translation_corrected", message, updated)
         return {"translation": translation_view(updated)}
 
@@ -222,6 +228,32 @@ class TranslationService:
             out.write("\t".join(_cell(str(c)) for c in cells) + "\n")
             count += 1
         return count
+
+    # ------------------------------------------------------------ translation memory (officers)
+    async def list_memory(self, principal: Principal, *, direction: str | None = None,
+                          approved: bool | None = None, before: str | None = None,
+                          limit: int = 50) -> dict[str, list[MemoryEntryView]]:
+        _officers_only(principal)
+        docs = await self.memory.list(direction=direction, approved=approved, before=before, limit=limit)
+        return {"entries": [entry_view(doc) for doc in docs]}
+
+    async def approve_memory(self, principal: Principal, entry_id: str) -> dict[str, MemoryEntryView]:
+        _officers_only(principal)
+        doc = await self.memory.approve(entry_id, principal.user_id)
+        log.info("translation memory entry approved", extra={"entry_id": entry_id, "by": principal.user_id})
+        return {"entry": entry_view(doc)}
+
+    async def remove_memory(self, principal: Principal, entry_id: str) -> dict[str, bool]:
+        _officers_only(principal)
+        await self.memory.remove(entry_id)
+        log.info("translation memory entry removed", extra={"entry_id": entry_id, "by": principal.user_id})
+        return {"removed": True}
+
+    async def import_memory(self, lines: Iterable[str]) -> int:
+        return await self.memory.import_rows(lines)
+
+    async def export_memory(self, out: TextIO) -> int:
+        return await self.memory.export(out)
 
     # ------------------------------------------------------------ backfill
     async def backfill(self, since: dt.datetime) -> int:
@@ -251,6 +283,11 @@ class TranslationService:
             tasks.append(asyncio.get_running_loop().create_task(one(message)))
         await asyncio.gather(*tasks)
         return done
+
+
+def _officers_only(principal: Principal) -> None:
+    if not principal.is_officer:
+        raise Forbidden("only officers review the translation memory", code="not_officer")
 
 
 def _cell(text: str) -> str:

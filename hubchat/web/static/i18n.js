@@ -197,6 +197,9 @@ const en = {
   "chat.hideTranslation": "Hide translation",
   "chat.translationTo": "Translation ({lang})",
   "chat.correctedBy": "corrected by {name}",
+  "chat.byMember": "translated by a member",
+  "chat.notVetted": "not yet checked by a Mizo speaker",
+  "chat.similarSentence": "from a similar sentence, may not fit exactly",
   "chat.correct": "Correct translation",
   "chat.correctLabel": "Your better translation",
   "chat.saveCorrection": "Save correction",
@@ -592,6 +595,9 @@ const lus = {
   "chat.hideTranslation": "Lehlin thup rawh",
   "chat.translationTo": "Lehlin ({lang})",
   "chat.correctedBy": "{name}-in a siamṭha",
+  "chat.byMember": "member pakhatin a letling", // ?
+  "chat.notVetted": "Mizo ṭawng thiamin a la en fiah lo", // ?
+  "chat.similarSentence": "thu inang deuh atanga lak, a dik vek lo thei", // ?
   "chat.correct": "Lehlin siamṭha rawh",
   "chat.correctLabel": "Lehlin ṭha zawk",
   "chat.saveCorrection": "Siamṭhatna dahṭha rawh",

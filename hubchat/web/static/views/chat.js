@@ -157,10 +157,16 @@ export function render(main, { params: [channelId] }) {
     typingLine.textContent = names.length ? t("chat.typing", { names: names.join(", ") }) : "";
   }
 
-  /** Who translated: a member's correction, the phrasebook, or the machine (never passed off as human). */
+  /** Who translated: a member's correction, the translation memory (a member's, or a similar text's),
+   *  the phrasebook (flagged while no Mizo speaker has vetted the phrase), or the machine (never
+   *  passed off as human; its package version is the label's title). */
   function translationSource(tr) {
     if (tr.correction) return t("chat.correctedBy", { name: tr.correction.author?.display_name || "" });
-    if (tr.engine === "phrasebook") return t("chat.byPhrasebook");
+    if (tr.similar) return t("chat.similarSentence");  // the translation memory's, of a similar text
+    if (tr.engine === "memory") return t("chat.byMember");
+    if (tr.engine === "phrasebook") {
+      return tr.unvetted ? `${t("chat.byPhrasebook")} · ${t("chat.notVetted")}` : t("chat.byPhrasebook");
+    }
     return t("chat.byMachine");
   }
 
