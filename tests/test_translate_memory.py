@@ -8,7 +8,7 @@ import argparse
 import datetime as dt
 import io
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -218,7 +218,8 @@ async def test_a_correction_becomes_memory_for_the_next_message(infra: Infra,
     async def can_read(principal: Principal, channel_id: str) -> bool:
         return True
 
-    async def emit(event: str, data: dict[str, Any], room: str) -> None:
+    async def emit(event: str, data: Mapping[str, Any], *, to: str | Sequence[str],
+                   skip_sid: str | None = None) -> None:
         return None
 
     service = TranslationService(infra, messages=MessageTranslations(infra), can_read=can_read, emit=emit,
