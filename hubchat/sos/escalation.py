@@ -193,8 +193,8 @@ class Escalator:
             claimed = await self.repo.update(
                 {"_id": alert_id, "version": alert["version"], "escalation.level": esc["level"],
                  "escalation.done": True},
-                {"$set": {"escalation": {**esc, "level": level, "next_at": follow, "done": False, "claim": token,
-                                         "claimed_at": now, "node": self.node_id}}})
+                {"$set": _fields(level=level, next_at=follow, done=False, claim=token, claimed_at=now,
+                                 node=self.node_id)})
             return AGAIN if claimed is None else claimed
 
         return await retry_on_conflict(attempt, attempts=CLAIM_ATTEMPTS)
@@ -207,8 +207,7 @@ class Escalator:
         def reclaim(alert: Document) -> Document | None:
             if not is_stale(alert, now):
                 return None
-            return {"$set": {"escalation": {**alert["escalation"], "claim": token, "claimed_at": now,
-                                            "node": self.node_id}}}
+            return {"$set": _fields(claim=token, claimed_at=now, node=self.node_id)}
 
         written = await self.repo.mutate(alert_id, reclaim)
         if written is not None:
@@ -231,7 +230,7 @@ class Escalator:
             esc = alert.get("escalation") or {}
             if esc.get("claim") != token or esc.get("done"):
                 return None
-            return {"$set": {"escalation": {**esc, "done": True}}}
+            return {"$set": _fields(done=True)}
 
         await self.repo.mutate(alert_id, done)
 
@@ -342,8 +341,15 @@ class Escalator:
         now = utcnow()
 
         def mark(alert: Document) -> Document | None:
-            esc = alert.get("escalation") or {}
-            return {"$set": {"escalation": {**esc, "emailed_at": {**esc.get("emailed_at", {}), step: now}}}}
+            return {"$set": {f"escalation.emailed_at.{step}": now}}
 
         # quiet: an email (a duress one above all) must not show as a new version to anyone
         await self.repo.mutate(alert_id, mark, quiet=True)
+
+
+def _fields(**values: Any) -> Document:
+    """``$set`` of single fields of ``escalation``: a claim, a reclaim, a finish and an email's
+    record each write only their own fields, so none overwrites another's (an email's
+    ``emailed_at`` is written quietly, without a new version, and a claim that read the alert just
+    before must not wipe it)."""
+    return {f"escalation.{name}": value for name, value in values.items()}
