@@ -34,14 +34,22 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app[INFRA] = infra
     app[METRICS] = infra.metrics
 
+    # The one place that wires capabilities: each receives what it needs from the others (their
+    # ports: channels/ports.py, sos/ports.py, translate/ports.py) in its constructor.
     accounts = auth.AccountService(infra)
     associations = directory.DirectoryService(infra, accounts)
     chat = channels.ChannelService(infra, accounts, associations)
-    alerts = sos.SosService(infra, accounts, associations)
-    translation = translate.TranslationService(infra, can_read=chat.can_read,
-                                               next_version=chat.channel_repo.take_version)
-    chat.messages.stored_listeners.append(translation.submit_message)
-    alerts.notes.translate = lambda text, lang: translation.translate_text(text, lang, translate.Priority.SOS)
+    translation = translate.TranslationService(infra, messages=chat.translations, can_read=chat.can_read)
+
+    async def translate_stored(event: channels.MessageStored) -> None:
+        await translation.submit_message(event.message)
+
+    infra.events.subscribe(channels.MessageStored, translate_stored)
+
+    async def translate_note(text: str, lang: str | None) -> translate.TranslationResult:
+        return await translation.translate_text(text, lang, translate.Priority.SOS)
+
+    alerts = sos.SosService(infra, accounts, associations, translate_note=translate_note)
     app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts,
                      "translate": translation}
 

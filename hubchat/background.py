@@ -25,12 +25,12 @@ class BackgroundTasks:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def spawn(self, work: Coroutine[Any, Any, None], name: str | None = None) -> None:
+    def spawn(self, work: Coroutine[Any, Any, object], name: str | None = None) -> None:
         task = asyncio.get_running_loop().create_task(self._guard(work, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _guard(self, work: Coroutine[Any, Any, None], name: str | None) -> None:
+    async def _guard(self, work: Coroutine[Any, Any, object], name: str | None) -> None:
         try:
             await work
         except asyncio.CancelledError:

@@ -13,12 +13,14 @@ import sys
 from collections.abc import Sequence
 
 from aiohttp import web
+from pymongo.errors import PyMongoError
 
 from hubchat.backup import add_commands as add_backup_commands
 from hubchat.backup import run_command as run_backup_command
 from hubchat.config import Settings, load_settings
 from hubchat.errors import HubchatError, Unavailable
 from hubchat.logs import configure_logging
+from hubchat.store import storage_unavailable
 from hubchat.translate.commands import add_commands as add_translate_commands
 from hubchat.translate.commands import run_command as run_translate_command
 
@@ -162,11 +164,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "mail" and args.mail_command == "list":
             asyncio.run(_mail_list(settings, args.limit))
         elif args.command in ("models", "translate"):
-            return run_translate_command(args, settings)
+            # the chat capability owns the messages a translation is stored on
+            from hubchat.channels.translations import MessageTranslations
+
+            return run_translate_command(args, settings, messages_for=MessageTranslations)
         elif args.command in ("backup", "restore"):
             return run_backup_command(args, settings)
-    except HubchatError as exc:
-        print(f"hubchat: {exc.error_code}: {exc.message}", file=sys.stderr)
+    except (HubchatError, PyMongoError) as exc:
+        error = storage_unavailable(exc) if isinstance(exc, PyMongoError) else exc
+        print(f"hubchat: {error.error_code}: {error.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

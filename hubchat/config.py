@@ -40,6 +40,8 @@ class Settings:
     # --- MongoDB: empty URI starts the embedded nx-27017 server under data_dir
     mongo_uri: str = ""
     mongo_db: str = "hubchat"
+    # how long a request waits for an unreachable store before it answers `unavailable`
+    mongo_select_timeout_ms: int = 1500
     data_dir: str = "./var"
     # --- Redis: empty URL means single node with in-process bus, presence and rate limits
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -115,9 +117,13 @@ class Settings:
     translate_cache_max_entries: int = 200_000
     translate_detect_override_confidence: float = 0.98
     translate_models_rescan_secs: float = 60.0  # 0: never
+    translate_memory_fuzzy_threshold: float = 88.0  # rapidfuzz ratio (0..100) for a "similar sentence"
+    translate_eval_pairs_path: str = ""  # reference pairs (TSV) `models install` scores a package on; empty: none
+    translate_min_chrf: float = 0.0  # `models install` refuses a package scoring below this chrF (0: no floor)
     # --- web client
     map_tile_url: str = ""  # e.g. https://tile.example.org/{z}/{x}/{y}.png; empty: markers on a plain map
     map_tile_attribution: str = ""  # shown on the map, as tile servers require
+    cell_phone: str = ""  # the Cell's emergency number (E.164, e.g. +913892334567): the SOS screen offers tel:/sms:
     # --- logs
     log_level: str = "INFO"
     log_format: str = "json"  # json | text
@@ -230,8 +236,12 @@ def _check(settings: Settings) -> None:
                  "max_sockets_per_user", "max_sockets_per_address", "sos_duty_grace_secs"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name}: must not be negative")
+    if settings.mongo_select_timeout_ms < 1:
+        raise ConfigError("mongo_select_timeout_ms: must be at least 1")
     if settings.deployment and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", settings.deployment):
         raise ConfigError("deployment: use 1-64 letters, digits, '.', '_' or '-'")
+    if settings.cell_phone and not re.fullmatch(r"\+[1-9][0-9]{6,14}", settings.cell_phone):
+        raise ConfigError("cell_phone: use the international E.164 form, e.g. +913892334567")
     if settings.ops_port and not settings.ops_token and not _is_loopback(settings.ops_host):
         raise ConfigError("ops_host: the ops listener serves metrics; bind it to loopback or set ops_token")
 

@@ -8,6 +8,12 @@ with umask 077).  While it runs, its address is in ``data_dir/embedded-store.uri
 that ``hubchat admin`` commands can use the running server's store (:func:`running_uri`); a
 second server on the same ``data_dir`` is refused with a clear error.  The port is not logged
 above DEBUG.
+
+Supervision (``supervise=True``, what a serving node uses): a child that exits while it should
+run (killed, crashed) is started again on the same ``data_dir`` and the same port, so the node's
+MongoDB client finds it again without being rebuilt; attempts back off from
+``RESTART_DELAY_SECS`` up to ``MAX_RESTART_DELAY_SECS``.  Every acknowledged write was committed
+to SQLite before its answer, so nothing acknowledged is lost by a kill.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from types import TracebackType
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
+from hubchat.background import cancel_and_wait
 from hubchat.errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -33,6 +40,8 @@ START_TIMEOUT_SECS = 30.0
 # (a node's pool may still hold some at shutdown): after this long it is killed.  Every
 # acknowledged write is already committed to SQLite, which survives a kill.
 STOP_TIMEOUT_SECS = 2.0
+RESTART_DELAY_SECS = 0.2
+MAX_RESTART_DELAY_SECS = 10.0
 ADDRESS_FILE = "embedded-store.uri"
 PID_FILE = "nx-27017.pid"
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
@@ -119,22 +128,35 @@ def free_loopback_port() -> int:
 class EmbeddedMongo:
     """``async with EmbeddedMongo(path) as server: server.uri``"""
 
-    def __init__(self, data_dir: Path | str, port: int | None = None, *, variant: str = "hubchat"):
+    def __init__(self, data_dir: Path | str, port: int | None = None, *, variant: str = "hubchat",
+                 supervise: bool = False):
         if variant not in LAUNCH_VARIANTS:
             raise ValueError(f"unknown nx-27017 launch variant {variant!r}")
         self.data_dir = Path(data_dir)
         self.port = port or free_loopback_port()
         self.variant = variant
+        self.supervise = supervise
+        self.restarts = 0  # children started again after an unexpected exit
         self._process: asyncio.subprocess.Process | None = None
+        self._supervisor: asyncio.Task[None] | None = None
 
     @property
     def uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
 
     async def start(self) -> None:
-        store_dir = self.data_dir / "mongo"
         secure_data_dir(self.data_dir)
         await self._refuse_if_in_use()
+        await self._launch()
+        log.info("embedded MongoDB-wire server started", extra={"data_dir": str(self.data_dir / "mongo")})
+        log.debug("embedded MongoDB-wire server address", extra={"port": self.port})
+        if self.supervise:
+            self._supervisor = asyncio.get_running_loop().create_task(self._supervise(),
+                                                                      name="embedded-store-supervisor")
+
+    async def _launch(self) -> None:
+        """Starts the child and waits until it answers; killed again if it does not."""
+        store_dir = self.data_dir / "mongo"
         log_file = self.data_dir / "nx-27017.log"
         self._process = await asyncio.create_subprocess_exec(
             sys.executable, "-c", LAUNCH_VARIANTS[self.variant],
@@ -143,10 +165,35 @@ class EmbeddedMongo:
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL, umask=0o077,
         )
-        await self._wait_until_ready()
+        try:
+            await self._wait_until_ready()
+        except BaseException:
+            await self._kill()
+            raise
         write_private(self.data_dir / ADDRESS_FILE, self.uri + "\n")
-        log.info("embedded MongoDB-wire server started", extra={"data_dir": str(store_dir)})
-        log.debug("embedded MongoDB-wire server address", extra={"port": self.port})
+
+    async def _supervise(self) -> None:
+        """Starts the child again whenever it exits on its own (until :meth:`stop`)."""
+        while True:
+            process = self._process
+            if process is None:
+                return
+            code = await process.wait()
+            log.error("embedded MongoDB-wire server exited with %s; starting it again on the same data_dir",
+                      code, extra={"data_dir": str(self.data_dir / "mongo")})
+            delay = RESTART_DELAY_SECS
+            await asyncio.sleep(delay)
+            while True:
+                try:
+                    await self._launch()
+                    break
+                except (Unavailable, OSError) as exc:
+                    delay = min(delay * 2, MAX_RESTART_DELAY_SECS)
+                    log.error("embedded MongoDB-wire server did not start again (%s); retrying in %.1f s",
+                              exc, delay)
+                    await asyncio.sleep(delay)
+            self.restarts += 1
+            log.warning("embedded MongoDB-wire server running again", extra={"restarts": self.restarts})
 
     async def _refuse_if_in_use(self) -> None:
         """A second server on the same files would exit at once: say why instead."""
@@ -175,10 +222,18 @@ class EmbeddedMongo:
                 await asyncio.sleep(0.1)
             finally:
                 await client.close()
-        await self.stop()
         raise Unavailable(f"embedded MongoDB-wire server did not answer within {START_TIMEOUT_SECS:.0f} s")
 
+    async def _kill(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.returncode is None:
+            process.kill()
+            await process.wait()
+
     async def stop(self) -> None:
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None:
+            await cancel_and_wait({supervisor})
         process, self._process = self._process, None
         if process is None or process.returncode is not None:
             return

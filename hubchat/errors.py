@@ -14,8 +14,10 @@
 
 Every instance may carry a more specific stable ``code`` (``invalid_credentials``,
 ``not_member`` …) while keeping its class's HTTP status.  Clients see ``{"error": {"code",
-"message"}}`` and never a traceback.  Driver errors (PyMongo, Redis, SMTP) are mapped to
-``Unavailable`` at the adapters.
+"message"}}`` and never a traceback.  Redis and SMTP errors are mapped to ``Unavailable`` at
+their adapters (rate limiter, presence, bus, mailer); PyMongo errors rise to the edges (HTTP
+middleware, Socket.IO event wrapper, CLI), which answer them ``unavailable`` in one place
+(``hubchat.store.storage_unavailable``).
 """
 
 from __future__ import annotations

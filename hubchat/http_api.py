@@ -1,4 +1,8 @@
-"""The HTTP edge: JSON errors for everything, validated bodies and queries, bearer authentication."""
+"""The HTTP edge: JSON errors for everything, validated bodies and queries, bearer authentication.
+
+A PyMongo error that reaches a handler is answered 503 ``unavailable`` here
+(``hubchat.store.storage_unavailable``), whichever capability it came from.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
+from pymongo.errors import PyMongoError
 
 from hubchat.errors import (
     INTERNAL_ERROR,
@@ -21,6 +26,7 @@ from hubchat.errors import (
 from hubchat.metrics import Metrics
 from hubchat.principal import Principal
 from hubchat.schema import ID_PATTERN, Payload, parse
+from hubchat.store import storage_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +55,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
     try:
         response = await handler(request)
-    except HubchatError as exc:
-        response = error_response(exc)
+    except (HubchatError, PyMongoError) as exc:
+        error = storage_unavailable(exc) if isinstance(exc, PyMongoError) else exc
+        response = error_response(error)
         if metrics:
-            metrics.errors.labels(exc.error_code).inc()
+            metrics.errors.labels(error.error_code).inc()
     except web.HTTPException as exc:
         if exc.status < 400 or not request.path.startswith("/api/"):
             raise

@@ -13,11 +13,14 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from hubchat.bus import Bus, open_bus
 from hubchat.clock import Clock, SystemClock
 from hubchat.config import Settings, redact_url
+from hubchat.domain_events import DomainEvents
 from hubchat.errors import Unavailable
 from hubchat.mail import Mailer
 from hubchat.metrics import Metrics
@@ -40,10 +43,13 @@ class Infra:
         self.clock: Clock = clock or SystemClock()
         self.attach_store = attach_store  # admin commands: use a running server's embedded store
         self.metrics = metrics or Metrics()
-        self.realtime = Realtime(settings, self.metrics, self.clock)
+        # Admin commands have no sockets: their emits reach the serving nodes through Redis.
+        self.realtime = Realtime(settings, self.metrics, write_only=attach_store, clock=self.clock)
         # Chat work is admitted by this node's load; SOS work never asks (see hubchat/overload.py).
         self.admission = Admission(settings.chat_max_inflight, settings.chat_admission_wait_ms,
                                    settings.overload_lag_ms)
+        # In-process domain events between capabilities (after commit; see hubchat/domain_events.py).
+        self.events = DomainEvents()
         self._store: Store | None = None
         self._redis: aioredis.Redis | None = None
         self._bus: Bus | None = None
@@ -102,7 +108,11 @@ class Infra:
         settings = self.settings
         async with contextlib.AsyncExitStack() as stack:
             if settings.redis_url:
-                client = aioredis.from_url(settings.redis_url)
+                # One immediate retry on a connection error: after a Redis restart each pooled
+                # connection fails once on first use (its socket was closed meanwhile); the retry
+                # reconnects, so no request and no readiness probe sees that.  With Redis down the
+                # retry is refused at once too: callers still fail fast.
+                client = aioredis.from_url(settings.redis_url, retry=Retry(NoBackoff(), 1))
                 stack.push_async_callback(client.aclose)
                 try:
                     await client.ping()

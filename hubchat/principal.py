@@ -7,6 +7,7 @@ from typing import Literal
 
 Role = Literal["member", "officer", "admin"]
 ROLES: tuple[Role, ...] = ("member", "officer", "admin")
+STAFF_ROLES: tuple[Role, ...] = ("officer", "admin")  # the Diaspora Cell: officers, and admins who can do the same
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,4 +21,4 @@ class Principal:
     @property
     def is_officer(self) -> bool:
         """Cell duty officers and admins (admins can do what officers do)."""
-        return self.role in ("officer", "admin")
+        return self.role in STAFF_ROLES

@@ -15,6 +15,14 @@
 * Revocation reaches every socket of a user on every node: ``disconnect_session`` (logout,
   revoked session) and ``disconnect_user`` (role change, account disabled) close them; room
   changes (off duty, membership lost) go through ``leave``.
+* The one way out to clients: :meth:`Realtime.emit` (or :meth:`Realtime.emit_later`, after the
+  handler has answered).  Capabilities call it after the write an event announces has committed;
+  delivery is at most once per socket, and a failed emit is logged and dropped, never raised to
+  the caller (the write stands, and every event has a pull path).  Rooms change only through
+  :meth:`enter_room` (one local socket) and :meth:`join`/:meth:`leave` (every socket of a user,
+  every node).  Nothing outside this module touches the python-socketio server.
+* Storage errors: a PyMongo error that reaches an event handler is answered ``unavailable``
+  (``hubchat.store.storage_unavailable``), as the HTTP edge answers it 503.
 """
 
 from __future__ import annotations
@@ -22,13 +30,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import socketio
 from aiohttp import web
+from pymongo.errors import PyMongoError
 
-from hubchat.background import cancel_and_wait
+from hubchat.background import BackgroundTasks, cancel_and_wait
 from hubchat.client_address import address_key, environ_client_address
 from hubchat.clock import Clock, SystemClock
 from hubchat.config import Settings
@@ -37,6 +46,7 @@ from hubchat.metrics import Metrics
 from hubchat.principal import Principal
 from hubchat.schema import Payload, parse
 from hubchat.socket_slots import SocketSlots
+from hubchat.store import storage_unavailable
 
 if TYPE_CHECKING:
     from hubchat.bus import Bus
@@ -96,14 +106,18 @@ class HubSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
 
 class Realtime:
-    def __init__(self, settings: Settings, metrics: Metrics, clock: Clock | None = None):
+    def __init__(self, settings: Settings, metrics: Metrics, *, write_only: bool = False,
+                 clock: Clock | None = None):
+        """``write_only``: a process without sockets (admin commands) whose emits reach the
+        serving nodes' sockets through Redis.  ``clock``: when a socket's Principal is read again."""
         self.settings = settings
         self.metrics = metrics
         self._clock = clock or SystemClock()  # when a socket's Principal is read again
         self.node_id = settings.node_id or uuid.uuid4().hex[:12]
         manager = None
         if settings.redis_url:
-            manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.channel_prefix + "socketio")
+            manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.channel_prefix + "socketio",
+                                                 write_only=write_only)
         self.sio = HubSocketServer(
             async_mode="aiohttp",
             client_manager=manager,
@@ -122,6 +136,7 @@ class Realtime:
         self._slots: SocketSlots | None = None
         self._held: dict[str, list[str]] = {}  # sid -> the slot keys its socket holds
         self._slots_task: asyncio.Task[None] | None = None
+        self._emits = BackgroundTasks("emit")
         self.connect_hooks: list[ConnectionHook] = []
         self.disconnect_hooks: list[ConnectionHook] = []
         self.sio.on("connect", self._on_connect)
@@ -169,13 +184,17 @@ class Realtime:
                 self.metrics.connect_refused.labels("too_many_connections").inc()
                 raise socketio.exceptions.ConnectionRefusedError(TOO_MANY_CONNECTIONS["message"],
                                                                  TOO_MANY_CONNECTIONS)
+        except PyMongoError as exc:
+            refused = storage_unavailable(exc)
+            self.metrics.connect_refused.labels(refused.error_code).inc()
+            raise socketio.exceptions.ConnectionRefusedError(refused.message, refused.to_dict()["error"]) from None
         except HubchatError as exc:
             self.metrics.connect_refused.labels(exc.error_code).inc()
             raise socketio.exceptions.ConnectionRefusedError(exc.message, exc.to_dict()["error"]) from None
         self._principals[sid] = principal
         self._checked_at[sid] = self._clock.monotonic()
         self._user_sids.setdefault(principal.user_id, set()).add(sid)
-        await self.sio.enter_room(sid, user_room(principal.user_id))
+        await self.enter_room(sid, user_room(principal.user_id))
         self.metrics.connections.inc()
         for hook in self.connect_hooks:
             try:
@@ -262,6 +281,11 @@ class Realtime:
             if schema is None and data not in (None, {}):
                 raise ValidationFailed("this event takes no payload")
             result = await handler(principal, payload, sid)
+        except PyMongoError as exc:
+            error = storage_unavailable(exc)
+            self.metrics.events.labels(name, "error").inc()
+            self.metrics.errors.labels(error.error_code).inc()
+            return error.to_dict()
         except HubchatError as exc:
             self.metrics.events.labels(name, "error").inc()
             self.metrics.errors.labels(exc.error_code).inc()
@@ -291,8 +315,31 @@ class Realtime:
         self._principals[sid] = fresh
         return fresh
 
-    async def emit(self, event: str, data: dict[str, Any], *, room: str, skip_sid: str | None = None) -> None:
-        await self.sio.emit(event, data, room=room, skip_sid=skip_sid)
+    # ------------------------------------------------------------ the one way out
+    async def emit(self, event: str, data: Mapping[str, Any], *, to: str | Sequence[str],
+                   skip_sid: str | None = None) -> None:
+        """Send ``event`` to a room (``user_room(id)`` for every socket of a user; a socket's sid
+        is a room too) or to several rooms at once, each socket once (python-socketio deduplicates
+        sockets across the rooms of one emit, on every node).  Call it after the write the event
+        announces has committed.  At most once; a failure is logged and dropped, never raised."""
+        rooms: str | list[str] = to if isinstance(to, str) else list(to)
+        if not rooms:
+            return
+        try:
+            await self.sio.emit(event, data, to=rooms, skip_sid=skip_sid)
+        except Exception:
+            log.exception("emit failed; the write it announces stands", extra={"event": event})
+
+    def emit_later(self, event: str, data: Mapping[str, Any], *, to: str | Sequence[str],
+                   skip_sid: str | None = None) -> None:
+        """:meth:`emit` after the current handler has answered (the ack goes first); tracked, so
+        that shutdown waits for it (:meth:`stop`)."""
+        self._emits.spawn(self.emit(event, data, to=to, skip_sid=skip_sid), "emit")
+
+    async def enter_room(self, sid: str, *rooms: str) -> None:
+        """This node's socket ``sid`` joins ``rooms`` (connect hooks, a socket that asks to follow)."""
+        for room in rooms:
+            await self.sio.enter_room(sid, room)
 
     # ------------------------------------------------------------ rooms across nodes
     async def join(self, user_id: str, rooms: Iterable[str]) -> None:
@@ -309,8 +356,7 @@ class Realtime:
 
     async def _apply_rooms(self, user_id: str, join: list[str], leave: list[str]) -> None:
         for sid in self.local_sids(user_id):
-            for room in join:
-                await self.sio.enter_room(sid, room)
+            await self.enter_room(sid, *join)
             for room in leave:
                 await self.sio.leave_room(sid, room)
 
@@ -363,7 +409,7 @@ class Realtime:
             return
         self.sio.manager_initialized = True
         manager.initialize()
-        if isinstance(manager, socketio.AsyncRedisManager):
+        if isinstance(manager, socketio.AsyncRedisManager) and not manager.write_only:
             async with asyncio.timeout(MANAGER_START_TIMEOUT_SECS):
                 while not manager.connected:
                     await asyncio.sleep(0.005)
@@ -378,7 +424,9 @@ class Realtime:
         await self.sio.shutdown()
 
     async def stop(self) -> None:
-        """Stop the cross-node manager's listener and close its Redis connections."""
+        """Send the emits still pending, stop the cross-node manager's listener and close its
+        Redis connections."""
+        await self._emits.drain()
         if self._slots_task is not None:
             await cancel_and_wait({self._slots_task})
             self._slots_task = None

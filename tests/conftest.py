@@ -150,6 +150,11 @@ def settings(mongo_uri: str, mongo_db_name: str, redis_prefix: str, smtp_server:
         smtp_port=smtp_server[1],
         mail_retry_base_delay_secs=0.05,
         log_format="text",
+        # The suite shares two cores with the embedded store, browsers and server processes: chat
+        # is not shed for event-loop lag or a short admission wait here.  Shedding has its own
+        # tests (tests/test_overload*.py), which set these limits explicitly.
+        overload_lag_ms=5000.0,
+        chat_admission_wait_ms=10000.0,
     )
 
 

@@ -67,6 +67,8 @@ class Recorder:
     async def disconnect(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
+        else:  # the server dropped it (or never took it): close the client's HTTP session too
+            await self.sio.eio.disconnect(abort=True)
 
 
 class HubClient:
@@ -198,7 +200,9 @@ def node_env(settings: Settings, port: int, **extra: str) -> dict[str, str]:
         "HUBCHAT_REDIS_URL": settings.redis_url, "HUBCHAT_REDIS_PREFIX": settings.redis_prefix,
         "HUBCHAT_JWT_SECRET": settings.jwt_secret, "HUBCHAT_DATA_DIR": settings.data_dir,
         "HUBCHAT_SMTP_HOST": settings.smtp_host, "HUBCHAT_SMTP_PORT": str(settings.smtp_port),
-        "HUBCHAT_LOG_FORMAT": "text", "HUBCHAT_LOG_LEVEL": "WARNING", "HUBCHAT_OPS_PORT": "0", **extra,
+        "HUBCHAT_LOG_FORMAT": "text", "HUBCHAT_LOG_LEVEL": "WARNING", "HUBCHAT_OPS_PORT": "0",
+        "HUBCHAT_OVERLOAD_LAG_MS": str(settings.overload_lag_ms),
+        "HUBCHAT_CHAT_ADMISSION_WAIT_MS": str(settings.chat_admission_wait_ms), **extra,
     })
     return env
 

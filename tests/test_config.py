@@ -28,6 +28,8 @@ def test_environment_beats_file_and_casts(tmp_path: Path) -> None:
     ({"HUBCHAT_SMTP_STARTTLS": "maybe"}, "HUBCHAT_SMTP_STARTTLS"),
     ({"HUBCHAT_LOG_FORMAT": "xml"}, "log_format"),
     ({"HUBCHAT_JWT_SECRET": "short"}, "jwt_secret"),
+    ({"HUBCHAT_CELL_PHONE": "0389 2334567"}, "cell_phone"),
+    ({"HUBCHAT_CELL_PHONE": "+91 389 2334567"}, "cell_phone"),
 ])
 def test_bad_values_name_the_key(environ: dict[str, str], key: str) -> None:
     with pytest.raises(ConfigError, match=key):

@@ -76,7 +76,7 @@ def mail_text(message: Any) -> str:
 def record_notifications(hub: Any) -> tuple[list[MembershipChange], list[AssociationApproved]]:
     changes: list[MembershipChange] = []
     approvals: list[AssociationApproved] = []
-    memberships = hub.services["directory"].memberships
+    events = hub.services["directory"].infra.events
 
     async def on_change(change: MembershipChange) -> None:
         changes.append(change)
@@ -84,8 +84,8 @@ def record_notifications(hub: Any) -> tuple[list[MembershipChange], list[Associa
     async def on_approval(event: AssociationApproved) -> None:
         approvals.append(event)
 
-    memberships.membership_listeners.append(on_change)
-    memberships.approval_listeners.append(on_approval)
+    events.subscribe(MembershipChange, on_change)
+    events.subscribe(AssociationApproved, on_approval)
     return changes, approvals
 
 

@@ -3,6 +3,7 @@ associations make their office bearers privileged for direct messages (item 12).
 
 from __future__ import annotations
 
+import statistics
 import time
 import uuid
 from typing import Any
@@ -32,19 +33,22 @@ def chat(hub: HubClient) -> Chat:
 
 async def test_registering_a_taken_email_answers_like_a_new_one_and_tells_the_owner(hub: HubClient) -> None:
     owner = await hub.user(display_name="Owner")
-    started = time.monotonic()
-    status_taken, taken = await hub.request("POST", "/api/auth/register",
-                                            json=registration(owner["email"].upper(), "Intruder"))
-    taken_secs = time.monotonic() - started
-    fresh_email = f"fresh-{uuid.uuid4().hex[:8]}@example.org"
-    started = time.monotonic()
-    status_new, new = await hub.request("POST", "/api/auth/register", json=registration(fresh_email, "Intruder"))
-    new_secs = time.monotonic() - started
-    assert status_taken == status_new == 201
-    assert shape(taken) == shape(new)
-    assert taken["user"]["email"] == owner["email"] and taken["user"]["id"] != owner["id"]
-    assert taken["user"]["verified"] is False and taken["user"]["display_name"] == "Intruder"
-    assert abs(taken_secs - new_secs) < 0.5, (taken_secs, new_secs)  # both hash the password
+    taken_secs, new_secs = [], []
+    for _ in range(3):  # interleaved, compared by their medians: a busy machine's spikes do not decide
+        started = time.monotonic()
+        status_taken, taken = await hub.request("POST", "/api/auth/register",
+                                                json=registration(owner["email"].upper(), "Intruder"))
+        taken_secs.append(time.monotonic() - started)
+        fresh_email = f"fresh-{uuid.uuid4().hex[:8]}@example.org"
+        started = time.monotonic()
+        status_new, new = await hub.request("POST", "/api/auth/register", json=registration(fresh_email, "Intruder"))
+        new_secs.append(time.monotonic() - started)
+        assert status_taken == status_new == 201
+        assert shape(taken) == shape(new)
+        assert taken["user"]["email"] == owner["email"] and taken["user"]["id"] != owner["id"]
+        assert taken["user"]["verified"] is False and taken["user"]["display_name"] == "Intruder"
+    # both hash the password (and PINs) before anything else: no timing tells a taken address apart
+    assert abs(statistics.median(taken_secs) - statistics.median(new_secs)) < 0.5, (taken_secs, new_secs)
     # The owner is told instead, and the account is untouched.
     mails = await hub.smtp.wait_for(owner["email"], count=2)
     assert "tried to register" in mails[-1].get_payload(decode=True).decode()

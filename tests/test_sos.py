@@ -589,6 +589,18 @@ async def test_closed_alerts_are_paged_newest_first(hub: HubClient) -> None:
     assert [a["id"] for a in medical["alerts"]] == [ids[2], ids[0]]
     status, opened = await hub.request("GET", "/api/sos/alerts?status=open", token=token)
     assert [a["id"] for a in opened["alerts"]] == [still_open["id"]]
+    # By the day raised (UTC), both ends included.
+    import datetime as dt
+    today = dt.datetime.now(dt.UTC).date()
+    day = dt.timedelta(days=1)
+    for since, until, expected in ((today, today, ids[::-1]), (today - day, None, ids[::-1]),
+                                   (None, today - day, []), (today + day, None, [])):
+        query = "&".join(f"{k}={v}" for k, v in (("since", since), ("until", until)) if v)
+        status, found = await hub.request("GET", f"/api/sos/alerts?{query}", token=token)
+        assert status == 200 and [a["id"] for a in found["alerts"]] == expected, (query, found)
+    for query in ("since=2026-13-01", f"since={today + day}&until={today}", "until=yesterday"):
+        status, body = await hub.request("GET", f"/api/sos/alerts?{query}", token=token)
+        assert status == 400 and body["error"]["code"] == "invalid_payload", (query, body)
     for query in ("limit=0", "limit=abc", "status=gone", "before=%7B%22%24gt%22%3A%22%22%7D", "extra=1",
                   f"before={'0' * 24}"):
         status, body = await hub.request("GET", f"/api/sos/alerts?{query}", token=token)
@@ -676,6 +688,8 @@ async def test_notes_are_translated_for_the_team(hub: HubClient) -> None:
     assert got["event"]["type"] == "translation" and got["event"]["note"] == "Help me"
     assert got["event"]["data"]["of_seq"] == 1 and got["event"]["data"]["lang"] == "en"
     assert got["event"]["data"]["engine"] == "phrasebook" and got["event"]["actor"] is None
+    assert got["event"]["data"]["unvetted"] is True  # no Mizo speaker has reviewed the phrase yet
+    assert got["event"]["data"]["similar"] is False
     events = await timeline(hub, alert_id)
     created = next(e for e in events if e["type"] == "created")
     assert created["note"] == "Min pui rawh"  # the original stays as written

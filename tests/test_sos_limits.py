@@ -133,3 +133,39 @@ async def test_sos_emails_have_a_budget_per_recipient_and_nothing_is_dropped(
         return all(mentioned(a) >= set(alert_ids) for a in addresses) and not await queued()
     await wait_until(all_told, timeout=30)
     assert all(len(hub.smtp.to(a)) <= 4 for a in addresses)
+
+
+async def test_a_digest_claimed_by_a_node_that_stopped_is_sent_once_by_another(
+        settings: Settings, node_factory: NodeFactory) -> None:
+    """A node claimed an address's queued SOS emails and died before handing the digest to the
+    outbox: after the stale-claim time any node hands the same items over, once (the outbox key is
+    the claim token), the digest is delivered, and the alert's timeline says so."""
+    import datetime as dt
+
+    from hubchat.sos.mailbudget import STALE_CLAIM_SECS
+
+    node = await node_factory(fast(settings, sos_email_budget_per_hour=2, sos_email_digest_secs=3600.0))
+    hub = node.client
+    assert hub is not None
+    someone = await person(hub)
+    sock = await hub.connect(someone["access_token"])
+    alert = await trigger(sock, at=DELHI)
+    service = sos_service(hub)
+    digest = service.repo.coll("sos_mail_digest")
+    address = "late-digest@cell.example.org"
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=STALE_CLAIM_SECS + 5)
+    await digest.insert_one({"_id": "d" * 24, "address": address, "alert_id": alert["id"], "step": "t1",
+                             "category": "violence", "duress": False, "raised_at": long_ago, "at": long_ago,
+                             "due_at": long_ago, "claim": "dead-node-claim", "claimed_at": long_ago})
+    for _ in range(2):  # two passes (or two nodes): one digest
+        await service.mail_budget.flush()
+
+    async def delivered() -> bool:
+        return len(hub.smtp.to(address)) >= 1 and await digest.count_documents({}) == 0
+    await wait_until(delivered, timeout=20)
+    await asyncio.sleep(0.05)
+    mails = hub.smtp.to(address)
+    assert len(mails) == 1 and "more alert" in mails[0]["Subject"], [m["Subject"] for m in mails]
+    assert f"/#/sos/{alert['id']}" in mails[0].get_payload(decode=True).decode()
+    sent = [e for e in await timeline(hub, alert["id"]) if e["type"] == "email_sent"]
+    assert any(e["data"]["step"] == "digest" for e in sent), sent

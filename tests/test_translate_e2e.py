@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from hubchat.channels.translations import MessageTranslations
 from hubchat.config import Settings
 from hubchat.schema import new_id
 from hubchat.translate import add_commands, packages, run_command
@@ -133,7 +134,7 @@ async def test_no_model_then_cli_backfill_reaches_connected_clients(settings: Se
         def hubchat(*argv: str) -> int:
             parser = argparse.ArgumentParser(prog="hubchat")
             add_commands(parser.add_subparsers(dest="command", required=True))
-            return run_command(parser.parse_args(list(argv)), settings)
+            return run_command(parser.parse_args(list(argv)), settings, messages_for=MessageTranslations)
 
         assert await asyncio.to_thread(hubchat, "models", "install", str(argos_package_lus_en)) == 0
         assert await asyncio.to_thread(hubchat, "translate", "backfill", "--since", "1h") == 0

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from hubchat.channels.translations import MessageTranslations
 from hubchat.translate import packages
 from hubchat.translate.cache import CacheKey, MemoryTranslationCache, RedisTranslationCache, TranslationCache
 from hubchat.translate.commands import add_commands, run_command
@@ -92,9 +93,11 @@ def test_models_commands(empty_translate_options: TranslateOptions, argos_packag
     parser = argparse.ArgumentParser(prog="hubchat")
     add_commands(parser.add_subparsers(dest="command", required=True))
     settings = types.SimpleNamespace(translate_packages_dir=empty_translate_options.packages_dir)
-    assert run_command(parser.parse_args(["models", "install", str(argos_package_lus_en)]), settings) == 0  # type: ignore[arg-type]
+    install = parser.parse_args(["models", "install", str(argos_package_lus_en)])
+    assert run_command(install, settings, messages_for=MessageTranslations) == 0  # type: ignore[arg-type]
     assert "installed lus-en 0.1.0" in capsys.readouterr().out
-    assert run_command(parser.parse_args(["models", "list"]), settings) == 0  # type: ignore[arg-type]
+    listed = parser.parse_args(["models", "list"])
+    assert run_command(listed, settings, messages_for=MessageTranslations) == 0  # type: ignore[arg-type]
     listing = capsys.readouterr().out
     assert re.search(r"lus-en +0\.1\.0 +\d+\.\d (kB|MB) +lus-en@0\.1\.0\+[0-9a-f]{12}", listing)
     assert "en-lus   (not installed" in listing
@@ -159,6 +162,7 @@ async def test_phrasebook_first_and_mixed(translate_options: TranslateOptions) -
         mixed = await pipeline.translate("Ka hliam.\nNaktukah inkhawmna a awm ang.", "lus")
         with_emoji = await pipeline.translate("Police ko rawh 🙏", "lus")
     assert (whole.status, whole.engine, whole.text) == ("done", "phrasebook", "Help me")
+    assert whole.unvetted and mixed.unvetted  # the phrasebook has no reviewed rows yet
     assert whole.model_version is not None and whole.model_version.startswith("phrasebook@")
     assert mixed.engine == "mixed" and mixed.text is not None
     assert mixed.text.startswith("I am injured\n")
@@ -176,6 +180,30 @@ async def test_missing_model_is_unavailable_but_phrasebook_still_works(
         ("unavailable", "lus", "en", None)
     assert (phrase.status, phrase.engine, phrase.text) == ("done", "phrasebook", "Min pui rawh")
     assert (neutral.status, neutral.text) == ("same_language", "👍 https://example.org 42")
+
+
+async def test_sentences_glued_without_a_space_translate_apart(
+        empty_translate_options: TranslateOptions) -> None:
+    async with running_pipeline(empty_translate_options) as pipeline:
+        glued = await pipeline.translate("Ka hliam.Police ko rawh", "lus")
+        particle = await pipeline.translate("Ka lawm e. Min pui rawh", "lus")
+    assert (glued.status, glued.engine, glued.text) == ("done", "phrasebook", "I am injured Call the police")
+    assert glued.unvetted
+    assert (particle.status, particle.text) == ("done", "Thank you Help me")
+
+
+async def test_only_unvetted_phrases_mark_the_result(translate_options: TranslateOptions, tmp_path: Path) -> None:
+    book = tmp_path / "book.tsv"
+    book.write_text("Min pui rawh\tHelp me\temergency\tyes\nKa hliam\tI am injured\temergency\tno\n",
+                    encoding="utf-8")
+    async with running_pipeline(translate_options) as pipeline:
+        pipeline.phrasebook = Phrasebook.load(book)
+        vetted = await pipeline.translate("Min pui rawh!", "lus")
+        mixed = await pipeline.translate("Min pui rawh. Ka hliam.", "lus")
+        model = await pipeline.translate("Min pui rawh. Naktukah inkhawmna a awm ang.", "lus")
+    assert (vetted.engine, vetted.text, vetted.unvetted) == ("phrasebook", "Help me", False)
+    assert (mixed.engine, mixed.text, mixed.unvetted) == ("phrasebook", "Help me I am injured", True)
+    assert (model.engine, model.unvetted) == ("mixed", False)
 
 
 # ---------------------------------------------------------------- cache across nodes (real Redis)

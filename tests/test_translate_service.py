@@ -7,12 +7,14 @@ import asyncio
 import dataclasses
 import datetime as dt
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hubchat import channels
+from hubchat.channels.translations import MessageTranslations
 from hubchat.config import Settings
 from hubchat.errors import Conflict, NotFound
 from hubchat.infra import Infra
@@ -33,8 +35,10 @@ class Events:
         self.items: list[tuple[str, dict[str, Any], str]] = []
         self.changed = asyncio.Event()
 
-    async def __call__(self, event: str, data: dict[str, Any], room: str) -> None:
-        self.items.append((event, data, room))
+    async def __call__(self, event: str, data: Mapping[str, Any], *, to: str | Sequence[str],
+                       skip_sid: str | None = None) -> None:
+        assert isinstance(to, str)
+        self.items.append((event, dict(data), to))
         self.changed.set()
 
     async def wait(self, event: str, count: int = 1, timeout: float = 10.0) -> list[tuple[dict[str, Any], str]]:
@@ -56,16 +60,21 @@ async def can_read(principal: Principal, channel_id: str) -> bool:
 @pytest.fixture
 async def infra(settings: Settings) -> AsyncIterator[Infra]:
     infra = Infra(settings)
-    async with infra.running([INDEXES]):
+    async with infra.running([INDEXES, channels.INDEXES]):
         yield infra
 
 
 def service_for(infra: Infra, options: TranslateOptions, events: Events) -> TranslationService:
-    return TranslationService(infra, can_read=can_read, emit=events, options=options)
+    return TranslationService(infra, messages=MessageTranslations(infra), can_read=can_read, emit=events,
+                              options=options)
 
 
 async def insert_message(infra: Infra, body: str, language: str = "lus", **fields: Any) -> dict[str, Any]:
-    doc = {"_id": new_id(), "channel_id": fields.pop("channel_id", new_id()), "seq": fields.pop("seq", 1),
+    """A stored message, in a channel of its own (a stored translation takes its next version)."""
+    channel_id = fields.pop("channel_id", new_id())
+    await infra.store["channels"].update_one({"_id": channel_id}, {"$setOnInsert": {"last_seq": 0, "version": 1}},
+                                             upsert=True)
+    doc = {"_id": new_id(), "channel_id": channel_id, "seq": fields.pop("seq", 1),
            "version": 1, "client_msg_id": new_id(), "sender_id": MEMBER.user_id, "sender_name": "Lal",
            "body": body, "body_digest": None, "language": language,
            "created_at": dt.datetime.now(dt.UTC), "edited_at": None, "deleted": False,
@@ -98,6 +107,7 @@ async def test_message_translation_is_stored_and_announced(infra: Infra, transla
     assert translation["model_version"].startswith("lus-en@0.1.0+")
     assert translation["ms"] > 0 and translation["at"].endswith("Z")
     assert stored["for_version"] == 1 and stored["model_version"] == translation["model_version"]
+    assert translation["unvetted"] is True and stored["unvetted"] is True  # "Ka hliam" is not reviewed yet
 
 
 async def test_view_of_a_client_message_is_accepted(infra: Infra, translate_options: TranslateOptions) -> None:

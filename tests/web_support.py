@@ -34,7 +34,7 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-gpu", "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required",
                  "--disable-features=Translate,MediaRouter", "--mute-audio"]
-PHONE = {"width": 390, "height": 844}
+PHONE = {"width": 360, "height": 740}  # the small phone issue 12 names
 DESKTOP = {"width": 1366, "height": 860}
 AIZAWL = {"latitude": 23.7271, "longitude": 92.7176}
 DUBAI = {"latitude": 25.2048, "longitude": 55.2708}
@@ -170,10 +170,12 @@ async def actors(browser: Any, web_hub: HubClient) -> AsyncIterator[ActorFactory
     made: list[Actor] = []
 
     async def make(name: str, viewport: dict[str, int] | None = None, geolocation: dict[str, float] | None = None,
-                   locale: str = "en-GB") -> Actor:
+                   locale: str = "en-GB", service_workers: str = "block") -> Actor:
+        # Service workers are blocked unless a test is about them: Playwright routes (the tests'
+        # websocket switch) do not see a worker's requests.
         context = await browser.new_context(viewport=viewport or PHONE, geolocation=geolocation or AIZAWL,
-                                            permissions=["geolocation"], locale=locale,
-                                            service_workers="block", reduced_motion="reduce")
+                                            permissions=["geolocation", "notifications"], locale=locale,
+                                            service_workers=service_workers, reduced_motion="reduce")
         await context.add_init_script(AUDIO_PROBE)
         context.set_default_timeout(10_000)
         page = await context.new_page()
@@ -330,10 +332,67 @@ A11Y_AUDIT = r"""
 """
 
 
+AXE_SOURCE = ROOT / "tests" / "data" / "axe-core" / "axe.min.js"  # axe-core from npm (MPL-2.0), see VERSION
+
+# axe-core's rules (WCAG 2.x A/AA and best practice) on the whole page: serious and critical only.
+AXE_RUN = r"""
+async () => {
+  const result = await axe.run(document, { resultTypes: ['violations'] });
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} — ` + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | '));
+}
+"""
+
+# The floating SOS button sits above the page: no control may be left under it.  A control that is
+# under it where the page is scrolled now counts only if scrolling it into view (which honours the
+# page's scroll-padding, as keyboard focus does) does not bring it clear; scroll positions are
+# restored afterwards.
+FAB_COVERS = r"""
+() => {
+  const fab = document.querySelector('#sos-fab');
+  if (!fab || fab.hidden) return [];
+  const overlaps = (el) => {
+    const f = fab.getBoundingClientRect();
+    const r = el.getBoundingClientRect();
+    return !(r.right <= f.left || r.left >= f.right || r.bottom <= f.top || r.top >= f.bottom);
+  };
+  const covered = [];
+  const controls = 'button, a[href], input, select, textarea, [role=button], [role=switch]';
+  for (const el of document.querySelectorAll(controls)) {
+    if (el === fab || fab.contains(el) || el.contains(fab)) continue;
+    const s = getComputedStyle(el);
+    const r = el.getBoundingClientRect();
+    if (s.display === 'none' || s.visibility === 'hidden' || r.width === 0 || r.height === 0) continue;
+    if (!overlaps(el)) continue;
+    const scrolled = [];
+    for (let node = el.parentElement; node; node = node.parentElement) {
+      if (node.scrollHeight > node.clientHeight || node.scrollWidth > node.clientWidth) {
+        scrolled.push([node, node.scrollTop, node.scrollLeft]);
+      }
+    }
+    const [x, y] = [window.scrollX, window.scrollY];
+    el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    if (overlaps(el)) covered.push(el.outerHTML.slice(0, 100));
+    for (const [node, top, left] of scrolled) { node.scrollTop = top; node.scrollLeft = left; }
+    window.scrollTo(x, y);
+  }
+  return covered;
+}
+"""
+
+
 async def audit_accessibility(actor: Actor, where: str) -> int:
-    """Runs the in-page checks; fails with every problem found.  Returns how many texts were checked."""
+    """Runs the in-page checks (labels, names, contrast), axe-core's serious and critical rules,
+    and checks that the SOS button covers no other control; fails with every problem found.
+    Returns how many texts were checked."""
     result = await actor.eval(A11Y_AUDIT)
-    assert not result["problems"], f"{where}: " + "\n".join(result["problems"])
+    problems = list(result["problems"])
+    # evaluate, not a <script> tag: the page's CSP (script-src 'self') stays as it is in production.
+    if not await actor.page.evaluate("() => typeof axe !== 'undefined'"):
+        await actor.page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
+    problems += await actor.page.evaluate(AXE_RUN)
+    problems += [f"the SOS button covers {html}" for html in await actor.page.evaluate(FAB_COVERS)]
+    assert not problems, f"{where}: " + "\n".join(problems)
     return int(result["checked"])
 
 

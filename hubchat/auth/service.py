@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pymongo import IndexModel, ReturnDocument
@@ -35,7 +36,7 @@ from hubchat.errors import (
 )
 from hubchat.infra import Infra
 from hubchat.mail import Email
-from hubchat.principal import ROLES, Principal, Role
+from hubchat.principal import ROLES, STAFF_ROLES, Principal, Role
 from hubchat.schema import new_id
 
 log = logging.getLogger(__name__)
@@ -400,6 +401,38 @@ class AccountService:
     async def users_by_id(self, user_ids: list[str]) -> dict[str, dict[str, Any]]:
         cursor = self.infra.store[USERS].find({"_id": {"$in": list(set(user_ids))}})
         return {u["_id"]: u async for u in cursor}
+
+    async def find_by_email(self, email: str) -> dict[str, Any] | None:
+        """``{_id, email}`` of the account with this (normalised) email, or None."""
+        user: dict[str, Any] | None = await self.infra.store[USERS].find_one({"email": email}, {"_id": 1, "email": 1})
+        return user
+
+    async def staff_ids(self) -> list[str]:
+        """Every officer's and admin's id, disabled accounts included (a role, not a reachability)."""
+        cursor = self.infra.store[USERS].find({"role": {"$in": list(STAFF_ROLES)}}, {"_id": 1})
+        return [doc["_id"] async for doc in cursor]
+
+    async def active_staff(self, user_ids: Iterable[str]) -> set[str]:
+        """Which of these users are officers or admins now, and not disabled."""
+        ids = list(dict.fromkeys(user_ids))
+        if not ids:
+            return set()
+        cursor = self.infra.store[USERS].find({"_id": {"$in": ids}}, {"role": 1, "disabled": 1})
+        return {u["_id"] async for u in cursor if u.get("role") in STAFF_ROLES and not u.get("disabled")}
+
+    async def emails_of(self, user_ids: Iterable[str]) -> list[str]:
+        """The emails (lower case, sorted) of these users, disabled accounts left out."""
+        ids = list(dict.fromkeys(user_ids))
+        return await self._emails({"_id": {"$in": ids}}) if ids else []
+
+    async def staff_emails(self) -> list[str]:
+        """The emails (lower case, sorted) of every officer and admin not disabled."""
+        return await self._emails({"role": {"$in": list(STAFF_ROLES)}})
+
+    async def _emails(self, query: dict[str, Any]) -> list[str]:
+        cursor = self.infra.store[USERS].find(query, {"email": 1, "disabled": 1})
+        users: list[dict[str, Any]] = [u async for u in cursor]
+        return sorted(str(u["email"]).lower() for u in users if u.get("email") and not u.get("disabled"))
 
     async def update_profile(self, principal: Principal, changes: ProfileUpdate) -> dict[str, Any]:
         update = changes.model_dump(exclude_none=True)

@@ -1,7 +1,7 @@
 """Reads the facts the membership rules need, from the store, on every call (never from clients).
 
-Sources: the directory's ``Memberships`` read model (active memberships and roles), and the
-accounts' ``users`` collection for who is a cell officer.
+Sources: the directory (its ``Memberships`` read model: active memberships and roles; which
+associations are approved) and the accounts (who is a cell officer), through their methods.
 """
 
 from __future__ import annotations
@@ -9,40 +9,33 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hubchat.auth.service import USERS, AccountService
+from hubchat.auth.service import AccountService
+from hubchat.channels.ports import Directory
 from hubchat.channels.repository import ChannelRepository
 from hubchat.channels.rules import Access, channels_filter, is_member
-from hubchat.directory.access import ASSOCIATIONS
-from hubchat.directory.membership import Memberships
 from hubchat.errors import Forbidden
-from hubchat.infra import Infra
-from hubchat.principal import Principal
+from hubchat.principal import STAFF_ROLES, Principal
 from hubchat.store import Document
-
-OFFICER_ROLES = ("officer", "admin")
 
 
 class AccessReader:
-    def __init__(self, infra: Infra, accounts: AccountService, memberships: Memberships,
-                 channels: ChannelRepository):
-        self.infra = infra
+    def __init__(self, accounts: AccountService, directory: Directory, channels: ChannelRepository):
         self.accounts = accounts
-        self.memberships = memberships
+        self.directory = directory
+        self.memberships = directory.memberships
         self.channels = channels
 
     async def of_principal(self, principal: Principal) -> Access:
         return await self._access(principal.user_id, principal.is_officer)
 
     async def of_user(self, user: Mapping[str, Any]) -> Access:
-        return await self._access(user["_id"], user.get("role") in OFFICER_ROLES)
+        return await self._access(user["_id"], user.get("role") in STAFF_ROLES)
 
     async def _access(self, user_id: str, is_officer: bool, approved_only: bool = False) -> Access:
         rows = await self.memberships.active_of_user(user_id)
         roles = {row["association_id"]: row["role"] for row in rows}
         if approved_only and roles:
-            cursor = self.infra.store[ASSOCIATIONS].find({"_id": {"$in": list(roles)}, "status": "approved"},
-                                                         {"_id": 1})
-            approved = {doc["_id"] async for doc in cursor}
+            approved = await self.directory.approved_ids(roles)
             roles = {aid: role for aid, role in roles.items() if aid in approved}
         return Access(user_id=user_id, is_officer=is_officer, roles=roles)
 
@@ -51,7 +44,7 @@ class AccessReader:
         associations count, so founding a pending (or rejected) association makes nobody an
         office bearer who may message every officer."""
         return (await self._access(principal.user_id, principal.is_officer, approved_only=True),
-                await self._access(target["_id"], target.get("role") in OFFICER_ROLES, approved_only=True))
+                await self._access(target["_id"], target.get("role") in STAFF_ROLES, approved_only=True))
 
     async def authorise(self, principal: Principal, channel_id: str, access: Access | None = None) -> Document:
         """The channel, if the caller belongs to it now; else ``not_member`` (403).
@@ -72,9 +65,7 @@ class AccessReader:
         return await self.channels.find(channels_filter(access))
 
     async def officer_ids(self) -> list[str]:
-        # The accounts capability owns ``users``; this is a read of roles only.
-        cursor = self.infra.store[USERS].find({"role": {"$in": list(OFFICER_ROLES)}}, {"_id": 1})
-        return [doc["_id"] async for doc in cursor]
+        return await self.accounts.staff_ids()
 
     async def member_ids(self, channel: Mapping[str, Any]) -> list[str]:
         """Everyone who belongs to the channel right now."""

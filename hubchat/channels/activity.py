@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from hubchat.channels.access import AccessReader
-from hubchat.channels.fanout import Fanout, channel_room
+from hubchat.channels.fanout import channel_room
 from hubchat.channels.repository import ReceiptRepository
 from hubchat.infra import Infra
 from hubchat.principal import Principal
 
 
 class Activity:
-    def __init__(self, infra: Infra, access: AccessReader, receipts: ReceiptRepository, fanout: Fanout):
+    def __init__(self, infra: Infra, access: AccessReader, receipts: ReceiptRepository):
         self.infra = infra
         self.access = access
         self.receipts = receipts
-        self.fanout = fanout
 
     async def mark_read(self, principal: Principal, channel_id: str, seq: int) -> dict[str, Any]:
         """Raise the caller's read seq (capped at the channel's last seq; never lowered); shed
@@ -27,7 +26,7 @@ class Activity:
                                                     min(seq, int(channel["last_seq"])))
         receipt = {"channel_id": channel_id, "user_id": principal.user_id, "seq": after}
         if after > before:
-            self.fanout.emit_later("receipt:updated", receipt, to=channel_room(channel_id))
+            self.infra.realtime.emit_later("receipt:updated", receipt, to=channel_room(channel_id))
         return {"receipt": receipt}
 
     async def typing(self, principal: Principal, channel_id: str, sid: str) -> dict[str, Any]:
@@ -40,5 +39,5 @@ class Activity:
         if wait_secs > 0:
             return {"throttled": True}
         event = {"channel_id": channel_id, "user_id": principal.user_id, "display_name": principal.display_name}
-        self.fanout.emit_later("typing", event, to=channel_room(channel_id), skip_sid=sid)
+        self.infra.realtime.emit_later("typing", event, to=channel_room(channel_id), skip_sid=sid)
         return {"ok": True}

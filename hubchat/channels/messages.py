@@ -25,10 +25,11 @@ connected client receives live as ``message:updated``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -55,7 +56,14 @@ GAP_WAIT_SECS = 0.25  # per request, however many channels it reads
 GAP_REREAD_DELAY_SECS = 0.05
 IN_FLIGHT_WINDOW_SEQS = 256
 
-MessageListener = Callable[[MessageView], Awaitable[None]]
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageStored:
+    """Domain event: a message was stored and emitted, or an edit changed its body (the view as
+    clients see it).  Published in the background after the fan-out, never on the send path."""
+
+    message: MessageView
 
 
 def body_digest(body: str) -> str:
@@ -79,8 +87,6 @@ class MessageService:
         self.repo = messages
         self.receipts = receipts
         self.fanout = fanout
-        # Called after a message is stored and emitted, and after an edit changed its body.
-        self.stored_listeners: list[MessageListener] = []
 
     # ------------------------------------------------------------ send
     async def send(self, principal: Principal, req: SendMessage) -> MessageView:
@@ -138,19 +144,12 @@ class MessageService:
 
     async def _deliver(self, view: MessageView, started: float, *, release_slot: bool = False) -> None:
         try:
-            await self.fanout.emit("message:new", dict(view), to=channel_room(view["channel_id"]))
+            await self.infra.realtime.emit("message:new", dict(view), to=channel_room(view["channel_id"]))
         finally:
             if release_slot:
                 self.infra.admission.release()
         self.infra.metrics.delivery_latency.observe(time.perf_counter() - started)
-        await self._notify_listeners(view)
-
-    async def _notify_listeners(self, view: MessageView) -> None:
-        for listener in self.stored_listeners:
-            try:
-                await listener(view)
-            except Exception:
-                log.exception("message listener failed", extra={"message_id": view["id"]})
+        await self.infra.events.publish(MessageStored(view))
 
     # ------------------------------------------------------------ reading
     async def history(self, principal: Principal, channel_id: str, query: HistoryQuery) -> dict[str, Any]:
@@ -234,11 +233,6 @@ class MessageService:
                 return docs, has_more
             await asyncio.sleep(min(GAP_REREAD_DELAY_SECS, left_secs))
 
-    async def get(self, message_id: str) -> MessageView | None:
-        """A stored message as clients see it (no authorisation: for other services)."""
-        doc = await self.repo.get(message_id)
-        return None if doc is None else message_view(doc)
-
     # ------------------------------------------------------------ changes
     async def edit(self, principal: Principal, message_id: str, body: str) -> MessageView:
         doc = await self._own_message(principal, message_id)
@@ -247,7 +241,7 @@ class MessageService:
                                          unset_fields=("translation",))
         view = await self._after_change(message_id, changed)
         if changed is not None:
-            self.fanout.later(self._notify_listeners(view))  # the new body is translated anew
+            self.fanout.later(self.infra.events.publish(MessageStored(view)))  # the new body is translated anew
         return view
 
     async def delete(self, principal: Principal, message_id: str) -> MessageView:
@@ -281,12 +275,5 @@ class MessageService:
             if changed.get("deleted"):
                 raise Conflict("the message was deleted", code="message_deleted")
         view = message_view(changed)
-        self.fanout.emit_later("message:updated", dict(view), to=channel_room(view["channel_id"]))
-        return view
-
-    async def publish_updated(self, message_id: str) -> MessageView | None:
-        """Emit ``message:updated`` with the stored message (for services that changed it)."""
-        view = await self.get(message_id)
-        if view is not None:
-            await self.fanout.emit("message:updated", dict(view), to=channel_room(view["channel_id"]))
+        self.infra.realtime.emit_later("message:updated", dict(view), to=channel_room(view["channel_id"]))
         return view

@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Sequence
 from hubchat.auth.service import AccountService
 from hubchat.background import cancel_and_wait
 from hubchat.channels.access import AccessReader
-from hubchat.channels.fanout import Fanout
 from hubchat.infra import Infra
 from hubchat.principal import Principal
 from hubchat.realtime import user_room
@@ -34,11 +33,10 @@ SHUTDOWN_DRAIN_SECS = 5.0
 
 
 class PresenceAnnouncer:
-    def __init__(self, infra: Infra, accounts: AccountService, access: AccessReader, fanout: Fanout):
+    def __init__(self, infra: Infra, accounts: AccountService, access: AccessReader):
         self.infra = infra
         self.accounts = accounts
         self.access = access
-        self.fanout = fanout
         self._queue: asyncio.Queue[tuple[str, bool]] | None = None
 
     # ------------------------------------------------------------ hooks
@@ -73,7 +71,7 @@ class PresenceAnnouncer:
             return
         peers = await self.access.peers_of(await self.access.of_user(user))
         if peers:
-            await self.fanout.emit("presence:updated", {"user_id": user_id, "online": online},
+            await self.infra.realtime.emit("presence:updated", {"user_id": user_id, "online": online},
                                    to=[user_room(peer) for peer in sorted(peers)])
 
     # ------------------------------------------------------------ loops

@@ -7,7 +7,8 @@ Collections::
                member_ids: [uid] (dm only), created_by | None, created_at,
                last_seq (last message seq handed out), version (bumped by every create/edit/delete)}
     messages  {_id, channel_id, seq, version, client_msg_id, sender_id, sender_name, body | None,
-               body_digest | None, language, created_at, edited_at | None, deleted, deleted_at | None}
+               body_digest | None, language, created_at, edited_at | None, deleted, deleted_at | None,
+               translation?: written for the translation capability (channels.translations)}
     receipts  {_id: "{channel_id}:{user_id}", channel_id, user_id, seq, updated_at}
 
 ``seq`` and ``version`` are taken atomically from the channel document with ``$inc`` *before*
@@ -18,20 +19,16 @@ is never reused (a permanent hole clients must tolerate).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
 from hubchat.clock import utcnow
 from hubchat.errors import Unavailable
 from hubchat.infra import Infra
-from hubchat.store import Document
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from hubchat.store import AGAIN, Again, Document, retry_on_conflict
 
 CHANNELS = "channels"
 MESSAGES = "messages"
@@ -49,25 +46,12 @@ INDEXES = {
         IndexModel([("channel_id", ASCENDING), ("sender_id", ASCENDING), ("client_msg_id", ASCENDING)],
                    unique=True, name="messages_client_msg_id_unique"),
         IndexModel([("channel_id", ASCENDING), ("version", ASCENDING)], name="messages_channel_version"),
+        # backfill's scan (channels.translations.MessageTranslations.untranslated_since)
+        IndexModel([("translation.status", ASCENDING), ("created_at", ASCENDING)],
+                   name="messages_translation_status"),
     ],
     RECEIPTS: [IndexModel([("user_id", ASCENDING)], name="receipts_user")],
 }
-
-
-def store_call(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Map driver failures to ``Unavailable`` (temporary); a duplicate key stays what it is."""
-
-    @functools.wraps(method)
-    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await method(*args, **kwargs)
-        except DuplicateKeyError:
-            raise
-        except PyMongoError as exc:
-            raise Unavailable(f"message store unavailable: {type(exc).__name__}") from exc
-
-    return call
-
 
 
 class ChannelRepository:
@@ -78,25 +62,20 @@ class ChannelRepository:
     def _coll(self) -> Any:
         return self.infra.store[CHANNELS]
 
-    @store_call
     async def get(self, channel_id: str) -> Document | None:
         doc: Document | None = await self._coll.find_one({"_id": channel_id})
         return doc
 
-    @store_call
     async def by_key(self, key: str) -> Document | None:
         doc: Document | None = await self._coll.find_one({"key": key})
         return doc
 
-    @store_call
     async def find(self, query: Mapping[str, Any]) -> list[Document]:
         return [doc async for doc in self._coll.find(dict(query)).sort("created_at", ASCENDING)]
 
-    @store_call
     async def touching_association(self, association_id: str) -> list[Document]:
         return await self.find({"association_ids": association_id})
 
-    @store_call
     async def ensure(self, key: str, fields: Mapping[str, Any]) -> tuple[Document, bool]:
         """The channel with this unique key, created from ``fields`` if missing: (doc, created)."""
         existing = await self.by_key(key)
@@ -112,7 +91,6 @@ class ChannelRepository:
             return winner, False
         return doc, True
 
-    @store_call
     async def take_seq(self, channel_id: str) -> tuple[int, int]:
         """Hand out the next (seq, version) of a channel, atomically across nodes."""
         doc = await self._coll.find_one_and_update(
@@ -122,7 +100,6 @@ class ChannelRepository:
             raise LookupError(channel_id)
         return int(doc["last_seq"]), int(doc["version"])
 
-    @store_call
     async def take_version(self, channel_id: str) -> int:
         doc = await self._coll.find_one_and_update(
             {"_id": channel_id}, {"$inc": {"version": 1}},
@@ -131,14 +108,12 @@ class ChannelRepository:
             raise LookupError(channel_id)
         return int(doc["version"])
 
-    @store_call
     async def invite(self, channel_id: str, association_id: str) -> Document | None:
         doc: Document | None = await self._coll.find_one_and_update(
             {"_id": channel_id, "kind": "inter", "association_ids": {"$ne": association_id}},
             {"$addToSet": {"invited_association_ids": association_id}}, return_document=ReturnDocument.AFTER)
         return doc
 
-    @store_call
     async def accept(self, channel_id: str, association_id: str) -> Document | None:
         doc: Document | None = await self._coll.find_one_and_update(
             {"_id": channel_id, "kind": "inter", "invited_association_ids": association_id},
@@ -155,29 +130,24 @@ class MessageRepository:
     def _coll(self) -> Any:
         return self.infra.store[MESSAGES]
 
-    @store_call
     async def insert(self, doc: Document) -> None:
         """Raises DuplicateKeyError when (channel, sender, client_msg_id) is already stored."""
         await self._coll.insert_one(doc)
 
-    @store_call
     async def get(self, message_id: str) -> Document | None:
         doc: Document | None = await self._coll.find_one({"_id": message_id})
         return doc
 
-    @store_call
     async def by_client_id(self, channel_id: str, sender_id: str, client_msg_id: str) -> Document | None:
         doc: Document | None = await self._coll.find_one(
             {"channel_id": channel_id, "sender_id": sender_id, "client_msg_id": client_msg_id})
         return doc
 
-    @store_call
     async def after(self, channel_id: str, after_seq: int, limit: int) -> list[Document]:
         """Up to ``limit`` messages with seq > after_seq, ascending."""
         cursor = self._coll.find({"channel_id": channel_id, "seq": {"$gt": after_seq}})
         return [doc async for doc in cursor.sort("seq", ASCENDING).limit(limit)]
 
-    @store_call
     async def before(self, channel_id: str, before_seq: int | None, limit: int) -> list[Document]:
         """The newest ``limit`` messages with seq < before_seq (all when None), ascending."""
         query: dict[str, Any] = {"channel_id": channel_id}
@@ -188,14 +158,12 @@ class MessageRepository:
         docs.reverse()
         return docs
 
-    @store_call
     async def changed_since(self, channel_id: str, max_seq: int, after_version: int, limit: int) -> list[Document]:
         """Messages with seq <= max_seq whose version > after_version, by ascending version."""
         cursor = self._coll.find({"channel_id": channel_id, "seq": {"$lte": max_seq},
                                   "version": {"$gt": after_version}})
         return [doc async for doc in cursor.sort("version", ASCENDING).limit(limit)]
 
-    @store_call
     async def change(self, message_id: str, version: int, set_fields: Mapping[str, Any],
                      unset_fields: Iterable[str] = ()) -> Document | None:
         """Apply an edit/delete carrying ``version`` unless the message was deleted or a newer
@@ -222,7 +190,6 @@ class ReceiptRepository:
     def _id(channel_id: str, user_id: str) -> str:
         return f"{channel_id}:{user_id}"
 
-    @store_call
     async def advance(self, channel_id: str, user_id: str, seq: int) -> tuple[int, int]:
         """Raise the read seq to ``seq`` if higher (never lowers it): (before, after)."""
         before = await self._upsert_max(channel_id, user_id, seq)
@@ -232,18 +199,18 @@ class ReceiptRepository:
     async def _upsert_max(self, channel_id: str, user_id: str, seq: int) -> Document | None:
         update = {"$max": {"seq": seq},
                   "$set": {"channel_id": channel_id, "user_id": user_id, "updated_at": utcnow()}}
-        for attempt in (1, 2):
+
+        async def attempt() -> Document | None | Again:
             try:
                 doc: Document | None = await self._coll.find_one_and_update(
                     {"_id": self._id(channel_id, user_id)}, update, upsert=True, projection={"seq": 1},
                     return_document=ReturnDocument.BEFORE)
                 return doc
             except DuplicateKeyError:  # two first reads at once: the loser's upsert becomes an update
-                if attempt == 2:
-                    raise
-        return None
+                return AGAIN
 
-    @store_call
+        return await retry_on_conflict(attempt, attempts=2, exhausted=Unavailable("storage is unavailable, retry"))
+
     async def read_seqs(self, user_id: str, channel_ids: Iterable[str]) -> dict[str, int]:
         """channel_id -> this user's read seq (channels never read are absent)."""
         ids = [self._id(channel_id, user_id) for channel_id in channel_ids]
@@ -252,7 +219,6 @@ class ReceiptRepository:
         cursor = self._coll.find({"_id": {"$in": ids}}, {"channel_id": 1, "seq": 1})
         return {doc["channel_id"]: int(doc["seq"]) async for doc in cursor}
 
-    @store_call
     async def readers(self, channel_id: str, user_ids: Iterable[str]) -> dict[str, int]:
         """user_id -> read seq in one channel (users who never read it are absent)."""
         ids = [self._id(channel_id, user_id) for user_id in user_ids]

@@ -21,13 +21,14 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from hubchat.auth.service import AccountService, public_user
 from hubchat.channels.access import AccessReader
 from hubchat.channels.activity import Activity
 from hubchat.channels.fanout import Fanout, channel_room
 from hubchat.channels.messages import MessageService
+from hubchat.channels.ports import Directory
 from hubchat.channels.presence import PresenceAnnouncer
 from hubchat.channels.repository import ChannelRepository, MessageRepository, ReceiptRepository
 from hubchat.channels.rules import (
@@ -40,6 +41,7 @@ from hubchat.channels.rules import (
     may_dm,
     may_invite,
 )
+from hubchat.channels.translations import MessageTranslations
 from hubchat.channels.views import channel_view
 from hubchat.directory.membership import AssociationApproved, MembershipChange, Memberships
 from hubchat.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -54,28 +56,22 @@ log = logging.getLogger(__name__)
 CELL_CHANNEL_SUFFIX = " · Diaspora Cell"
 
 
-class HasMemberships(Protocol):
-    """The part of the directory capability channels depend on."""
-
-    @property
-    def memberships(self) -> Memberships: ...
-
-
 class ChannelService:
-    def __init__(self, infra: Infra, accounts: AccountService, directory: HasMemberships):
+    def __init__(self, infra: Infra, accounts: AccountService, directory: Directory):
         self.infra = infra
         self.accounts = accounts
         self.memberships: Memberships = directory.memberships
         self.channel_repo = ChannelRepository(infra)
         self.receipts = ReceiptRepository(infra)
-        self.access = AccessReader(infra, accounts, self.memberships, self.channel_repo)
-        self.fanout = Fanout(infra.realtime)
+        self.translations = MessageTranslations(infra, self.channel_repo)  # for the translation capability
+        self.access = AccessReader(accounts, directory, self.channel_repo)
+        self.fanout = Fanout()
         self.messages = MessageService(infra, self.access, self.channel_repo, MessageRepository(infra),
                                        self.receipts, self.fanout)
-        self.activity = Activity(infra, self.access, self.receipts, self.fanout)
-        self.presence = PresenceAnnouncer(infra, accounts, self.access, self.fanout)
-        self.memberships.membership_listeners.append(self.on_membership_change)
-        self.memberships.approval_listeners.append(self.on_association_approved)
+        self.activity = Activity(infra, self.access, self.receipts)
+        self.presence = PresenceAnnouncer(infra, accounts, self.access)
+        infra.events.subscribe(MembershipChange, self.on_membership_change)
+        infra.events.subscribe(AssociationApproved, self.on_association_approved)
         infra.realtime.connect_hooks.append(self.join_rooms)
         infra.realtime.connect_hooks.append(self.presence.on_connect)
         infra.realtime.disconnect_hooks.append(self.presence.on_disconnect)
@@ -83,7 +79,7 @@ class ChannelService:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """Presence heartbeat and announcer; on exit this node's presence is removed and
-        pending emits are drained."""
+        pending deliveries are drained."""
         try:
             async with self.presence.running():
                 yield
@@ -103,7 +99,7 @@ class ChannelService:
         """Connect hook: this socket joins the room of every channel of its user."""
         channels = await self.access.channels_of(await self.access.of_principal(principal))
         for channel in channels:
-            await self.infra.realtime.sio.enter_room(sid, channel_room(channel["_id"]))
+            await self.infra.realtime.enter_room(sid, channel_room(channel["_id"]))
 
     # ------------------------------------------------------------ reading channels
     async def list_channels(self, principal: Principal) -> list[dict[str, Any]]:
@@ -195,8 +191,8 @@ class ChannelService:
         if association_id not in channel.get("invited_association_ids", []):
             bearers = await self.memberships.office_bearer_ids([association_id])
             invitation = {"channel": view, "association_id": association_id, "invited_by": principal.user_id}
-            self.fanout.emit_later("channel:invited", invitation, to=[user_room(b) for b in bearers])
-            self.fanout.emit_later("channel:updated", {"channel": view}, to=channel_room(channel_id))
+            self.infra.realtime.emit_later("channel:invited", invitation, to=[user_room(b) for b in bearers])
+            self.infra.realtime.emit_later("channel:updated", {"channel": view}, to=channel_room(channel_id))
         return {"channel": await self.view_for(updated, principal.user_id)}
 
     async def accept(self, principal: Principal, channel_id: str, association_id: str) -> dict[str, Any]:
@@ -215,7 +211,8 @@ class ChannelService:
                 raise NotFound("no such invitation", code="invitation_not_found")
             return {"channel": await self.view_for(updated, principal.user_id)}
         await self._added(updated, await self.memberships.office_bearer_ids([association_id]))
-        self.fanout.emit_later("channel:updated", {"channel": channel_view(updated)}, to=channel_room(channel_id))
+        self.infra.realtime.emit_later("channel:updated", {"channel": channel_view(updated)},
+                                       to=channel_room(channel_id))
         return {"channel": await self.view_for(updated, principal.user_id)}
 
     async def _require_approved(self, association_id: str) -> None:
@@ -272,11 +269,11 @@ class ChannelService:
         for user_id in ids:
             await self.infra.realtime.join(user_id, [room])
         for user_id, view in (await self._views_for(channel, ids)).items():
-            self.fanout.emit_later("channel:added", {"channel": view}, to=user_room(user_id))
+            self.infra.realtime.emit_later("channel:added", {"channel": view}, to=user_room(user_id))
 
     async def _removed(self, channel: Document, user_id: str) -> None:
         await self.infra.realtime.leave(user_id, [channel_room(channel["_id"])])
-        self.fanout.emit_later("channel:removed", {"channel_id": channel["_id"]}, to=user_room(user_id))
+        self.infra.realtime.emit_later("channel:removed", {"channel_id": channel["_id"]}, to=user_room(user_id))
 
 
 def _partner(channel: Mapping[str, Any], user_id: str) -> str:

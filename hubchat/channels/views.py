@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
-from hubchat.auth.service import public_user
 from hubchat.clock import iso
 from hubchat.translate.models import TranslationView, translation_view
 
@@ -74,7 +73,3 @@ def channel_view(doc: Mapping[str, Any], *, read_seq: int | None = None,
         if doc["kind"] == "dm" and members and not view["name"]:
             view["name"] = members[0]["display_name"]
     return view
-
-
-def member_view(user: Mapping[str, Any]) -> dict[str, Any]:
-    return public_user(dict(user))

@@ -15,10 +15,9 @@ from hubchat.directory.views import Viewer
 from hubchat.errors import Forbidden, NotFound
 from hubchat.infra import Infra
 from hubchat.principal import Principal
+from hubchat.store import Document
 
 ASSOCIATIONS = "associations"
-
-Document = dict[str, Any]
 
 
 class AssociationAccess:

@@ -3,7 +3,7 @@
 The read side other capabilities use is :class:`~hubchat.directory.membership.Memberships`.
 After every committed change this service calls ``memberships.notify`` with the active role
 before and after (None when not active); the notification is sent whatever the association's
-status, and listeners that only care about approved associations check that themselves.
+status, and subscribers that only care about approved associations check that themselves.
 
 An association always keeps at least one active office bearer.  Demotions and removals check
 that before writing and check again after (two office bearers removing each other at the same
@@ -19,18 +19,19 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from hubchat.auth.service import USERS
 from hubchat.clock import utcnow
 from hubchat.directory.access import AssociationAccess
 from hubchat.directory.membership import MEMBERSHIPS, MembershipChange, MembershipRole, Memberships
 from hubchat.directory.models import MemberPatch
 from hubchat.directory.notices import invitation_email
+from hubchat.directory.ports import Accounts
 from hubchat.directory.timestamps import stamp
 from hubchat.directory.views import membership_view, my_membership_view
 from hubchat.errors import Conflict, Forbidden, NotFound
 from hubchat.infra import Infra
 from hubchat.principal import Principal
 from hubchat.schema import new_id
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,6 @@ INVITE_WINDOW_SECS = 3600
 JOIN_LIMIT = 20  # join requests per user per window
 JOIN_WINDOW_SECS = 3600
 
-Document = dict[str, Any]
 
 _EXISTING = {
     "active": ("already a member of this association", "already_member"),
@@ -56,7 +56,7 @@ def _active_role(membership: Document | None) -> MembershipRole | None:
 
 
 class MemberService:
-    def __init__(self, infra: Infra, accounts: Any, memberships: Memberships, access: AssociationAccess):
+    def __init__(self, infra: Infra, accounts: Accounts, memberships: Memberships, access: AssociationAccess):
         self.infra = infra
         self.accounts = accounts
         self.memberships = memberships
@@ -110,7 +110,7 @@ class MemberService:
         doc, _ = await self.access.as_office_bearer(principal, association_id)
         await self.infra.limiter.hit(f"directory:invite:{principal.user_id}", INVITE_LIMIT,
                                      INVITE_WINDOW_SECS, "invitations")
-        user = await self.infra.store[USERS].find_one({"email": email}, {"_id": 1, "email": 1})
+        user = await self.accounts.find_by_email(email)
         if user is None:
             return
         try:

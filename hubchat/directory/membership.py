@@ -9,21 +9,19 @@ Collection ``memberships``, one document per (association, user):
      created_at, updated_at, invited_by | None}
 
 Only ``active`` memberships grant anything.  Writes belong to the directory service; after every
-committed change it calls ``notify`` so that channels can move users between rooms.
+committed change it calls ``notify``, which publishes a ``MembershipChange`` domain event (and
+``notify_approved`` an ``AssociationApproved``) so that channels can move users between rooms.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from pymongo import IndexModel
 
 from hubchat.infra import Infra
-
-log = logging.getLogger(__name__)
 
 MEMBERSHIPS = "memberships"
 MEMBERSHIP_INDEXES = {
@@ -52,15 +50,9 @@ class AssociationApproved:
     name: str
 
 
-MembershipListener = Callable[[MembershipChange], Awaitable[None]]
-ApprovalListener = Callable[[AssociationApproved], Awaitable[None]]
-
-
 class Memberships:
     def __init__(self, infra: Infra):
         self.infra = infra
-        self.membership_listeners: list[MembershipListener] = []
-        self.approval_listeners: list[ApprovalListener] = []
 
     @property
     def _coll(self) -> Any:
@@ -74,17 +66,6 @@ class Memberships:
                                         {"role": 1})
         return None if doc is None else doc["role"]
 
-    async def is_member(self, user_id: str, association_id: str) -> bool:
-        return await self.role_in(user_id, association_id) is not None
-
-    async def is_office_bearer(self, user_id: str, association_id: str) -> bool:
-        return await self.role_in(user_id, association_id) == "office_bearer"
-
-    async def is_office_bearer_of_any(self, user_id: str, association_ids: list[str]) -> bool:
-        doc = await self._coll.find_one({"association_id": {"$in": association_ids}, "user_id": user_id,
-                                         "status": "active", "role": "office_bearer"}, {"_id": 1})
-        return doc is not None
-
     async def member_ids(self, association_id: str) -> list[str]:
         cursor = self._coll.find({"association_id": association_id, "status": "active"}, {"user_id": 1})
         return [m["user_id"] async for m in cursor]
@@ -94,19 +75,34 @@ class Memberships:
                                   "role": "office_bearer"}, {"user_id": 1})
         return sorted({m["user_id"] async for m in cursor})
 
+    async def office_bearers_by_association(self, association_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Active office bearers' ids (sorted) of each association that has any, in one read."""
+        if not association_ids:
+            return {}
+        found: dict[str, set[str]] = {}
+        cursor = self._coll.find({"association_id": {"$in": list(association_ids)}, "status": "active",
+                                  "role": "office_bearer"}, {"user_id": 1, "association_id": 1})
+        async for m in cursor:
+            found.setdefault(m["association_id"], set()).add(m["user_id"])
+        return {association_id: sorted(ids) for association_id, ids in found.items()}
+
+    async def active_office_bearer_pairs(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (user id, association id) pairs are active office bearers now."""
+        wanted = set(pairs)
+        if not wanted:
+            return set()
+        users, associations = sorted({u for u, _ in wanted}), sorted({a for _, a in wanted})
+        cursor = self._coll.find({"user_id": {"$in": users}, "association_id": {"$in": associations},
+                                  "status": "active", "role": "office_bearer"}, {"user_id": 1, "association_id": 1})
+        found = {(m["user_id"], m["association_id"]) async for m in cursor}
+        return found & wanted
+
     async def notify(self, change: MembershipChange) -> None:
-        """Called by the directory service after a committed membership change."""
-        if change.before == change.after:
-            return
-        for listener in self.membership_listeners:
-            try:
-                await listener(change)
-            except Exception:
-                log.exception("membership listener failed", extra={"association_id": change.association_id})
+        """Called by the directory service after a committed membership change: publishes it
+        when the active role changed."""
+        if change.before != change.after:
+            await self.infra.events.publish(change)
 
     async def notify_approved(self, event: AssociationApproved) -> None:
-        for listener in self.approval_listeners:
-            try:
-                await listener(event)
-            except Exception:
-                log.exception("approval listener failed", extra={"association_id": event.association_id})
+        """Called by the directory service once an association is approved."""
+        await self.infra.events.publish(event)

@@ -20,6 +20,7 @@ from pymongo import IndexModel
 
 from hubchat.directory.geo import bounding_box, haversine_km
 from hubchat.infra import Infra
+from hubchat.store import Document
 
 GATHERING_POINTS = "gathering_points"
 POINT_INDEXES = {
@@ -28,8 +29,6 @@ POINT_INDEXES = {
         IndexModel([("association_id", 1)], name="gathering_points_association"),
     ],
 }
-
-Document = dict[str, Any]
 
 
 def nearest_place(places: list[Document], lat: float, lon: float) -> tuple[Document, float] | None:

@@ -20,7 +20,8 @@ from hubchat.directory.models import (
     SearchQuery,
 )
 from hubchat.directory.service import DirectoryService
-from hubchat.http_api import ok, path_id, principal_of, read_body, read_query
+from hubchat.http_api import M, ok, path_id, principal_of, read_body, read_query
+from hubchat.principal import Principal
 
 
 def _member_id(request: web.Request, own_id: str) -> str:
@@ -30,6 +31,22 @@ def _member_id(request: web.Request, own_id: str) -> str:
 
 def _no_content() -> web.Response:
     return web.Response(status=204)
+
+
+async def _opening(request: web.Request, body: type[M]) -> tuple[Principal, str, M]:
+    """A write on one association: the caller (401 first), the association id of the path
+    (404 ``invalid_id``), then the body validated against ``body`` (400)."""
+    principal = await principal_of(request)
+    association_id = path_id(request, "id")
+    return principal, association_id, await read_body(request, body)
+
+
+async def _opening_get(request: web.Request) -> tuple[Principal, str]:
+    """A read of one association: the caller, the association id of the path, no query parameters."""
+    principal = await principal_of(request)
+    association_id = path_id(request, "id")
+    read_query(request, Empty)
+    return principal, association_id
 
 
 def association_routes(service: DirectoryService) -> list[web.RouteDef]:
@@ -52,27 +69,19 @@ def association_routes(service: DirectoryService) -> list[web.RouteDef]:
         return ok({"associations": await service.pending(principal, read_query(request, PageQuery))})
 
     async def get(request: web.Request) -> web.Response:
-        principal = await principal_of(request)
-        association_id = path_id(request, "id")
-        read_query(request, Empty)
+        principal, association_id = await _opening_get(request)
         return ok({"association": await service.get(principal, association_id)})
 
     async def update(request: web.Request) -> web.Response:
-        principal = await principal_of(request)
-        association_id = path_id(request, "id")
-        patch = await read_body(request, AssociationPatch)
+        principal, association_id, patch = await _opening(request, AssociationPatch)
         return ok({"association": await service.update(principal, association_id, patch)})
 
     async def approve(request: web.Request) -> web.Response:
-        principal = await principal_of(request)
-        association_id = path_id(request, "id")
-        await read_body(request, Empty)
+        principal, association_id, _ = await _opening(request, Empty)
         return ok({"association": await service.approve(principal, association_id)})
 
     async def reject(request: web.Request) -> web.Response:
-        principal = await principal_of(request)
-        association_id = path_id(request, "id")
-        req = await read_body(request, RejectIn)
+        principal, association_id, req = await _opening(request, RejectIn)
         return ok({"association": await service.reject(principal, association_id, req.reason)})
 
     async def pending_changes(request: web.Request) -> web.Response:
@@ -80,15 +89,11 @@ def association_routes(service: DirectoryService) -> list[web.RouteDef]:
         return ok({"associations": await service.pending_changes(principal, read_query(request, PageQuery))})
 
     async def approve_changes(request: web.Request) -> web.Response:
-        principal = await principal_of(request)
-        association_id = path_id(request, "id")
-        await read_body(request, Empty)
+        principal, association_id, _ = await _opening(request, Empty)
         return ok({"association": await service.approve_changes(principal, association_id)})
 
     async def reject_changes(request: web.Request) -> web.Response:
-        principal = await principal_of(request)
-        association_id = path_id(request, "id")
-        req = await read_body(request, RejectIn)
+        principal, association_id, req = await _opening(request, RejectIn)
         return ok({"association": await service.reject_changes(principal, association_id, req.reason)})
 
     return [
@@ -110,9 +115,7 @@ def membership_routes(service: DirectoryService) -> list[web.RouteDef]:
     members = service.members
 
     async def join(request: web.Request) -> web.Response:
-        principal = await principal_of(request)
-        association_id = path_id(request, "id")
-        await read_body(request, Empty)
+        principal, association_id, _ = await _opening(request, Empty)
         return ok({"membership": await members.join(principal, association_id)}, status=201)
 
     async def approve_request(request: web.Request) -> web.Response:
@@ -129,30 +132,22 @@ def membership_routes(service: DirectoryService) -> list[web.RouteDef]:
         return _no_content()
 
     async def invite(request: web.Request) -> web.Response:
-        principal = await principal_of(request)
-        association_id = path_id(request, "id")
-        req = await read_body(request, InviteIn)
+        principal, association_id, req = await _opening(request, InviteIn)
         await members.invite(principal, association_id, req.email)
         return ok({"status": "invited if the address has an account that is not in this association yet"},
                   status=202)
 
     async def accept_invitation(request: web.Request) -> web.Response:
-        principal = await principal_of(request)
-        association_id = path_id(request, "id")
-        await read_body(request, Empty)
+        principal, association_id, _ = await _opening(request, Empty)
         return ok({"membership": await members.accept_invitation(principal, association_id)})
 
     async def decline_invitation(request: web.Request) -> web.Response:
-        principal = await principal_of(request)
-        association_id = path_id(request, "id")
-        await read_body(request, Empty)
+        principal, association_id, _ = await _opening(request, Empty)
         await members.decline_invitation(principal, association_id)
         return _no_content()
 
     async def list_members(request: web.Request) -> web.Response:
-        principal = await principal_of(request)
-        association_id = path_id(request, "id")
-        read_query(request, Empty)
+        principal, association_id = await _opening_get(request)
         return ok({"members": await members.list_members(principal, association_id)})
 
     async def update_member(request: web.Request) -> web.Response:

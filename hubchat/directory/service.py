@@ -23,7 +23,7 @@ Lifecycle: ``pending`` → ``approved`` | ``rejected``, decided once by a cell o
 registering user is the first office bearer from the start (an active membership), so they can
 edit the entry and invite co-office bearers while it waits.  Membership notifications go out
 as memberships change, whatever the status; on approval ``notify_approved`` is called once and
-no per-member notification is repeated (listeners that wait for approval take the members from
+no per-member notification is repeated (subscribers that wait for approval take the members from
 ``Memberships.member_ids``).
 """
 
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pymongo import IndexModel, ReturnDocument
@@ -50,12 +51,14 @@ from hubchat.directory.models import (
 )
 from hubchat.directory.notices import approved_email, rejected_email
 from hubchat.directory.points import POINT_INDEXES, GatheringPoints, nearest_place
+from hubchat.directory.ports import Accounts
 from hubchat.directory.timestamps import stamp
 from hubchat.directory.views import Viewer, association_view, place_view, summary_view
 from hubchat.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from hubchat.infra import Infra
 from hubchat.principal import Principal
 from hubchat.schema import new_id
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,6 @@ ASSOCIATION_INDEXES = {
     **POINT_INDEXES,
 }
 
-Document = dict[str, Any]
 
 # What decides which SOS alerts an association's office bearers are told of: reviewed by the Cell.
 REVIEWED_FIELDS = ("country", "city", "city_lower", "gathering_places")
@@ -106,10 +108,11 @@ def _details(fields: Document) -> Document:
 
 
 class DirectoryService:
-    """The directory capability.  Other capabilities may call :meth:`near`, :meth:`get_association`
-    and the read model ``memberships``; everything else is driven by the HTTP routes."""
+    """The directory capability.  Other capabilities call :meth:`near`, :meth:`get_association`, the
+    methods under "for other capabilities" and the read model ``memberships``; everything else is
+    driven by the HTTP routes."""
 
-    def __init__(self, infra: Infra, accounts: Any):
+    def __init__(self, infra: Infra, accounts: Accounts):
         self.infra = infra
         self.accounts = accounts
         self.memberships = Memberships(infra)
@@ -304,6 +307,41 @@ class DirectoryService:
         return [{"association_id": doc["_id"], "name": doc["name"],
                  "distance_km": round(distance, DISTANCE_DECIMALS), "nearest_place": place_view(place)}
                 for doc, place, distance in found]
+
+    # ------------------------------------------------------------ for other capabilities
+    async def approved_associations(self, *, ids: Sequence[str] = (), countries: Sequence[str] = (),
+                                    limit: int = 0) -> list[Document]:
+        """Approved associations among ``ids``, or (without ids) in ``countries``, as
+        ``{_id, country, gathering_places, status}`` (SOS dispatch); ``limit`` 0: all."""
+        if ids:
+            query: Document = {"_id": {"$in": list(ids)}}
+        elif countries:
+            query = {"country": {"$in": list(countries)}}
+        else:
+            return []
+        cursor = self._coll.find({**query, "status": "approved"}, {"country": 1, "gathering_places": 1, "status": 1})
+        if limit:
+            cursor = cursor.limit(limit)
+        return [doc async for doc in cursor]
+
+    async def approved_ids(self, association_ids: Iterable[str]) -> set[str]:
+        """Which of these associations are approved."""
+        ids = list(dict.fromkeys(association_ids))
+        if not ids:
+            return set()
+        return {doc["_id"] async for doc in self._coll.find({"_id": {"$in": ids}, "status": "approved"}, {"_id": 1})}
+
+    async def association_ids_of(self, user_id: str) -> list[str]:
+        """The associations the user is an active member of (any role; any status of the association)."""
+        return [m["association_id"] for m in await self.memberships.active_of_user(user_id)]
+
+    async def office_bearers_by_association(self, association_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Active office bearers' ids (sorted) of each association that has any, in one read."""
+        return await self.memberships.office_bearers_by_association(association_ids)
+
+    async def active_office_bearer_pairs(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (user id, association id) pairs are active office bearers now."""
+        return await self.memberships.active_office_bearer_pairs(pairs)
 
     async def _nearest(self, lat: float, lon: float, radius_km: float,
                        limit: int) -> list[tuple[Document, Document, float]]:

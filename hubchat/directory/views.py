@@ -15,12 +15,10 @@ cell officers and the association's office bearers only.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from hubchat.clock import iso
 from hubchat.directory.membership import MembershipRole
-
-Document = dict[str, Any]
+from hubchat.store import Document
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +51,6 @@ class Viewer:
 
     def may_see_association(self, doc: Document) -> bool:
         return doc["status"] == "approved" or self.reviews
-
 
 
 def place_view(place: Document) -> Document:

@@ -12,16 +12,13 @@ such a bearer is a stranger too.
 
 from __future__ import annotations
 
-from typing import Any
-
-from hubchat.directory.membership import MEMBERSHIPS
 from hubchat.errors import NotFound
 from hubchat.principal import Principal
 from hubchat.sos.lifecycle import Standing, actor_role, may_see_full
+from hubchat.sos.ports import Directory
 from hubchat.sos.repository import AlertRepository
-from hubchat.sos.views import apparent, full_view, limited_view, person_view
-
-Document = dict[str, Any]
+from hubchat.sos.views import AlertView, apparent, full_view, limited_view, person_view
+from hubchat.store import Document
 
 
 def standing_of(alert: Document, principal: Principal) -> Standing:
@@ -41,33 +38,23 @@ def bearer_associations(alert: Document, user_id: str) -> list[str]:
             if e["user_id"] == user_id and e["role"] == "office_bearer" and e.get("association_id")]
 
 
-async def current_bearers(repo: AlertRepository, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which (user id, association id) pairs are active office bearers now."""
-    if not pairs:
-        return set()
-    cursor = repo.coll(MEMBERSHIPS).find(
-        {"user_id": {"$in": sorted({u for u, _ in pairs})}, "association_id": {"$in": sorted({a for _, a in pairs})},
-         "status": "active", "role": "office_bearer"}, {"user_id": 1, "association_id": 1})
-    found = {(m["user_id"], m["association_id"]) async for m in cursor}
-    return found & set(pairs)
-
-
-async def current_standing(repo: AlertRepository, alert: Document, principal: Principal) -> Standing:
+async def current_standing(directory: Directory, alert: Document, principal: Principal) -> Standing:
     """``standing_of``, with an office bearer's standing re-checked against the memberships now."""
     standing = standing_of(alert, principal)
     if standing.is_person or standing.is_officer or not (standing.is_responder or standing.is_dispatched):
         return standing
     uid = principal.user_id
-    if await current_bearers(repo, [(uid, a) for a in bearer_associations(alert, uid)]):
+    if await directory.active_office_bearer_pairs([(uid, a) for a in bearer_associations(alert, uid)]):
         return standing
     return Standing()
 
 
-async def load(repo: AlertRepository, principal: Principal, alert_id: str) -> tuple[Document, Standing]:
+async def load(repo: AlertRepository, directory: Directory, principal: Principal,
+               alert_id: str) -> tuple[Document, Standing]:
     alert = await repo.find(alert_id)
     if alert is None:
         raise NotFound("no such alert", code="alert_not_found")
-    standing = await current_standing(repo, alert, principal)
+    standing = await current_standing(directory, alert, principal)
     if not standing.involved:
         raise NotFound("no such alert", code="alert_not_found")
     return alert, standing
@@ -76,6 +63,10 @@ async def load(repo: AlertRepository, principal: Principal, alert_id: str) -> tu
 def actor(principal: Principal, standing: Standing) -> Document:
     return {"id": principal.user_id, "display_name": principal.display_name,
             "role": actor_role(standing, principal.role)}
+
+
+def actor_of_person(alert: Document) -> Document:
+    return {"id": alert["user_id"], "display_name": alert["person"].get("display_name"), "role": "person"}
 
 
 def viewer(principal: Principal, standing: Standing) -> Document:
@@ -92,7 +83,7 @@ def distance_for(alert: Document, user_id: str) -> float | None:
     return None
 
 
-def view_for(alert: Document, principal: Principal, standing: Standing, approx_km: float) -> Document:
+def view_for(alert: Document, principal: Principal, standing: Standing, approx_km: float) -> AlertView:
     """Only Cell officers see the alert as stored; everyone else sees what they may believe
     (``views.apparent``: a duress "cancel" is a cancel)."""
     if standing.is_person:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
+from collections.abc import Callable
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -42,7 +42,7 @@ from hubchat.config import Settings
 from hubchat.errors import Conflict, Forbidden, RateLimited, Unavailable
 from hubchat.principal import Principal
 from hubchat.ratelimit import RateLimiter
-from hubchat.sos.access import actor, bearer_associations, load, standing_of
+from hubchat.sos.access import actor, actor_of_person, bearer_associations, load, standing_of
 from hubchat.sos.audience import AudienceRooms
 from hubchat.sos.escalation import MAX_LEVEL, Escalator
 from hubchat.sos.lifecycle import (
@@ -56,9 +56,20 @@ from hubchat.sos.lifecycle import (
 )
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import OPEN_STATUSES, CancelIn, LocationIn, NoteIn, TransitionIn, TriggerIn
-from hubchat.sos.repository import ALERT_EVENTS, ALERT_TRACK, ALERTS, AlertRepository
-from hubchat.sos.triggers import actor_of_person
-from hubchat.sos.views import cover_alert, cover_view, covered, event_view, person_view, point_view
+from hubchat.sos.ports import Accounts, Directory
+from hubchat.sos.repository import ALERT_EVENTS, ALERT_TRACK, ALERTS, AlertRepository, busy
+from hubchat.sos.views import (
+    EventView,
+    PersonView,
+    PointView,
+    cover_alert,
+    cover_view,
+    covered,
+    event_view,
+    person_view,
+    point_view,
+)
+from hubchat.store import AGAIN, Again, Document, retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +79,6 @@ PIN_USER_ATTEMPTS = 10  # per person across their alerts, so a new alert does no
 PIN_USER_WINDOW_SECS = 3600
 LOCATION_TIMELINE_EVERY_SECS = 60.0  # the track has every point; the timeline one a minute at most
 WRITE_ATTEMPTS = 20
-
-Document = dict[str, Any]
 
 
 def client_key(kind: str, alert_id: str, user_id: str, client_id: str | None) -> str | None:
@@ -84,26 +93,28 @@ def _reused() -> Conflict:
 
 
 class AlertActions:
-    def __init__(self, settings: Settings, repo: AlertRepository, accounts: Any, limiter: Any,
-                 rooms: AudienceRooms, escalator: Escalator, metrics: SosMetrics):
+    def __init__(self, settings: Settings, repo: AlertRepository, accounts: Accounts, directory: Directory,
+                 limiter: Callable[[], RateLimiter], rooms: AudienceRooms, escalator: Escalator,
+                 metrics: SosMetrics):
         self.settings = settings
         self.metrics = metrics
         self.repo = repo
         self.accounts = accounts
-        self._limiter = limiter  # a callable returning the running RateLimiter
+        self.directory = directory
+        self._limiter = limiter  # the running RateLimiter (built once infrastructure runs)
         self.rooms = rooms
         self.escalator = escalator
 
     @property
     def limiter(self) -> RateLimiter:
-        limiter: RateLimiter = self._limiter()
-        return limiter
+        return self._limiter()
 
     # ------------------------------------------------------------ transitions
     async def transition(self, principal: Principal, req: TransitionIn) -> tuple[Document, Standing]:
         await self._hit(f"sos:action:{principal.user_id}", self.settings.sos_actions_per_minute, 60.0, "actions")
-        for _ in range(WRITE_ATTEMPTS):
-            alert, standing = await load(self.repo, principal, req.alert_id)
+
+        async def attempt() -> tuple[Document, Standing, str, Document] | Again:
+            alert, standing = await load(self.repo, self.directory, principal, req.alert_id)
             if covered(alert) and not standing.is_officer:
                 raise closed_error("cancelled")  # as on the cancelled alert everyone but the Cell believes in
             cell_acked = bool(alert.get("cell_acknowledged_by"))
@@ -135,10 +146,9 @@ class AlertActions:
                 update["$currentDate"] = {"closed_at": True}
             update["$set"] = sets
             after = await self.repo.update({"_id": alert["_id"], "version": alert["version"]}, update)
-            if after is not None:
-                break
-        else:
-            raise Unavailable("the alert is changing too fast, retry", code="sos_busy")
+            return AGAIN if after is None else (alert, standing, target, after)
+
+        alert, standing, target, after = await retry_on_conflict(attempt, attempts=WRITE_ATTEMPTS, exhausted=busy())
         data: Document = {"from": alert["status"], "to": target, "action": req.action}
         if req.action == "acknowledge":
             data["by"] = "cell" if standing.is_officer else "association"
@@ -150,8 +160,8 @@ class AlertActions:
         return after, standing_of(after, principal)
 
     # ------------------------------------------------------------ notes
-    async def note(self, principal: Principal, req: NoteIn) -> Document:
-        alert, standing = await load(self.repo, principal, req.alert_id)
+    async def note(self, principal: Principal, req: NoteIn) -> EventView:
+        alert, standing = await load(self.repo, self.directory, principal, req.alert_id)
         key = client_key("note", alert["_id"], principal.user_id, req.client_id)
         if covered(alert) and not standing.is_officer:
             # as on a cancelled alert: alert_closed, whatever was stored under this client_id before
@@ -170,7 +180,7 @@ class AlertActions:
         await self._hit(f"sos:note:{principal.user_id}", *self._note_limit, "notes")
         return await self._add_note(alert, actor(principal, standing), req.body, key, replay=req)
 
-    async def _stored_note(self, key: str, req: NoteIn) -> Document | None:
+    async def _stored_note(self, key: str, req: NoteIn) -> EventView | None:
         """The note stored under ``key`` (a retry), or None; other content is ``client_id_reused``."""
         event = await self.repo.coll(ALERT_EVENTS).find_one({"_id": key})
         if event is None:
@@ -189,7 +199,7 @@ class AlertActions:
             raise RateLimited(f"too many {what}; retry shortly", retry_after_secs=wait_secs)
 
     async def _add_note(self, alert: Document, who: Document, body: str, key: str | None = None,
-                        replay: NoteIn | None = None) -> Document:
+                        replay: NoteIn | None = None) -> EventView:
         if key is None:
             stored = await self.repo.add(alert["_id"], "note", who, note=body)
         else:
@@ -206,8 +216,8 @@ class AlertActions:
         return event
 
     # ------------------------------------------------------------ live location
-    async def location(self, principal: Principal, req: LocationIn) -> tuple[Document, Document]:
-        alert, standing = await load(self.repo, principal, req.alert_id)
+    async def location(self, principal: Principal, req: LocationIn) -> tuple[Document, PointView]:
+        alert, standing = await load(self.repo, self.directory, principal, req.alert_id)
         if not standing.is_person:
             raise Forbidden("only the person who raised the alert sends its location", code="not_allowed")
         key = client_key("location", alert["_id"], principal.user_id, req.client_id)
@@ -234,7 +244,7 @@ class AlertActions:
                 raise Unavailable("the location is being stored, retry", code="sos_busy") from None
             return alert, point
 
-    async def _stored_point(self, key: str, req: LocationIn) -> Document | None:
+    async def _stored_point(self, key: str, req: LocationIn) -> PointView | None:
         """The track point stored under ``key`` (a retry), or None; other content is ``client_id_reused``."""
         stored = await self.repo.coll(ALERT_TRACK).find_one({"_id": key})
         if stored is None:
@@ -271,7 +281,7 @@ class AlertActions:
             return 0.0
 
     async def _store_location(self, alert: Document, req: LocationIn,
-                              key: str | None = None) -> tuple[Document, Document]:
+                              key: str | None = None) -> tuple[Document, PointView]:
         """``key``: the point's id, inserted first, so a crossing retry with the same client_id
         stops here (``DuplicateKeyError``) before anything else is written or sent."""
         now = utcnow()
@@ -312,7 +322,7 @@ class AlertActions:
                 "lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m, "battery_pct": req.battery_pct})
 
     # ------------------------------------------------------------ cancel and duress
-    async def cancel(self, principal: Principal, req: CancelIn) -> Document:
+    async def cancel(self, principal: Principal, req: CancelIn) -> PersonView:
         """The person view after the cancel (the cover when the duress PIN was used).
 
         Both PIN hashes are verified on every attempt, locked or not.  While PIN attempts are
@@ -320,7 +330,7 @@ class AlertActions:
         attempt goes on the officers' timeline in the background, and a duress PIN among them
         silently marks the alert duress and tells the Cell (the person's screens still show the
         alert open, as for any refused attempt)."""
-        alert, standing = await load(self.repo, principal, req.alert_id)
+        alert, standing = await load(self.repo, self.directory, principal, req.alert_id)
         if not standing.is_person:
             raise Forbidden("only the person who raised the alert may cancel it", code="not_allowed")
         if covered(alert):
@@ -369,20 +379,25 @@ class AlertActions:
         return None if after is None else (before, after)
 
     async def _cancel(self, alert: Document, principal: Principal, standing: Standing) -> Document:
-        for _ in range(WRITE_ATTEMPTS):
+        async def attempt() -> tuple[Document, Document | None] | Again:
+            """(the alert as read, after the cancel or None when it turned out to be duress)."""
+            nonlocal alert
             require_open(alert["status"])
             if alert.get("duress"):  # a duress PIN was entered meanwhile, during a lockout
-                return await self._duress(alert, principal, standing, cover=True)
+                return alert, None
             after = await self.repo.update(
                 {"_id": alert["_id"], "version": alert["version"], "duress": False},
                 {"$set": {"status": "cancelled", "open_key": f"closed:{alert['_id']}",
                           "escalation": {**alert["escalation"], "next_at": None}},
                  "$inc": {"last_seq": 1}, "$currentDate": {"closed_at": True}})
             if after is not None:
-                break
+                return alert, after
             alert = await self.repo.get(alert["_id"])
-        else:
-            raise Unavailable("the alert is changing too fast, retry", code="sos_busy")
+            return AGAIN
+
+        alert, after = await retry_on_conflict(attempt, attempts=WRITE_ATTEMPTS, exhausted=busy())
+        if after is None:
+            return await self._duress(alert, principal, standing, cover=True)
         await self.repo.append(after["_id"], after["last_seq"], "status", actor(principal, standing),
                                data={"from": alert["status"], "to": "cancelled", "action": "cancel"})
         log.info("sos cancelled by the person", extra={"alert_id": after["_id"]})

@@ -15,34 +15,28 @@ gives them — and nothing reaches them about that alert afterwards, as after a 
 
 from __future__ import annotations
 
-from typing import Any
-
 from hubchat.realtime import Realtime, user_room
-from hubchat.sos.access import current_bearers
-from hubchat.sos.duty import STAFF_ROLES, USERS
-from hubchat.sos.repository import AlertRepository
-from hubchat.sos.rooms import FEED_ROOM, SosRooms, alert_room
+from hubchat.sos.ports import Accounts, Directory
+from hubchat.sos.rooms import FEED_ROOM, SosEvent, SosPayload, SosRooms, alert_room
 from hubchat.sos.views import apparent, covered, full_view, limited_view, person_view
-
-Document = dict[str, Any]
+from hubchat.store import Document
 
 
 class AudienceRooms(SosRooms):
-    def __init__(self, realtime: Realtime, approx_km: float, repo: AlertRepository):
+    def __init__(self, realtime: Realtime, approx_km: float, accounts: Accounts, directory: Directory):
         super().__init__(realtime, approx_km)
-        self.repo = repo
+        self.accounts = accounts
+        self.directory = directory
 
     async def audience(self, alert: Document) -> tuple[list[str], list[str], list[Document]]:
         """(officer rooms, responder bearers' ids, dispatch entries of bearers told but not responders),
         each checked against the accounts and memberships now."""
         responders = list(alert.get("responders", []))
-        staff: set[str] = set()
-        if responders:
-            cursor = self.repo.coll(USERS).find({"_id": {"$in": responders}}, {"role": 1, "disabled": 1})
-            staff = {u["_id"] async for u in cursor if u.get("role") in STAFF_ROLES and not u.get("disabled")}
+        staff = await self.accounts.active_staff(responders)
         bearer_entries = [e for e in alert.get("dispatch", [])
                           if e["role"] == "office_bearer" and e["user_id"] not in staff and e.get("association_id")]
-        still = await current_bearers(self.repo, [(e["user_id"], e["association_id"]) for e in bearer_entries])
+        still = await self.directory.active_office_bearer_pairs(
+            [(e["user_id"], e["association_id"]) for e in bearer_entries])
         allowed = {uid for uid, _ in still}
         bearer_responders = sorted(uid for uid in responders if uid not in staff and uid in allowed)
         told: list[Document] = []
@@ -55,7 +49,7 @@ class AudienceRooms(SosRooms):
             told.append(entry)
         return [FEED_ROOM, *(user_room(uid) for uid in sorted(staff))], bearer_responders, told
 
-    async def to_team(self, event: str, data: Document, alert: Document) -> None:
+    async def to_team(self, event: SosEvent, data: SosPayload, alert: Document) -> None:
         """Officers and responders; office bearers among them only while they still are office
         bearers and never once a duress PIN made the alert look cancelled."""
         officers, bearer_responders, _ = await self.audience(alert)

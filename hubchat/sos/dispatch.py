@@ -30,17 +30,16 @@ from hubchat.directory.geo import haversine_km
 from hubchat.realtime import user_room
 from hubchat.sos.duty import DutyRoster
 from hubchat.sos.metrics import SosMetrics
+from hubchat.sos.ports import Directory
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms
 from hubchat.sos.views import covered, full_view, limited_view
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
-ASSOCIATIONS = "associations"  # the directory's collection: read for status, country, gathering_places
 MAX_NEAR_ASSOCIATIONS = 100
 MAX_COUNTRY_ASSOCIATIONS = 500
-
-Document = dict[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,8 +63,8 @@ def _nearest_km(association: Document, location: Document | None) -> float | Non
 
 
 class Dispatcher:
-    def __init__(self, settings: Settings, repo: AlertRepository, directory: Any, duty: DutyRoster, rooms: SosRooms,
-                 metrics: SosMetrics):
+    def __init__(self, settings: Settings, repo: AlertRepository, directory: Directory, duty: DutyRoster,
+                 rooms: SosRooms, metrics: SosMetrics):
         self.settings = settings
         self.metrics = metrics
         self.repo = repo
@@ -82,8 +81,10 @@ class Dispatcher:
             return found  # to everyone outside the Cell this alert was cancelled: nobody else is told
         seen = {person_id, *officers}
         try:
-            for association_id, distance in await self._associations(alert, round_no):
-                for uid in await self.directory.memberships.office_bearer_ids([association_id]):
+            associations = await self._associations(alert, round_no)
+            bearers = await self.directory.office_bearers_by_association([aid for aid, _ in associations])
+            for association_id, distance in associations:
+                for uid in bearers.get(association_id, []):
                     if uid not in seen:
                         seen.add(uid)
                         found.append(Recipient(uid, "office_bearer", association_id, distance))
@@ -102,15 +103,15 @@ class Dispatcher:
             radius = self.settings.sos_dispatch_radius_km if round_no == 1 else self.settings.sos_escalation_radius_km
             near = await self.directory.near(location["lat"], location["lon"], radius, MAX_NEAR_ASSOCIATIONS)
             ordered += [(hit["association_id"], hit["distance_km"]) for hit in near]
-        own = [m["association_id"] for m in await self.directory.memberships.active_of_user(alert["user_id"])]
-        for doc in await self._approved({"_id": {"$in": own}}):
+        own = await self.directory.association_ids_of(alert["user_id"])
+        for doc in await self.directory.approved_associations(ids=own):
             ordered.append((doc["_id"], _nearest_km(doc, location)))
         if round_no >= 3:
             countries = {alert["person"].get("country")}
             near_ids = [aid for aid, _ in ordered]
-            countries |= {doc.get("country") for doc in await self._approved({"_id": {"$in": near_ids}})}
-            country_wide = await self._approved({"country": {"$in": sorted(c for c in countries if c)}},
-                                                limit=MAX_COUNTRY_ASSOCIATIONS)
+            countries |= {doc.get("country") for doc in await self.directory.approved_associations(ids=near_ids)}
+            country_wide = await self.directory.approved_associations(
+                countries=sorted(c for c in countries if c), limit=MAX_COUNTRY_ASSOCIATIONS)
             measured = [(doc["_id"], _nearest_km(doc, location)) for doc in country_wide]
             measured.sort(key=lambda hit: (hit[1] is None, hit[1] or 0.0, hit[0]))
             ordered += measured
@@ -118,13 +119,6 @@ class Dispatcher:
         for association_id, distance in ordered:
             unique.setdefault(association_id, distance)
         return list(unique.items())
-
-    async def _approved(self, query: Document, limit: int = 0) -> list[Document]:
-        cursor = self.repo.coll(ASSOCIATIONS).find({**query, "status": "approved"},
-                                                   {"country": 1, "gathering_places": 1, "status": 1})
-        if limit:
-            cursor = cursor.limit(limit)
-        return [doc async for doc in cursor]
 
     # ------------------------------------------------------------ telling them
     async def run_round(self, alert_id: str, round_no: int) -> tuple[Document, list[Recipient]] | None:

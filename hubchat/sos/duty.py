@@ -28,16 +28,13 @@ from hubchat.clock import utcnow
 from hubchat.errors import Forbidden, HubchatError
 from hubchat.presence import Presence
 from hubchat.principal import Principal
+from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import DUTY, AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms
-from hubchat.sos.views import duty_view
+from hubchat.sos.views import DutyView, duty_view
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
-
-Document = dict[str, Any]
-
-USERS = "users"  # the accounts collection: read for the role and the disabled flag
-STAFF_ROLES = ("officer", "admin")
 
 
 def require_officer(principal: Principal) -> None:
@@ -46,9 +43,10 @@ def require_officer(principal: Principal) -> None:
 
 
 class DutyRoster:
-    def __init__(self, repo: AlertRepository, rooms: SosRooms, presence: Callable[[], Presence] | None = None,
-                 grace_secs: float = 60.0):
+    def __init__(self, repo: AlertRepository, accounts: Accounts, rooms: SosRooms,
+                 presence: Callable[[], Presence] | None = None, grace_secs: float = 60.0):
         self.repo = repo
+        self.accounts = accounts
         self.rooms = rooms
         self._presence = presence
         self.grace_secs = grace_secs
@@ -62,8 +60,7 @@ class DutyRoster:
         roster = [doc async for doc in self._coll.find({"on_duty": True}).sort([("since", 1), ("_id", 1)])]
         if not roster:
             return []
-        cursor = self.repo.coll(USERS).find({"_id": {"$in": [d["_id"] for d in roster]}}, {"role": 1, "disabled": 1})
-        staff = {u["_id"] async for u in cursor if u.get("role") in STAFF_ROLES and not u.get("disabled")}
+        staff = await self.accounts.active_staff(d["_id"] for d in roster)
         return [doc for doc in roster if doc["_id"] in staff]
 
     async def on_duty_ids(self) -> list[str]:
@@ -72,7 +69,7 @@ class DutyRoster:
     async def is_on_duty(self, user_id: str) -> bool:
         return await self._coll.find_one({"_id": user_id, "on_duty": True}, {"_id": 1}) is not None
 
-    async def officers_view(self) -> list[Document]:
+    async def officers_view(self) -> list[DutyView]:
         roster = await self.on_duty()
         connected = await self.connected([doc["_id"] for doc in roster])
         return [duty_view(doc, connected[doc["_id"]]) for doc in roster]
@@ -123,10 +120,11 @@ class DutyRoster:
 
     async def _announce(self, skip_sid: str | None = None) -> None:
         try:
-            await self.rooms.realtime.emit("duty:updated", {"officers": await self.officers_view()}, room=FEED_ROOM,
-                                           skip_sid=skip_sid)
+            officers = await self.officers_view()
         except Exception:
             log.exception("duty roster: duty:updated not sent")
+            return
+        await self.rooms.emit("duty:updated", {"officers": officers}, FEED_ROOM, skip_sid=skip_sid)
 
     async def on_disconnect(self, principal: Principal, sid: str) -> None:
         """Disconnect hook: stamp when an on-duty officer was last seen; tell the feed when it was

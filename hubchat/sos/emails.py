@@ -10,12 +10,9 @@ when the location is unknown), the person's name and contacts, and the alert's l
 
 from __future__ import annotations
 
-from typing import Any
-
 from hubchat.clock import iso
 from hubchat.mail import Email
-
-Document = dict[str, Any]
+from hubchat.store import Document
 
 MAP_ZOOM = 15
 STEP_REASONS = {

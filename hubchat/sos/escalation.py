@@ -53,14 +53,16 @@ from hubchat.config import Settings
 from hubchat.outbox import Outbox
 from hubchat.schema import new_id
 from hubchat.sos.dispatch import Dispatcher
-from hubchat.sos.duty import STAFF_ROLES, USERS, DutyRoster
+from hubchat.sos.duty import DutyRoster
 from hubchat.sos.emails import escalation_email
 from hubchat.sos.mailbudget import MailBudget
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import OPEN_STATUSES
+from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms
 from hubchat.sos.views import covered
+from hubchat.store import AGAIN, Again, Document, retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +77,6 @@ MAX_BACKOFF_SECS = 30.0
 DUE_BATCH = 100
 OPEN_SCAN_LIMIT = 5000  # open alerts read per status and pass (far above any real emergency load)
 CLAIM_ATTEMPTS = 10
-
-Document = dict[str, Any]
 
 
 def initial_state(now: dt.datetime, settings: Settings, node: str) -> Document:
@@ -106,12 +106,13 @@ def is_stale(alert: Document, now: dt.datetime) -> bool:
 
 
 class Escalator:
-    def __init__(self, settings: Settings, repo: AlertRepository, dispatcher: Dispatcher, duty: DutyRoster,
-                 rooms: SosRooms, outbox: Outbox, node_id: str, metrics: SosMetrics, budget: MailBudget,
-                 clock: Clock | None = None):
+    def __init__(self, settings: Settings, repo: AlertRepository, accounts: Accounts, dispatcher: Dispatcher,
+                 duty: DutyRoster, rooms: SosRooms, outbox: Outbox, node_id: str, metrics: SosMetrics,
+                 budget: MailBudget, clock: Clock | None = None):
         self.settings = settings
         self.clock = clock or SystemClock()  # due times and claims; the loop's pace is real time
         self.repo = repo
+        self.accounts = accounts
         self.dispatcher = dispatcher
         self.duty = duty
         self.rooms = rooms
@@ -181,7 +182,10 @@ class Escalator:
             await self._run(claimed, token)
 
     async def _claim(self, alert_id: str, token: str) -> Document | None:
-        for _ in range(CLAIM_ATTEMPTS):
+        """The alert with its next step claimed for ``token``; None when no step is due (or other
+        nodes kept writing the alert: the next pass tries again)."""
+
+        async def attempt() -> Document | None | Again:
             alert = await self.repo.find(alert_id)
             now = self.clock.now()
             if alert is None or not is_due(alert, now):
@@ -195,11 +199,11 @@ class Escalator:
             claimed = await self.repo.update(
                 {"_id": alert_id, "version": alert["version"], "escalation.level": esc["level"],
                  "escalation.done": True},
-                {"$set": {"escalation": {**esc, "level": level, "next_at": follow, "done": False, "claim": token,
-                                         "claimed_at": now, "node": self.node_id}}})
-            if claimed is not None:
-                return claimed
-        return None
+                {"$set": _fields(level=level, next_at=follow, done=False, claim=token, claimed_at=now,
+                                 node=self.node_id)})
+            return AGAIN if claimed is None else claimed
+
+        return await retry_on_conflict(attempt, attempts=CLAIM_ATTEMPTS)
 
     async def recover(self, alert_id: str) -> None:
         """Claim again a step whose node stopped before finishing it, and redo it."""
@@ -209,8 +213,7 @@ class Escalator:
         def reclaim(alert: Document) -> Document | None:
             if not is_stale(alert, now):
                 return None
-            return {"$set": {"escalation": {**alert["escalation"], "claim": token, "claimed_at": now,
-                                            "node": self.node_id}}}
+            return {"$set": _fields(claim=token, claimed_at=now, node=self.node_id)}
 
         written = await self.repo.mutate(alert_id, reclaim)
         if written is not None:
@@ -233,7 +236,7 @@ class Escalator:
             esc = alert.get("escalation") or {}
             if esc.get("claim") != token or esc.get("done"):
                 return None
-            return {"$set": {"escalation": {**esc, "done": True}}}
+            return {"$set": _fields(done=True)}
 
         await self.repo.mutate(alert_id, done)
 
@@ -295,15 +298,10 @@ class Escalator:
         ids = await self.duty.on_duty_ids()
         if not ids:
             return []
-        return await self._emails({"_id": {"$in": ids}})
+        return await self.accounts.emails_of(ids)
 
     async def _all_officer_emails(self) -> list[str]:
-        return await self._emails({"role": {"$in": list(STAFF_ROLES)}})
-
-    async def _emails(self, query: Document) -> list[str]:
-        cursor = self.repo.coll(USERS).find(query, {"email": 1, "disabled": 1})
-        users: list[Document] = [u async for u in cursor]
-        return sorted(str(u["email"]).lower() for u in users if u.get("email") and not u.get("disabled"))
+        return await self.accounts.staff_emails()
 
     def send(self, alert: Document, step: str, recipients: tuple[str, ...], reason: str | None = None) -> None:
         """Email each recipient in the background; the outcome lands on the timeline."""
@@ -349,8 +347,15 @@ class Escalator:
         now = self.clock.now()
 
         def mark(alert: Document) -> Document | None:
-            esc = alert.get("escalation") or {}
-            return {"$set": {"escalation": {**esc, "emailed_at": {**esc.get("emailed_at", {}), step: now}}}}
+            return {"$set": {f"escalation.emailed_at.{step}": now}}
 
         # quiet: an email (a duress one above all) must not show as a new version to anyone
         await self.repo.mutate(alert_id, mark, quiet=True)
+
+
+def _fields(**values: Any) -> Document:
+    """``$set`` of single fields of ``escalation``: a claim, a reclaim, a finish and an email's
+    record each write only their own fields, so none overwrites another's (an email's
+    ``emailed_at`` is written quietly, without a new version, and a claim that read the alert just
+    before must not wipe it)."""
+    return {f"escalation.{name}": value for name, value in values.items()}

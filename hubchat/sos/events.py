@@ -3,13 +3,10 @@ decides, the ack is shaped here.  Wire protocol: ``docs/api.md``."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from hubchat.principal import Principal
-from hubchat.realtime import EventHandler, Realtime
-from hubchat.schema import Payload
+from hubchat.realtime import Realtime
 from hubchat.sos.access import view_for
 from hubchat.sos.models import (
     AlertRef,
@@ -21,7 +18,6 @@ from hubchat.sos.models import (
     TransitionIn,
     TriggerIn,
 )
-from hubchat.sos.repository import storage_errors
 from hubchat.sos.service import SosService
 from hubchat.sos.views import person_view
 
@@ -29,18 +25,7 @@ Ack = dict[str, Any]
 
 
 def register_events(realtime: Realtime, service: SosService) -> None:
-    def event(name: str, schema: type[Payload] | None = None) -> Callable[[EventHandler], EventHandler]:
-        def register(handler: EventHandler) -> EventHandler:
-            @functools.wraps(handler)
-            async def guarded(principal: Principal, payload: Any, sid: str) -> Ack:
-                with storage_errors():
-                    return await handler(principal, payload, sid)
-
-            realtime.event(name, schema)(guarded)
-            return handler
-
-        return register
-
+    event = realtime.event
     approx_km = service.rooms.approx_km
 
     @event("sos:trigger", TriggerIn)

@@ -7,6 +7,7 @@ strings (``GET /api/sos/alerts``) are validated laxly by ``read_query`` so ``?li
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
@@ -120,5 +121,13 @@ class AlertsQuery(Payload):
     status: Status | None = None
     category: Category | None = None
     country: QueryCountry | None = None
+    since: dt.date | None = None  # raised on or after this day (UTC)
+    until: dt.date | None = None  # raised on or before this day (UTC)
     before: Id | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
+
+    @model_validator(mode="after")
+    def _days_in_order(self) -> AlertsQuery:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError("since: must not be after until")
+        return self

@@ -5,40 +5,39 @@ responder or officer is translated off the realtime path, at SOS priority, and t
 is appended to the timeline as its own ``translation`` entry pointing at the note's ``seq`` —
 the timeline stays append-only and the original stays what was written.  The team (officers and
 acknowledged responders) gets it as ``sos:note_translated``.  Without a translation function
-(or without a model and no phrasebook match) nothing is added.
+(or without a model and no phrasebook match) nothing is added.  It starts on the
+``TimelineEntryStored`` domain event, which comes once the alert document exists.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from hubchat.sos.repository import AlertRepository
+from hubchat.domain_events import DomainEvents
+from hubchat.sos.ports import TranslateNote
+from hubchat.sos.repository import AlertRepository, TimelineEntryStored
 from hubchat.sos.rooms import SosRooms
 from hubchat.sos.views import event_view
 from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
-# (text, declared language or None: the detector decides) -> a result with status, text,
-# target_lang, engine and model_version (hubchat.translate.models.TranslationResult).
-TranslateText = Callable[[str, str | None], Awaitable[Any]]
 UNTRANSLATED_KINDS = frozenset({"translation"})
-ALERT_WAIT_TRIES = 50
-ALERT_WAIT_STEP_SECS = 0.1
 
 
 class NoteTranslator:
-    def __init__(self, repo: AlertRepository, rooms: SosRooms):
+    def __init__(self, repo: AlertRepository, rooms: SosRooms, events: DomainEvents,
+                 translate: TranslateNote | None = None):
         self.repo = repo
         self.rooms = rooms
-        self.translate: TranslateText | None = None
-        repo.event_listeners.append(self.submit)
+        self.translate = translate
+        if translate is not None:
+            events.subscribe(TimelineEntryStored, self.on_entry)
 
-    def submit(self, event: Document) -> None:
-        """Called for every stored timeline entry; translates the notes of people (not the system's)."""
+    async def on_entry(self, stored: TimelineEntryStored) -> None:
+        """Every stored timeline entry: the notes of people (not the system's) are translated in
+        the background."""
+        event = stored.entry
         if self.translate is None or not event.get("note") or event.get("actor") is None:
             return
         if event["type"] in UNTRANSLATED_KINDS:
@@ -50,20 +49,11 @@ class NoteTranslator:
         result = await self.translate(event["note"], None)
         if result.status != "done":
             return
-        alert = await self._alert(event["alert_id"])
+        alert = await self.repo.find(event["alert_id"])  # as it is now: its team may have changed
         if alert is None:
-            log.warning("note translated for an alert that was never stored", extra={"alert_id": event["alert_id"]})
+            log.warning("note translated for an alert that is gone", extra={"alert_id": event["alert_id"]})
             return
         entry = await self.repo.add(alert["_id"], "translation", None, note=result.text, data={
             "of_seq": event["seq"], "lang": result.target_lang, "engine": result.engine,
-            "model_version": result.model_version})
+            "model_version": result.model_version, "unvetted": result.unvetted, "similar": result.similar})
         await self.rooms.to_team("sos:note_translated", {"alert_id": alert["_id"], "event": event_view(entry)}, alert)
-
-    async def _alert(self, alert_id: str) -> Document | None:
-        # A trigger writes its first timeline entry just before the alert document itself.
-        for _ in range(ALERT_WAIT_TRIES):
-            alert = await self.repo.find(alert_id)
-            if alert is not None:
-                return alert
-            await asyncio.sleep(ALERT_WAIT_STEP_SECS)
-        return None

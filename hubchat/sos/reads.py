@@ -11,7 +11,6 @@ timeline, both exports) is written to ``alert_audit`` before the answer goes out
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from urllib.parse import urlsplit
 
 from hubchat.config import Settings
@@ -21,9 +20,11 @@ from hubchat.sos.access import load, view_for, viewer
 from hubchat.sos.duty import DutyRoster, require_officer
 from hubchat.sos.lifecycle import Standing, may_see_full
 from hubchat.sos.models import CLOSED_STATUSES, OPEN_STATUSES, AlertsQuery, FeedIn
+from hubchat.sos.ports import Directory
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, SosRooms
 from hubchat.sos.views import (
+    AlertView,
     apparent,
     audit_view,
     covered,
@@ -33,8 +34,7 @@ from hubchat.sos.views import (
     person_view,
     track_view,
 )
-
-Document = dict[str, Any]
+from hubchat.store import Document
 
 STATUS_URGENCY = {"open": 0, "acknowledged": 1, "responding": 2}
 MAX_FEED_ALERTS = 1000
@@ -55,9 +55,11 @@ def _filters(category: str | None, country: str | None) -> Document:
 
 
 class AlertReads:
-    def __init__(self, settings: Settings, repo: AlertRepository, duty: DutyRoster, rooms: SosRooms):
+    def __init__(self, settings: Settings, repo: AlertRepository, directory: Directory, duty: DutyRoster,
+                 rooms: SosRooms):
         self.settings = settings
         self.repo = repo
+        self.directory = directory
         self.duty = duty
         self.rooms = rooms
 
@@ -72,7 +74,7 @@ class AlertReads:
         alerts.sort(key=urgency_key)
         live = await self.duty.is_on_duty(principal.user_id)
         if live and sid is not None:
-            await self.rooms.realtime.sio.enter_room(sid, FEED_ROOM)
+            await self.rooms.realtime.enter_room(sid, FEED_ROOM)
         return {"alerts": [full_view(a) for a in alerts], "on_duty": await self.duty.officers_view(), "live": live}
 
     async def closed_page(self, principal: Principal, query: AlertsQuery) -> Document:
@@ -80,6 +82,13 @@ class AlertReads:
         require_officer(principal)
         statuses = [query.status] if query.status else list(CLOSED_STATUSES)
         filters: Document = {"status": {"$in": statuses}, **_filters(query.category, query.country)}
+        raised: Document = {}
+        if query.since:
+            raised["$gte"] = dt.datetime.combine(query.since, dt.time(), dt.UTC)
+        if query.until:
+            raised["$lt"] = dt.datetime.combine(query.until + dt.timedelta(days=1), dt.time(), dt.UTC)
+        if raised:
+            filters["created_at"] = raised
         if query.before:
             cursor_alert = await self.repo.find(query.before)
             if cursor_alert is None:
@@ -96,15 +105,15 @@ class AlertReads:
         alert = await self.repo.open_of(principal.user_id)
         return {"alert": person_view(alert) if alert else None}
 
-    async def get(self, principal: Principal, alert_id: str) -> Document:
-        alert, standing = await load(self.repo, principal, alert_id)
+    async def get(self, principal: Principal, alert_id: str) -> AlertView:
+        alert, standing = await load(self.repo, self.directory, principal, alert_id)
         if may_see_full(standing):
             await self._audit(alert, principal, standing, "view")
         return view_for(alert, principal, standing, self.rooms.approx_km)
 
     async def _full(self, principal: Principal, alert_id: str, action: str | None) -> tuple[Document, Standing]:
         """The stored alert for an officer or responder; audited under ``action`` unless None."""
-        alert, standing = await load(self.repo, principal, alert_id)
+        alert, standing = await load(self.repo, self.directory, principal, alert_id)
         if not may_see_full(standing):
             raise Forbidden("only officers and the alert's responders may see this", code="not_allowed")
         if action is not None:
@@ -148,7 +157,7 @@ class AlertReads:
 
     async def audit(self, principal: Principal, alert_id: str) -> Document:
         require_officer(principal)
-        await load(self.repo, principal, alert_id)
+        await load(self.repo, self.directory, principal, alert_id)
         return {"alert_id": alert_id, "entries": [audit_view(e) for e in await self.repo.audit_entries(alert_id)]}
 
     async def _audit(self, alert: Document, principal: Principal, standing: Standing, action: str) -> None:

@@ -18,19 +18,19 @@ it read again and recompute, so nothing is lost and a claim is won by exactly on
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pymongo import IndexModel, ReturnDocument
-from pymongo.errors import PyMongoError
 
 from hubchat.clock import utcnow
 from hubchat.errors import NotFound, Unavailable
 from hubchat.infra import Infra
 from hubchat.schema import new_id
+from hubchat.store import AGAIN, Again, Document, retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -60,27 +60,25 @@ INDEXES = {
 
 MUTATE_ATTEMPTS = 20
 
-Document = dict[str, Any]
 Change = Callable[[Document], Document | None]
 
 
+def busy() -> Unavailable:
+    """An alert written by others faster than one write could land (temporary: retry)."""
+    return Unavailable("the alert is changing too fast, retry", code="sos_busy")
 
 
-@contextlib.contextmanager
-def storage_errors() -> Iterator[None]:
-    """Driver errors become ``Unavailable`` (temporary): the client retries with the same ids."""
-    try:
-        yield
-    except PyMongoError as exc:
-        log.error("sos storage error: %s: %s", type(exc).__name__, exc)
-        raise Unavailable("storage is unavailable, retry", code="store_unavailable") from exc
+@dataclasses.dataclass(frozen=True)
+class TimelineEntryStored:
+    """Domain event: a timeline entry was stored and its alert document exists (a new alert's
+    first entry is published once the alert itself is stored)."""
+
+    entry: Document
 
 
 class AlertRepository:
     def __init__(self, infra: Infra):
         self.infra = infra
-        # Called with each timeline entry once it is stored (e.g. to translate notes).
-        self.event_listeners: list[Callable[[Document], None]] = []
 
     def coll(self, name: str) -> Any:
         return self.infra.store[name]
@@ -121,7 +119,8 @@ class AlertRepository:
         """Read, let ``change(alert)`` compute an update (None: nothing to do), write it if nobody wrote
         in between, else read again.  Returns (before, after), or None when nothing was written.
         ``quiet``: internal bookkeeping nobody is shown; ``version`` and ``updated_at`` stay as they are."""
-        for _ in range(MUTATE_ATTEMPTS):
+
+        async def attempt() -> tuple[Document, Document] | None | Again:
             before = await self.find(alert_id)
             if before is None:
                 return None
@@ -134,9 +133,9 @@ class AlertRepository:
                                                                     return_document=ReturnDocument.AFTER)
             else:
                 after = await self.update(query, update)
-            if after is not None:
-                return before, after
-        raise Unavailable("the alert is changing too fast, retry", code="sos_busy")
+            return AGAIN if after is None else (before, after)
+
+        return await retry_on_conflict(attempt, attempts=MUTATE_ATTEMPTS, exhausted=busy())
 
     async def next_seq(self, alert_id: str) -> int:
         doc = await self.coll(ALERTS).find_one_and_update(
@@ -162,19 +161,22 @@ class AlertRepository:
         return {"_id": new_id(), "alert_id": alert_id, "seq": seq, "at": at or utcnow(), "type": kind,
                 "actor": actor, "note": note, "data": data or {}}
 
-    async def insert_event(self, event: Document) -> Document:
+    async def insert_event(self, event: Document, *, announce: bool = True) -> Document:
+        """Store a timeline entry and publish ``TimelineEntryStored`` (``announce``: False while
+        its alert document is not stored yet; the caller publishes with :meth:`announce`)."""
         await self.coll(ALERT_EVENTS).insert_one(event)
-        for listener in self.event_listeners:  # after the write: they may only start background work
-            try:
-                listener(event)
-            except Exception:
-                log.exception("timeline listener failed", extra={"alert_id": event["alert_id"]})
+        if announce:
+            await self.announce(event)
         return event
 
+    async def announce(self, event: Document) -> None:
+        await self.infra.events.publish(TimelineEntryStored(event))
+
     async def append(self, alert_id: str, seq: int, kind: str, actor: Document | None, *,
-                     note: str | None = None, data: Document | None = None) -> Document:
+                     note: str | None = None, data: Document | None = None, announce: bool = True) -> Document:
         """The timeline entry numbered ``seq`` (taken with the write it records)."""
-        return await self.insert_event(self.event(alert_id, seq, kind, actor, note=note, data=data))
+        return await self.insert_event(self.event(alert_id, seq, kind, actor, note=note, data=data),
+                                       announce=announce)
 
     async def add(self, alert_id: str, kind: str, actor: Document | None, *, note: str | None = None,
                   data: Document | None = None) -> Document:

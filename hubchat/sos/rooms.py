@@ -10,27 +10,67 @@ deduplicates sockets across the rooms of one emit, on every node).  Responders d
 ``sos:{alert_id}``: that room carries the person view, and keeping the two audiences apart is what
 lets a duress alert look cancelled to the person while responders see the truth.
 
-Guarantee: at most once per socket (python-socketio rooms over AsyncRedisManager).  Nothing is
-stored here; every event has a pull path (``sos:feed``, ``sos:get``, ``sos:mine``).  A failing
-emit is logged and dropped: the write it announces has already succeeded.
+Every SOS event leaves through :meth:`SosRooms.emit`, typed by ``SosEvent`` and ``SosPayload``
+(``SERVER_EVENTS`` says which payload each event carries; ``tests/test_api_events.py`` checks it
+against ``docs/api.md``), and from there through :meth:`hubchat.realtime.Realtime.emit`: at most
+once per socket, after the write it announces; a failing emit is logged and dropped.  Nothing is
+stored here; every event has a pull path (``sos:feed``, ``sos:get``, ``sos:mine``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Coroutine, Sequence
+from typing import Any, Literal, TypedDict
 
 from hubchat.background import BackgroundTasks
 from hubchat.realtime import Realtime, user_room
-from hubchat.sos.views import full_view, limited_view, person_view
+from hubchat.sos.views import (
+    AlertView,
+    DutyView,
+    EventView,
+    FullView,
+    LimitedView,
+    PersonView,
+    PointView,
+    full_view,
+    limited_view,
+    person_view,
+)
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
 FEED_ROOM = "cell:feed"
 
-Document = dict[str, Any]
+
+class LocationEvent(TypedDict):
+    alert_id: str
+    location: PointView
+    battery_pct: int | None
+    version: int
+
+
+class NoteEvent(TypedDict):
+    alert_id: str
+    event: EventView
+
+
+class DutyUpdated(TypedDict):
+    officers: list[DutyView]
+
+
+SosEvent = Literal["sos:new", "sos:updated", "sos:location", "sos:note", "sos:note_translated", "duty:updated"]
+SosPayload = AlertView | LocationEvent | NoteEvent | DutyUpdated
+# The payloads each server → client event of the SOS capability may carry (docs/api.md, "Rooms and live events").
+SERVER_EVENTS: dict[str, tuple[type, ...]] = {
+    "sos:new": (FullView, LimitedView),
+    "sos:updated": (PersonView, FullView, LimitedView),
+    "sos:location": (LocationEvent,),
+    "sos:note": (NoteEvent,),
+    "sos:note_translated": (NoteEvent,),
+    "duty:updated": (DutyUpdated,),
+}
 
 
 def alert_room(alert_id: str) -> str:
@@ -54,20 +94,16 @@ class SosRooms:
         self.approx_km = approx_km
         self._background = BackgroundTasks("sos")
 
-    async def emit(self, event: str, data: Document, to: str | list[str]) -> None:
-        try:
-            await self.realtime.sio.emit(event, data, to=to)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("sos emit failed", extra={"event": event})
+    async def emit(self, event: SosEvent, data: SosPayload, to: str | Sequence[str], *,
+                   skip_sid: str | None = None) -> None:
+        await self.realtime.emit(event, data, to=to, skip_sid=skip_sid)
 
     async def to_person(self, alert: Document) -> None:
         """The person's screens: never anything after a duress PIN (the cover was their last word)."""
         if not alert.get("duress"):
             await self.emit("sos:updated", person_view(alert), alert_room(alert["_id"]))
 
-    async def to_team(self, event: str, data: Document, alert: Document) -> None:
+    async def to_team(self, event: SosEvent, data: SosPayload, alert: Document) -> None:
         await self.emit(event, data, team_rooms(alert))
 
     async def updated(self, alert: Document, *, person: bool = True, bearers: bool = True) -> None:

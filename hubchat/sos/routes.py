@@ -9,25 +9,12 @@ details, timeline, exports, audit).  See ``docs/api.md``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
 
 from hubchat.http_api import ok, path_id, principal_of, read_body, read_query
 from hubchat.sos.models import AlertsQuery, CancelIn, LocationIn, NoteIn, TriggerIn
-from hubchat.sos.repository import storage_errors
 from hubchat.sos.service import SosService
 from hubchat.sos.views import person_view
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _guarded(handler: Handler) -> Handler:
-    async def guarded(request: web.Request) -> web.StreamResponse:
-        with storage_errors():
-            return await handler(request)
-
-    return guarded
 
 
 def sos_routes(service: SosService) -> list[web.RouteDef]:
@@ -87,15 +74,15 @@ def sos_routes(service: SosService) -> list[web.RouteDef]:
 
     base = "/api/sos/alerts/{alert_id}"
     return [
-        web.post("/api/sos", _guarded(trigger)),
-        web.post("/api/sos/location", _guarded(location)),
-        web.post("/api/sos/note", _guarded(note)),
-        web.post("/api/sos/cancel", _guarded(cancel)),
-        web.get("/api/sos/mine", _guarded(mine)),
-        web.get("/api/sos/alerts", _guarded(alerts)),
-        web.get(base, _guarded(detail)),
-        web.get(f"{base}/timeline", _guarded(timeline)),
-        web.get(f"{base}/export.json", _guarded(export_json)),
-        web.get(f"{base}/export.cap", _guarded(export_cap)),
-        web.get(f"{base}/audit", _guarded(audit)),
+        web.post("/api/sos", trigger),
+        web.post("/api/sos/location", location),
+        web.post("/api/sos/note", note),
+        web.post("/api/sos/cancel", cancel),
+        web.get("/api/sos/mine", mine),
+        web.get("/api/sos/alerts", alerts),
+        web.get(base, detail),
+        web.get(f"{base}/timeline", timeline),
+        web.get(f"{base}/export.json", export_json),
+        web.get(f"{base}/export.cap", export_cap),
+        web.get(f"{base}/audit", audit),
     ]

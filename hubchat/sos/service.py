@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 from hubchat.background import cancel_and_wait
 from hubchat.infra import Infra
@@ -29,6 +28,7 @@ from hubchat.sos.escalation import Escalator
 from hubchat.sos.mailbudget import MailBudget
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.note_translation import NoteTranslator
+from hubchat.sos.ports import Accounts, Directory, TranslateNote
 from hubchat.sos.reads import AlertReads
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import FEED_ROOM, alert_room
@@ -36,29 +36,28 @@ from hubchat.sos.triggers import TriggerHandler
 
 log = logging.getLogger(__name__)
 
-Document = dict[str, Any]
-
 
 class SosService:
-    def __init__(self, infra: Infra, accounts: Any, directory: Any):
+    def __init__(self, infra: Infra, accounts: Accounts, directory: Directory,
+                 translate_note: TranslateNote | None = None):
+        """``translate_note``: translates people's notes onto the timeline (none: notes stay as written)."""
         self.infra = infra
         settings = infra.settings
         self.repo = AlertRepository(infra)
         self.metrics = SosMetrics(infra.metrics.registry)
-        self.rooms = AudienceRooms(infra.realtime, settings.sos_approx_area_km, self.repo)
-        self.duty = DutyRoster(self.repo, self.rooms, lambda: infra.presence, settings.sos_duty_grace_secs)
+        self.rooms = AudienceRooms(infra.realtime, settings.sos_approx_area_km, accounts, directory)
+        self.duty = DutyRoster(self.repo, accounts, self.rooms, lambda: infra.presence, settings.sos_duty_grace_secs)
         self.dispatcher = Dispatcher(settings, self.repo, directory, self.duty, self.rooms, self.metrics)
-        self.mail_budget = MailBudget(settings, self.repo, lambda: infra.limiter, lambda: infra.mailer, self.metrics)
-        self.escalator = Escalator(settings, self.repo, self.dispatcher, self.duty, self.rooms,
+        self.mail_budget = MailBudget(settings, self.repo, lambda: infra.limiter, infra.outbox, self.metrics)
+        self.escalator = Escalator(settings, self.repo, accounts, self.dispatcher, self.duty, self.rooms,
                                    infra.outbox, infra.realtime.node_id, self.metrics, self.mail_budget,
                                    clock=infra.clock)
+        self.actions = AlertActions(settings, self.repo, accounts, directory, lambda: infra.limiter, self.rooms,
+                                    self.escalator, self.metrics)
         self.triggers = TriggerHandler(settings, self.repo, accounts, infra.realtime, self.rooms, self.escalator,
-                                       self.metrics, lambda: infra.limiter)
-        self.actions = AlertActions(settings, self.repo, accounts, lambda: infra.limiter, self.rooms, self.escalator,
-                                    self.metrics)
-        self.triggers.coalesce = self.actions.coalesced
-        self.reads = AlertReads(settings, self.repo, self.duty, self.rooms)
-        self.notes = NoteTranslator(self.repo, self.rooms)
+                                       self.metrics, lambda: infra.limiter, coalesce=self.actions.coalesced)
+        self.reads = AlertReads(settings, self.repo, directory, self.duty, self.rooms)
+        self.notes = NoteTranslator(self.repo, self.rooms, infra.events, translate_note)
         infra.realtime.connect_hooks.append(self.on_connect)
         infra.realtime.disconnect_hooks.append(self.duty.on_disconnect)
 
@@ -76,12 +75,12 @@ class SosService:
         """Connect hook: on-duty officers' sockets join the live feed (which is then told they are
         connected); a person with an open alert rejoins its room (a duress alert whose PIN was
         accepted is not open for the person)."""
-        sio = self.infra.realtime.sio
+        realtime = self.infra.realtime
         on_duty = principal.is_officer and await self.duty.is_on_duty(principal.user_id)
         if on_duty:
-            await sio.enter_room(sid, FEED_ROOM)
+            await realtime.enter_room(sid, FEED_ROOM)
         alert = await self.repo.open_of(principal.user_id)
         if alert is not None:
-            await sio.enter_room(sid, alert_room(alert["_id"]))
+            await realtime.enter_room(sid, alert_room(alert["_id"]))
         if on_duty:
             self.duty.on_connect(sid)

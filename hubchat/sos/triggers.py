@@ -22,7 +22,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
@@ -33,17 +32,20 @@ from hubchat.principal import Principal
 from hubchat.ratelimit import RateLimiter
 from hubchat.realtime import Realtime
 from hubchat.schema import new_id
+from hubchat.sos.access import actor_of_person
 from hubchat.sos.escalation import Escalator, initial_state
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.models import TriggerIn
+from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms, alert_room
+from hubchat.store import AGAIN, Again, Document, retry_on_conflict
 
 log = logging.getLogger(__name__)
 
 TRIGGER_ATTEMPTS = 4
 
-Document = dict[str, Any]
+Coalesce = Callable[[Principal, Document, TriggerIn], Awaitable[None]]
 
 
 def fingerprint(req: TriggerIn) -> str:
@@ -58,18 +60,14 @@ def person_card(user: Document) -> Document:
             "language": user.get("language", "en")}
 
 
-def actor_of_person(alert: Document) -> Document:
-    return {"id": alert["user_id"], "display_name": alert["person"].get("display_name"), "role": "person"}
-
-
 class TriggerHandler:
-    def __init__(self, settings: Settings, repo: AlertRepository, accounts: Any, realtime: Realtime,
+    def __init__(self, settings: Settings, repo: AlertRepository, accounts: Accounts, realtime: Realtime,
                  rooms: SosRooms, escalator: Escalator, metrics: SosMetrics,
-                 limiter: Callable[[], RateLimiter] | None = None):
+                 limiter: Callable[[], RateLimiter] | None = None, coalesce: Coalesce | None = None):
         self.settings = settings
         self._limiter = limiter
-        # set by the service: keeps a coalesced retrigger's location and note (AlertActions.coalesced)
-        self.coalesce: Callable[[Principal, Document, TriggerIn], Awaitable[None]] | None = None
+        # keeps a coalesced retrigger's location and note (AlertActions.coalesced)
+        self.coalesce = coalesce
         self.metrics = metrics
         self.repo = repo
         self.accounts = accounts
@@ -85,7 +83,8 @@ class TriggerHandler:
 
     async def _trigger(self, principal: Principal, req: TriggerIn) -> tuple[Document, str]:
         print_ = fingerprint(req)
-        for _ in range(TRIGGER_ATTEMPTS):
+
+        async def attempt() -> tuple[Document, str] | Again:
             stored = await self.repo.by_trigger(principal.user_id, req.client_sos_id)
             if stored is not None:
                 return self._replay(stored, req.client_sos_id, print_), "replayed"
@@ -96,13 +95,12 @@ class TriggerHandler:
                         await self.coalesce(principal, current, req)
                     return current, "retriggered"
                 after = await self._retrigger(current, req, print_)
-                if after is not None:
-                    return after, "retriggered"
-                continue
+                return AGAIN if after is None else (after, "retriggered")
             created = await self._create(principal, req, print_)
-            if created is not None:
-                return created, "created"
-        raise Unavailable("the alert could not be stored yet, retry with the same client_sos_id", code="sos_retry")
+            return AGAIN if created is None else (created, "created")
+
+        return await retry_on_conflict(attempt, attempts=TRIGGER_ATTEMPTS, exhausted=Unavailable(
+            "the alert could not be stored yet, retry with the same client_sos_id", code="sos_retry"))
 
     async def _restore_allowed(self, alert_id: str) -> bool:
         """One stored, re-broadcast retrigger per alert per interval (the limiter down: allowed)."""
@@ -140,10 +138,12 @@ class TriggerHandler:
             "escalation": initial_state(now, self.settings, self.realtime.node_id),
             "version": 1, "last_seq": 1,
         }
-        # Timeline and track first: an alert is never visible without its first entry.
-        await self.repo.append(alert_id, 1, "created", actor_of_person(alert), note=req.note, data={
+        # Timeline and track first: an alert is never visible without its first entry (which is
+        # announced once the alert is stored).
+        created = await self.repo.append(alert_id, 1, "created", actor_of_person(alert), note=req.note, data={
             "client_sos_id": req.client_sos_id, "category": req.category, "location_known": location is not None,
-            "lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m, "battery_pct": req.battery_pct})
+            "lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m, "battery_pct": req.battery_pct},
+            announce=False)
         if req.lat is not None and req.lon is not None:
             await self.repo.add_point(alert_id, req.lat, req.lon, req.accuracy_m, req.battery_pct, now)
         try:
@@ -152,6 +152,7 @@ class TriggerHandler:
             await self.repo.delete_orphans(alert_id)
             return None
         log.warning("SOS raised", extra={"alert_id": alert_id, "category": req.category})
+        await self.repo.announce(created)
         self.rooms.spawn(self.escalator.complete_initial(alert), "sos-dispatch")
         await self._join(principal.user_id, alert_id)
         return alert

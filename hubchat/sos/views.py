@@ -17,29 +17,193 @@
                                                     contact, no exact coordinates, no duress.
 
 Every function builds a new dict from named fields, so a field added to the stored document
-never reaches a client until someone adds it here on purpose.
+never reaches a client until someone adds it here on purpose.  The shapes are declared as
+TypedDicts (``PersonView``, ``FullView``, ``LimitedView``, ``EventView``, ``DutyView``), which
+``tests/test_api_events.py`` checks against ``docs/api.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Any, Literal, TypedDict, cast
 
 from hubchat.clock import iso
+from hubchat.store import Document
 
-__all__ = ["ANONYMOUS_LABEL", "apparent", "approx_area", "audit_view", "cover_alert", "covered", "duty_view",
+__all__ = ["ANONYMOUS_LABEL", "AlertView", "DutyView", "EventView", "FullView", "LimitedView", "PersonView",
+           "PointView", "apparent", "approx_area", "audit_view", "cover_alert", "covered", "duty_view",
            "event_view", "full_view", "iso", "limited_view", "outsider_events", "person_view", "point_view",
            "track_view"]
 
-Document = dict[str, Any]
 
 ANONYMOUS_LABEL = "A person near you"
 KM_PER_DEGREE_LAT = 111.32
 MIN_COS_LAT = 0.01  # near the poles a longitude cell would otherwise grow without bound
 DEFAULT_APPROX_KM = 5.0
-COORD_DECIMALS = 6
 AREA_DECIMALS = 4
+
+
+class PointView(TypedDict):
+    lat: float
+    lon: float
+    accuracy_m: float | None
+    at: str | None
+
+
+class PersonAckView(TypedDict):
+    display_name: str
+    role: str
+    at: str | None
+
+
+class PersonView(TypedDict):
+    view: Literal["person"]
+    id: str
+    client_sos_id: str
+    status: str
+    category: str
+    note: str | None
+    location: PointView | None
+    location_known: bool
+    battery_pct: int | None
+    created_at: str | None
+    updated_at: str | None
+    closed_at: str | None
+    acknowledged_by: PersonAckView | None
+    version: int
+
+
+class PersonCardView(TypedDict):
+    id: str
+    display_name: str | None
+    phone: str | None
+    email: str | None
+    country: str | None
+    city: str | None
+    language: str | None
+
+
+class StaffAckView(TypedDict):
+    id: str
+    display_name: str
+    role: str
+    at: str | None
+
+
+class RespondingView(TypedDict):
+    user_id: str
+    display_name: str | None
+    association_id: str | None
+    at: str | None
+
+
+class DispatchView(TypedDict):
+    user_id: str
+    role: str
+    association_id: str | None
+    distance_km: float | None
+    round: int
+    at: str | None
+
+
+class AreaView(TypedDict):
+    city: str | None
+    country: str | None
+
+
+class EscalationView(TypedDict):
+    level: int
+    next_at: str | None
+
+
+class FullView(TypedDict):
+    view: Literal["full"]
+    id: str
+    client_sos_id: str
+    person: PersonCardView
+    category: str
+    note: str | None
+    battery_pct: int | None
+    status: str
+    duress: bool
+    duress_person_sees: Literal["cancelled", "open"] | None
+    location: PointView | None
+    location_known: bool
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
+    area: AreaView
+    created_at: str | None
+    updated_at: str | None
+    closed_at: str | None
+    acknowledged_by: StaffAckView | None
+    responders: list[str]
+    cell_acknowledged_by: StaffAckView | None
+    association_responding: list[RespondingView]
+    dispatch: list[DispatchView]
+    escalation: EscalationView
+    version: int
+
+
+class ApproxAreaView(TypedDict):
+    lat: float | None
+    lon: float | None
+    approx_km: float | None
+    city: str | None
+    country: str | None
+
+
+class AnonymousPersonView(TypedDict):
+    label: str
+    city: str | None
+    country: str | None
+
+
+class LimitedView(TypedDict):
+    view: Literal["limited"]
+    id: str
+    category: str
+    status: str
+    created_at: str | None
+    updated_at: str | None
+    closed_at: str | None
+    distance_km: float | None
+    location_known: bool
+    area: ApproxAreaView
+    person: AnonymousPersonView
+    version: int
+
+
+AlertView = PersonView | FullView | LimitedView
+
+
+class ActorView(TypedDict):
+    id: str
+    display_name: str | None
+    role: str
+
+
+class EventView(TypedDict):
+    """One timeline entry."""
+
+    seq: int
+    at: str | None
+    type: str
+    actor: ActorView | None
+    note: str | None
+    data: dict[str, Any]
+
+
+class DutyView(TypedDict):
+    """A duty entry."""
+
+    id: str
+    display_name: str | None
+    on_duty: bool
+    since: str | None
+    connected: bool
+    last_seen_at: str | None
 
 
 
@@ -54,7 +218,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def point_view(location: Document | None) -> Document | None:
+def point_view(location: Document | None) -> PointView | None:
     if not location:
         return None
     return {"lat": location["lat"], "lon": location["lon"], "accuracy_m": location.get("accuracy_m"),
@@ -62,11 +226,11 @@ def point_view(location: Document | None) -> Document | None:
 
 
 # ---------------------------------------------------------------- the person
-def person_view(alert: Document) -> Document:
+def person_view(alert: Document) -> PersonView:
     """What the person sees of their own alert (the duress cover once a duress PIN was used)."""
     if alert.get("duress") and alert.get("cover"):
         cover = alert["cover"]
-        return {key: cover.get(key) for key in _PERSON_FIELDS}
+        return cast(PersonView, {key: cover.get(key) for key in _PERSON_FIELDS})
     return _person_fields(alert)
 
 
@@ -74,7 +238,7 @@ _PERSON_FIELDS = ("view", "id", "client_sos_id", "status", "category", "note", "
                   "battery_pct", "created_at", "updated_at", "closed_at", "acknowledged_by", "version")
 
 
-def _person_fields(alert: Document) -> Document:
+def _person_fields(alert: Document) -> PersonView:
     ack = alert.get("acknowledged_by")
     return {
         "view": "person",
@@ -95,7 +259,7 @@ def _person_fields(alert: Document) -> Document:
     }
 
 
-def cover_view(alert: Document, closed_at: dt.datetime) -> Document:
+def cover_view(alert: Document, closed_at: dt.datetime) -> PersonView:
     """The person view a real cancel at ``closed_at`` would show: stored as the duress cover."""
     return _person_fields({**alert, "duress": False, "status": "cancelled", "closed_at": closed_at,
                            "updated_at": closed_at})
@@ -155,28 +319,28 @@ def outsider_events(alert: Document, events: list[Document]) -> list[Document]:
 
 
 # ---------------------------------------------------------------- officers and responders
-def _person_card(person: Document) -> Document:
+def _person_card(person: Document) -> PersonCardView:
     return {"id": person["id"], "display_name": person.get("display_name"), "phone": person.get("phone"),
             "email": person.get("email"), "country": person.get("country"), "city": person.get("city"),
             "language": person.get("language")}
 
 
-def _dispatch_entry(entry: Document) -> Document:
+def _dispatch_entry(entry: Document) -> DispatchView:
     return {"user_id": entry["user_id"], "role": entry["role"], "association_id": entry.get("association_id"),
             "distance_km": entry.get("distance_km"), "round": entry["round"], "at": iso(entry.get("at"))}
 
 
-def _acknowledger(ack: Document | None) -> Document | None:
+def _acknowledger(ack: Document | None) -> StaffAckView | None:
     return None if not ack else {"id": ack["id"], "display_name": ack["display_name"], "role": ack["role"],
                                  "at": iso(ack.get("at"))}
 
 
-def _responding(entry: Document) -> Document:
+def _responding(entry: Document) -> RespondingView:
     return {"user_id": entry["user_id"], "display_name": entry.get("display_name"),
             "association_id": entry.get("association_id"), "at": iso(entry.get("at"))}
 
 
-def full_view(alert: Document) -> Document:
+def full_view(alert: Document) -> FullView:
     """Everything responders need; coordinates also flat (lat, lon, accuracy_m) for a map."""
     location = alert.get("location")
     ack = alert.get("acknowledged_by")
@@ -227,12 +391,12 @@ def approx_area(lat: float, lon: float, approx_km: float) -> tuple[float, float]
     return round(cell_lat, AREA_DECIMALS), round(cell_lon, AREA_DECIMALS)
 
 
-def limited_view(alert: Document, distance_km: float | None, *, approx_km: float = DEFAULT_APPROX_KM) -> Document:
+def limited_view(alert: Document, distance_km: float | None, *, approx_km: float = DEFAULT_APPROX_KM) -> LimitedView:
     """The alert for a dispatched office bearer who has not acknowledged it."""
     location = alert.get("location")
     person = alert.get("person") or {}
-    area: Document = {"lat": None, "lon": None, "approx_km": None, "city": person.get("city"),
-                      "country": person.get("country")}
+    area: ApproxAreaView = {"lat": None, "lon": None, "approx_km": None, "city": person.get("city"),
+                            "country": person.get("country")}
     if location and approx_km > 0:
         area["lat"], area["lon"] = approx_area(location["lat"], location["lon"], approx_km)
         area["approx_km"] = approx_km
@@ -253,7 +417,7 @@ def limited_view(alert: Document, distance_km: float | None, *, approx_km: float
 
 
 # ---------------------------------------------------------------- timeline, track, audit, duty
-def event_view(event: Document) -> Document:
+def event_view(event: Document) -> EventView:
     actor = event.get("actor")
     return {"seq": event["seq"], "at": iso(event["at"]), "type": event["type"],
             "actor": None if not actor else {"id": actor["id"], "display_name": actor["display_name"],
@@ -272,7 +436,7 @@ def audit_view(entry: Document) -> Document:
             "action": entry["action"], "at": iso(entry["at"])}
 
 
-def duty_view(doc: Document, connected: bool) -> Document:
+def duty_view(doc: Document, connected: bool) -> DutyView:
     """``connected``: a live socket on any node; ``last_seen_at``: when their last socket closed
     (null while connected, or when no node saw it close)."""
     return {"id": doc["_id"], "display_name": doc.get("display_name"), "on_duty": bool(doc.get("on_duty")),

@@ -11,9 +11,23 @@ Each word scores a log-odds contribution (positive: Mizo, negative: English):
   silent ``e``, ``-er``, ``-ing``);
 * everything else (numbers, placeholders, emoji) scores nothing.
 
+Context corrects the word scores where short chat goes wrong:
+
+* ``a`` is the English article as well as a Mizo particle: weak evidence, but strong Mizo evidence
+  at the end of a clause (``A lo kal ta a.``), where the article never stands;
+* ``i`` is the Mizo "you", ``I`` the English "I" — except at the start of a sentence, where either
+  language writes it capitalised (``I dam em?``);
+* a capitalised word that neither list knows is most likely a name (``John``, ``Dubai``) and says
+  little about the language around it: nothing inside a sentence, half its score at the start;
+* an apostrophe makes a word English only in an English contraction (``don't``, ``he's``); Mizo
+  chat writes contractions too (``ka'n`` for ``ka han``), scored without the apostrophe;
+* ``he`` is the Mizo "this" as well as English, so it counts for neither; ``-ing`` after a Mizo
+  consonant cluster (``mihring``, ``khing``) is not the English suffix.
+
 The text's score is the sum; the confidence is the logistic of its magnitude, so one ambiguous
-word gives ~0.6 and a sentence with a few function words gives > 0.95.  Measured accuracy on the
-GATITOS lexicon is in ``tests/test_translate_units.py`` and ``bench/RESULTS.md``.
+word gives ~0.6 and a sentence with a few function words gives > 0.95.  Accuracy by language and
+length on the GATITOS lexicon and on short chat messages (tuned on one half, measured on the
+other) is in ``tests/test_translate_units.py`` and ``bench/RESULTS.md`` (``bench/translate_detect.py``).
 """
 
 from __future__ import annotations
@@ -32,10 +46,14 @@ UNSPLITTABLE_SCORE = -3.0
 SPLITTABLE_SCORE = 0.7
 ENGLISH_SHAPE_SCORE = -1.2
 MIZO_SHAPE_SCORE = 0.8
+ARTICLE_A_SCORE = 1.0  # "a" inside a clause: Mizo particle or English article
+CLAUSE_FINAL_A_SCORE = 3.0  # "... a." / "... a," only Mizo ends a clause with it
+NAME_AT_START_WEIGHT = 0.5  # an unknown capitalised first word may be a name
 
 # Everyday Mizo words and particles (standard spelling; ṭ is also matched as t).
 MIZO_WORDS = frozenset("""
-ka kan ki i in a an chu chuan chuang hi hian hei te tu tute nge em maw e ang tawh lo ve leh rawh se
+ka kan ki i in a an he heng hetah hetiang hemi chu chuan chuang hi hian hei te tu tute nge em maw e ang
+tawh lo ve leh rawh se
 mai tak takin ber zawk pawh emaw mah chiah thei theih tur turin dawn mek kha khan ah atangin atang
 hnenah nen tan avangin vang nimahsela mahse erawh ni nia nih awm awmna kal haw thleng hmu hmuh hre
 hria hriat duh ti tih sawi bia hmang hman ei mu mut tho thawh thawk hna zir ziak chhiar lehkha pawisa
@@ -83,7 +101,12 @@ _MIZO_WORD = re.compile(
     rf"(?:(?:(?:{_ONSETS})(?:{_NUCLEI})(?:{_CODAS})?)|(?:{_BARE}))*$")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _DIACRITICS = frozenset("ṭâêîôû")
-_ENGLISH_SHAPES = (re.compile(r"[aeiou][bcdfgklmnprstvz]e$"), re.compile(r"..er$"), re.compile(r"...ing$"))
+# -ing after a Mizo onset cluster (mi-hring, lir-nghing, khing) is a Mizo syllable, not the suffix.
+_ENGLISH_SHAPES = (re.compile(r"[aeiou][bcdfgklmnprstvz]e$"), re.compile(r"..er$"),
+                   re.compile(r"...ing(?<!h[rlmn]ing)(?<![tkpgc]hing)(?<!tling)(?<!nging)$"))
+_ENGLISH_CONTRACTION = re.compile(r"['’](?:s|t|re|ve|ll|d|m)$")
+_CLAUSE_END = re.compile(r"\s*(?:[.,;:!?…]|$)")
+_SENTENCE_ENDS = frozenset(".!?…:\n")
 _MIZO_SHAPES = (re.compile(r"aw"), re.compile(r"^(?:hl|hm|hn|hr|ng|tl|chh|thl|ngh)"), re.compile(r"z"))
 
 
@@ -100,14 +123,19 @@ def fold(word: str) -> str:
 
 
 def word_score(word: str) -> float:
+    """The word's evidence on its own (see ``detect`` for the corrections from context)."""
     lowered = unicodedata.normalize("NFC", word.casefold())
     if any(c in _DIACRITICS for c in lowered):
         return DIACRITIC_SCORE
     folded = fold(word).replace("’", "'")
+    if "'" in folded:
+        if _ENGLISH_CONTRACTION.search(folded):
+            return -FUNCTION_WORD_SCORE
+        folded = folded.replace("'", "")
     plain = folded.replace("ṭ", "t")
-    if folded in MIZO_WORDS or plain in MIZO_WORDS or ("ṭ" + plain[1:]) in MIZO_WORDS:
+    if _known_mizo(folded, plain):
         return FUNCTION_WORD_SCORE if plain not in ENGLISH_WORDS else 0.0
-    if plain in ENGLISH_WORDS or "'" in plain:
+    if plain in ENGLISH_WORDS:
         return -FUNCTION_WORD_SCORE
     if not _MIZO_WORD.match(folded):
         return UNSPLITTABLE_SCORE
@@ -117,11 +145,38 @@ def word_score(word: str) -> float:
     return score
 
 
+def _known_mizo(folded: str, plain: str) -> bool:
+    return folded in MIZO_WORDS or plain in MIZO_WORDS or ("ṭ" + plain[1:]) in MIZO_WORDS
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    before = start - 1
+    while before >= 0 and text[before].isspace() and text[before] != "\n":
+        before -= 1
+    return before < 0 or text[before] in _SENTENCE_ENDS
+
+
+def _in_context(text: str, match: re.Match[str]) -> float:
+    word = match.group()
+    score = word_score(word)
+    starts_sentence = _starts_sentence(text, match.start())
+    if word in ("a", "A"):
+        ends_clause = match.start() > 0 and _CLAUSE_END.match(text, match.end()) is not None
+        return CLAUSE_FINAL_A_SCORE if ends_clause and not starts_sentence else ARTICLE_A_SCORE
+    if word == "I":
+        return 0.0 if starts_sentence else -FUNCTION_WORD_SCORE
+    if word[0].isupper() and word[1:].islower() and score != DIACRITIC_SCORE:
+        plain = fold(word).replace("ṭ", "t").replace("'", "").replace("’", "")
+        if not _known_mizo(plain, plain) and plain not in ENGLISH_WORDS:  # most likely a name
+            return score * NAME_AT_START_WEIGHT if starts_sentence else 0.0
+    return score
+
+
 def detect(text: str) -> Detection:
     """The likelier of Mizo and English for ``text``, with a confidence in [0.5, 1]."""
-    words = _WORD.findall(text)
-    if not words:
+    matches = list(_WORD.finditer(text))
+    if not matches:
         return Detection(None, 0.0, 0.0)
-    score = sum(word_score(w) for w in words)
+    score = sum(_in_context(text, m) for m in matches)
     lang: Lang = "lus" if score > 0 else "en"
     return Detection(lang, 1.0 / (1.0 + math.exp(-abs(score))), score)

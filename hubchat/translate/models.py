@@ -6,12 +6,15 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal, TypedDict
 
+from pydantic import Field
+
 from hubchat.clock import iso
 from hubchat.schema import Id, Payload, body_text
 from hubchat.translate.detect import Lang
 
 Status = Literal["done", "same_language", "unavailable", "pending_backfill", "failed"]
-EngineName = Literal["phrasebook", "cache", "model", "mixed"]
+# memory: a translation people made of this very text; similar: one made of a similar text.
+EngineName = Literal["phrasebook", "memory", "similar", "cache", "model", "mixed"]
 
 # Statuses a later backfill retries.
 RETRY_STATUSES: tuple[Status, ...] = ("unavailable", "pending_backfill", "failed")
@@ -27,6 +30,8 @@ class TranslationResult:
     engine: EngineName | None = None
     model_version: str | None = None
     ms: float = 0.0
+    unvetted: bool = False  # a phrasebook phrase no Mizo speaker reviewed was used
+    similar: bool = False  # some of it is the translation memory's entry for a similar, not the same, text
 
     @property
     def translated(self) -> bool:
@@ -46,6 +51,8 @@ class TranslationView(TypedDict):
     text: str | None
     engine: str | None
     model_version: str | None
+    unvetted: bool
+    similar: bool
     ms: float
     at: str | None
     correction: CorrectionView | None
@@ -74,6 +81,8 @@ def translation_view(stored: Mapping[str, Any] | None) -> TranslationView | None
         "text": stored.get("text"),
         "engine": stored.get("engine"),
         "model_version": stored.get("model_version"),
+        "unvetted": bool(stored.get("unvetted")),
+        "similar": bool(stored.get("similar")),
         "ms": float(stored.get("ms") or 0.0),
         "at": iso(stored.get("at")),
         "correction": None if not correction else {
@@ -82,6 +91,17 @@ def translation_view(stored: Mapping[str, Any] | None) -> TranslationView | None
             "at": iso(correction.get("at")) or "",
         },
     }
+
+
+class ListMemory(Payload):
+    direction: Literal["lus-en", "en-lus"] | None = None
+    approved: bool | None = None
+    before: Id | None = None  # the last entry id of the previous page
+    limit: int = Field(default=50, ge=1, le=100)
+
+
+class MemoryEntryRef(Payload):
+    entry_id: Id
 
 
 class CorrectTranslation(Payload):

@@ -28,6 +28,9 @@ class TranslateOptions:
     cache_max_entries: int = DEFAULT_MAX_ENTRIES
     detect_override_confidence: float = 0.98  # the detector overrides a declared language above this
     models_rescan_secs: float = 60.0  # how often a node looks for newly installed packages; 0: never
+    memory_fuzzy_threshold: float = 88.0  # rapidfuzz ratio a similar sentence needs in the translation memory
+    eval_pairs_path: str = ""  # reference pairs `models install` scores a package on (empty: none)
+    min_chrf: float = 0.0  # `models install` refuses a package below this chrF on those pairs (0: no floor)
 
     @classmethod
     def from_settings(cls, settings: Any) -> TranslateOptions:
@@ -52,6 +55,10 @@ class TranslateOptions:
                 raise ConfigError(f"translate_{name}: must be at least 1")
         if self.batch_window_ms < 0 or self.models_rescan_secs < 0:
             raise ConfigError("translate_batch_window_ms and translate_models_rescan_secs must not be negative")
+        if not 0.0 <= self.min_chrf <= 100.0:
+            raise ConfigError("translate_min_chrf: expected 0 .. 100")
+        if not 50.0 <= self.memory_fuzzy_threshold <= 100.0:
+            raise ConfigError("translate_memory_fuzzy_threshold: expected 50 .. 100")
         if not 0.5 <= self.detect_override_confidence <= 1.0:
             raise ConfigError("translate_detect_override_confidence: expected 0.5 .. 1.0")
 

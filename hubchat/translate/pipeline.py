@@ -2,9 +2,13 @@
 
     decide the source language (declared; the detector overrides it only when confident)
     → whole text in the phrasebook?
+    → whole text in the translation memory (exact)?
     → protect spans, split sentences; per sentence (placeholders renumbered from 0):
         nothing but spans/punctuation → kept as is
         in the phrasebook (ignoring its spans) → the phrase's translation, spans appended
+        in the translation memory (exact) → what people translated it as
+        (no sentence found so far and the whole text is similar to a memory entry → that entry)
+        similar to a memory entry → its translation, flagged ``similar``
         in the cache (model version, direction, sentence) → cached model output
         else → the model worker (batched with other texts' sentences), then the cache
     → restore spans, reassemble with the original spacing and line breaks.
@@ -19,13 +23,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 from hubchat.translate import sentences as sentence_splitter
 from hubchat.translate import spans
 from hubchat.translate.cache import CacheKey, TranslationCache, cache_text
 from hubchat.translate.detect import LANGS, Lang, detect
 from hubchat.translate.engine import ModelUnavailable
+from hubchat.translate.memory import MemoryHit
 from hubchat.translate.metrics import TranslateMetrics
 from hubchat.translate.models import EngineName, TranslationResult
 from hubchat.translate.phrasebook import Phrasebook
@@ -34,6 +40,10 @@ from hubchat.translate.worker import BatchWorker, Priority, Shed
 log = logging.getLogger(__name__)
 
 ModelVersionOf = Callable[[str], "str | None"]
+
+
+class MemoryLookup(Protocol):
+    async def find(self, direction: str, texts: Sequence[str], similar: bool = True) -> Mapping[str, MemoryHit]: ...
 
 
 _LANG_OF: dict[str, Lang] = {lang: lang for lang in LANGS}
@@ -60,13 +70,17 @@ class _Sentence:
     local: spans.Protected | None = None  # None: nothing to translate
     translation: str | None = None  # with local placeholders
     engine: EngineName | None = None
+    unvetted: bool = False  # translated with a phrase no Mizo speaker reviewed
+    similar: bool = False  # translated as a similar text was (translation memory)
+    final: bool = False  # the translation has the real spans, not placeholders (translation memory)
 
 
 class Pipeline:
     def __init__(self, *, phrasebook: Phrasebook, cache: TranslationCache, worker: BatchWorker,
                  model_version: ModelVersionOf, override_confidence: float = 0.98,
-                 metrics: TranslateMetrics | None = None):
+                 metrics: TranslateMetrics | None = None, memory: MemoryLookup | None = None):
         self.phrasebook = phrasebook
+        self.memory = memory
         self.cache = cache
         self.worker = worker
         self.model_version = model_version
@@ -87,14 +101,21 @@ class Pipeline:
         if source is None or not spans.has_words(spans.protect(text).text):
             return TranslationResult("same_language", source, None if source is None else other(source), text)
         target = other(source)
-        whole = self.phrasebook.lookup(text, source)
+        whole = self.phrasebook.find(text, source)
         if whole is not None:
-            return TranslationResult("done", source, target, whole, "phrasebook", self.phrasebook.version)
+            return TranslationResult("done", source, target, whole.text, "phrasebook", self.phrasebook.version,
+                                     unvetted=not whole.vetted)
         pieces = self._pieces(text)
         direction = f"{source}-{target}"
         for piece in pieces:
             if piece.local is not None:
                 self._from_phrasebook(piece, source)
+        if self.memory is not None:
+            whole_hit = await self._from_memory(text, pieces, direction)
+            if whole_hit is not None:
+                return TranslationResult("done", source, target, whole_hit.text,
+                                         "memory" if whole_hit.exact else "similar",
+                                         f"memory@{whole_hit.entry_id}", similar=not whole_hit.exact)
         todo = [p for p in pieces if p.local is not None and p.translation is None]
         version = None
         if todo:
@@ -113,7 +134,8 @@ class Pipeline:
         engines = {p.engine for p in pieces if p.engine is not None}
         engine: EngineName = engines.pop() if len(engines) == 1 else "mixed"
         return TranslationResult("done", source, target, _assemble(pieces), engine,
-                                 version or self.phrasebook.version)
+                                 version or self.phrasebook.version,
+                                 unvetted=any(p.unvetted for p in pieces), similar=any(p.similar for p in pieces))
 
     def _pieces(self, text: str) -> list[_Sentence]:
         protected = spans.protect(text)
@@ -130,9 +152,40 @@ class Pipeline:
 
     def _from_phrasebook(self, piece: _Sentence, source: Lang) -> None:
         assert piece.local is not None
-        phrase = self.phrasebook.lookup(spans.strip_placeholders(piece.local.text), source)
+        phrase = self.phrasebook.find(spans.strip_placeholders(piece.local.text), source)
         if phrase is not None:
-            piece.translation, piece.engine = phrase, "phrasebook"
+            piece.translation, piece.engine, piece.unvetted = phrase.text, "phrasebook", not phrase.vetted
+
+    async def _from_memory(self, text: str, pieces: list[_Sentence], direction: str) -> MemoryHit | None:
+        """Fill sentences from the translation memory; returns the whole text's hit when that is
+        the answer (exact, or similar while no sentence was found on its own)."""
+        assert self.memory is not None
+        open_pieces = [p for p in pieces if p.local is not None and p.translation is None]
+        # When the phrasebook had every sentence only a member's translation of the whole text
+        # can do better: no similar look-up then.
+        hits = await self.memory.find(direction, [text, *(p.original for p in open_pieces)],
+                                      similar=bool(open_pieces))
+        whole = hits.get(text)
+        if whole is not None and whole.exact:
+            return whole
+        found_any = len(open_pieces) < sum(p.local is not None for p in pieces)  # the phrasebook's
+        for piece in open_pieces:
+            hit = hits.get(piece.original)
+            if hit is not None and hit.exact:
+                self._use(piece, hit)
+                found_any = True
+        if whole is not None and not found_any:
+            return whole
+        for piece in open_pieces:
+            hit = hits.get(piece.original)
+            if hit is not None and piece.translation is None:
+                self._use(piece, hit)
+        return None
+
+    @staticmethod
+    def _use(piece: _Sentence, hit: MemoryHit) -> None:
+        piece.translation, piece.final, piece.similar = hit.text, True, not hit.exact
+        piece.engine = "memory" if hit.exact else "similar"
 
     async def _from_model(self, todo: list[_Sentence], direction: str, version: str,
                           priority: Priority) -> str:
@@ -159,10 +212,12 @@ class Pipeline:
 
 def _assemble(pieces: list[_Sentence]) -> str:
     out = []
-    for piece in pieces:
+    for number, piece in enumerate(pieces, start=1):
         if piece.local is None or piece.translation is None:
-            body = piece.original
-        else:
-            body = spans.restore(piece.translation, piece.local.spans).text
-        out.append(piece.lead + body + piece.sep)
+            out.append(piece.lead + piece.original + piece.sep)
+            continue
+        body = piece.translation if piece.final else spans.restore(piece.translation, piece.local.spans).text
+        # "ni.Chu": the sender left out the space; the translation gets one.
+        sep = " " if not piece.sep and number < len(pieces) else piece.sep
+        out.append(piece.lead + body + sep)
     return "".join(out).strip()

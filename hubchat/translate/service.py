@@ -6,9 +6,9 @@ Events (after the write succeeded; see ``docs/api.md``)::
     message:translated             {channel_id, message_id, seq, translation}   to chan:{channel_id}
     message:translation_corrected  {channel_id, message_id, seq, translation}   to chan:{channel_id}
 
-Delivery is at most once per socket (python-socketio rooms); the stored ``translation`` on the
-message is the pull path.  A message whose translation never landed (node stopped, queue full,
-no model) is found again by :meth:`backfill`.
+They leave through ``infra.realtime.emit`` (at most once per socket, a failure logged and
+dropped); the stored ``translation`` on the message is the pull path.  A message whose
+translation never landed (node stopped, queue full, no model) is found again by :meth:`backfill`.
 """
 
 from __future__ import annotations
@@ -17,31 +17,37 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, TextIO
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TextIO
 
 from hubchat.background import BackgroundTasks, cancel_and_wait
 from hubchat.clock import iso, utcnow
-from hubchat.errors import BadRequest, Conflict, NotFound
+from hubchat.errors import BadRequest, Conflict, Forbidden, NotFound
 from hubchat.infra import Infra
 from hubchat.principal import Principal
 from hubchat.schema import new_id
 from hubchat.translate.cache import MemoryTranslationCache, RedisTranslationCache, TranslationCache
 from hubchat.translate.detect import Lang
 from hubchat.translate.engine import Engine
+from hubchat.translate.memory import MemoryEntryView, TranslationMemory, entry_view
 from hubchat.translate.metrics import TranslateMetrics
 from hubchat.translate.models import TranslationEvent, TranslationResult, TranslationView, translation_view
 from hubchat.translate.options import TranslateOptions
 from hubchat.translate.packages import PackageInfo
 from hubchat.translate.phrasebook import Phrasebook
 from hubchat.translate.pipeline import Pipeline, other
-from hubchat.translate.repository import NextVersion, TranslationRepository
+from hubchat.translate.ports import CanRead, TranslatedMessages
+from hubchat.translate.repository import TranslationRepository
 from hubchat.translate.worker import BatchWorker, Priority, Shed
 
 log = logging.getLogger(__name__)
 
-CanRead = Callable[[Principal, str], Awaitable[bool]]
-Emit = Callable[[str, dict[str, Any], str], Awaitable[None]]
+class Emit(Protocol):
+    """``Realtime.emit``'s signature (tests pass a recorder)."""
+
+    async def __call__(self, event: str, data: Mapping[str, Any], *, to: str | Sequence[str],
+                       skip_sid: str | None = None) -> None: ...
+
 
 DRAIN_TIMEOUT_SECS = 10.0
 BACKFILL_CONCURRENCY = 64
@@ -59,20 +65,21 @@ async def _deny_all(principal: Principal, channel_id: str) -> bool:
 
 
 class TranslationService:
-    def __init__(self, infra: Infra, *, can_read: CanRead | None = None, emit: Emit | None = None,
-                 next_version: NextVersion | None = None,
-                 options: TranslateOptions | None = None, phrasebook: Phrasebook | None = None):
+    def __init__(self, infra: Infra, *, messages: TranslatedMessages, can_read: CanRead | None = None,
+                 emit: Emit | None = None, options: TranslateOptions | None = None,
+                 phrasebook: Phrasebook | None = None):
         self.infra = infra
         self.options = options or TranslateOptions.from_settings(infra.settings)
         self.can_read = can_read or _deny_all
-        self._emit = emit
+        self._emit: Emit = emit or infra.realtime.emit
         self.metrics = TranslateMetrics.on(infra.metrics.registry)
         self.phrasebook = phrasebook or Phrasebook.load(self.options.phrasebook_path)
         self.engine = Engine(self.options)
         self.worker = BatchWorker(self.engine.translate, batch_max_sentences=self.options.batch_max_sentences,
                                   batch_window_ms=self.options.batch_window_ms,
                                   queue_max=self.options.queue_max, metrics=self.metrics)
-        self.repo = TranslationRepository(infra, next_version)
+        self.repo = TranslationRepository(infra, messages)
+        self.memory = TranslationMemory(infra, self.options.memory_fuzzy_threshold)
         self._pipeline: Pipeline | None = None
         self._background = BackgroundTasks("translation")
 
@@ -85,7 +92,7 @@ class TranslationService:
         self._pipeline = Pipeline(phrasebook=self.phrasebook, cache=self._make_cache(), worker=self.worker,
                                   model_version=self.engine.model_version,
                                   override_confidence=self.options.detect_override_confidence,
-                                  metrics=self.metrics)
+                                  metrics=self.metrics, memory=self.memory)
         async with self.worker.running():
             rescan = None
             if self.options.models_rescan_secs > 0:
@@ -138,14 +145,11 @@ class TranslationService:
 
     # ------------------------------------------------------------ translating
     async def submit_message(self, message: Mapping[str, Any], priority: Priority = Priority.CHAT) -> None:
-        """Schedule the translation of a stored message and return at once (a channels
-        ``stored_listener``: takes the stored document or its client view)."""
+        """Schedule the translation of a stored message and return at once (run on the chat
+        capability's ``MessageStored`` event: takes the stored document or its client view)."""
         if self._pipeline is None or message.get("deleted") or not message.get("body"):
             return
-        self._background.spawn(self._translate_logged(message, priority), "translate-message")
-
-    async def _translate_logged(self, message: Mapping[str, Any], priority: Priority) -> None:
-        await self.translate_message(message, priority)
+        self._background.spawn(self.translate_message(message, priority), "translate-message")
 
     async def translate_message(self, message: Mapping[str, Any],
                                 priority: Priority = Priority.CHAT) -> TranslationResult:
@@ -171,13 +175,7 @@ class TranslationService:
         payload: TranslationEvent = {"channel_id": channel_id, "message_id": str(message.get("_id") or message["id"]),
                                      "seq": int(message["seq"]), "version": stored.get("_version"),
                                      "translation": translation_view(stored)}
-        try:
-            if self._emit is not None:
-                await self._emit(event, dict(payload), channel_room(channel_id))
-            else:
-                await self.infra.realtime.emit(event, dict(payload), room=channel_room(channel_id))
-        except Exception:  # the write succeeded; the pull path has it
-            log.exception("translation event not delivered", extra={"event": event})
+        await self._emit(event, payload, to=channel_room(channel_id))
 
     # ------------------------------------------------------------ corrections
     async def correct(self, principal: Principal, message_id: str, text: str) -> dict[str, TranslationView | None]:
@@ -208,6 +206,10 @@ class TranslationService:
         updated = await self.repo.store_correction(message, correction, record)
         if updated is None:
             raise Conflict("the message was deleted", code="message_deleted")
+        if target != source:
+            await self.memory.add(f"{source}-{target}", str(message["body"]), text, origin="correction",
+                                  author_id=principal.user_id, author_name=principal.display_name,
+                                  message_id=message_id)
         await self._announce("message:translation_corrected", message, updated)
         return {"translation": translation_view(updated)}
 
@@ -226,6 +228,32 @@ class TranslationService:
             out.write("\t".join(_cell(str(c)) for c in cells) + "\n")
             count += 1
         return count
+
+    # ------------------------------------------------------------ translation memory (officers)
+    async def list_memory(self, principal: Principal, *, direction: str | None = None,
+                          approved: bool | None = None, before: str | None = None,
+                          limit: int = 50) -> dict[str, list[MemoryEntryView]]:
+        _officers_only(principal)
+        docs = await self.memory.list(direction=direction, approved=approved, before=before, limit=limit)
+        return {"entries": [entry_view(doc) for doc in docs]}
+
+    async def approve_memory(self, principal: Principal, entry_id: str) -> dict[str, MemoryEntryView]:
+        _officers_only(principal)
+        doc = await self.memory.approve(entry_id, principal.user_id)
+        log.info("translation memory entry approved", extra={"entry_id": entry_id, "by": principal.user_id})
+        return {"entry": entry_view(doc)}
+
+    async def remove_memory(self, principal: Principal, entry_id: str) -> dict[str, bool]:
+        _officers_only(principal)
+        await self.memory.remove(entry_id)
+        log.info("translation memory entry removed", extra={"entry_id": entry_id, "by": principal.user_id})
+        return {"removed": True}
+
+    async def import_memory(self, lines: Iterable[str]) -> int:
+        return await self.memory.import_rows(lines)
+
+    async def export_memory(self, out: TextIO) -> int:
+        return await self.memory.export(out)
 
     # ------------------------------------------------------------ backfill
     async def backfill(self, since: dt.datetime) -> int:
@@ -255,6 +283,11 @@ class TranslationService:
             tasks.append(asyncio.get_running_loop().create_task(one(message)))
         await asyncio.gather(*tasks)
         return done
+
+
+def _officers_only(principal: Principal) -> None:
+    if not principal.is_officer:
+        raise Forbidden("only officers review the translation memory", code="not_officer")
 
 
 def _cell(text: str) -> str:

@@ -3,7 +3,9 @@
 Routes (nothing here shadows ``/api``, ``/socket.io``, ``/healthz``, ``/readyz`` or ``/metrics``):
 
     GET /                    index.html, with a strict Content-Security-Policy; never cached
-    GET /config.json         {tile_url, tile_attribution, version}; never cached
+    GET /config.json         {tile_url, tile_attribution, cell_phone, version}; never cached
+    GET /sw.js               the service worker (``sw.js`` with this release's hash and file list):
+                             the app shell loads with no network; never cached
     GET /static/{path}       files under ``static/``; revalidated (ETag) on every use
     GET /static/v-{hash}/…   the same files under the content hash of the whole tree: cached for a
                              year (``immutable``), so a phone on a slow link asks for nothing again
@@ -20,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
+import json
 import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
@@ -29,6 +32,7 @@ from aiohttp import web
 from hubchat.config import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+SERVICE_WORKER = Path(__file__).resolve().parent / "sw.js"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 GZIP_MIN_BYTES = 512
@@ -83,6 +87,10 @@ class StaticFiles:
             digest.update(path.relative_to(self.root).as_posix().encode() + b"\0")
             digest.update(path.read_bytes())
         return digest.hexdigest()[:12]
+
+    def paths(self) -> list[str]:
+        """Relative paths of every file served from the tree."""
+        return [p.relative_to(self.root).as_posix() for p in self._files()]
 
     def modules(self) -> list[str]:
         """Relative paths of the ES modules (everything ``.js`` except Leaflet, a classic script)."""
@@ -205,7 +213,8 @@ def web_routes(settings: Settings) -> list[web.RouteDef]:
         "Permissions-Policy": "geolocation=(self), camera=(), microphone=(), payment=()",
         "Cross-Origin-Opener-Policy": "same-origin",
     }
-    config = {"tile_url": tile_url, "tile_attribution": tile_attribution, "version": files.version}
+    config = {"tile_url": tile_url, "tile_attribution": tile_attribution, "cell_phone": settings.cell_phone,
+              "version": files.version}
 
     async def index(request: web.Request) -> web.Response:
         asset = files.get("index.html")
@@ -214,6 +223,15 @@ def web_routes(settings: Settings) -> list[web.RouteDef]:
         html = asset.body.decode("utf-8").replace("{{STATIC}}", base).replace("{{PRELOAD}}", preload)
         headers = {"Content-Security-Policy": content_security_policy(tile_url, request.host), **page_headers}
         return _send(request, asset, REVALIDATE, headers, body=html.encode("utf-8"))
+
+    # The service worker stores this release's files (index.html is the page at "/").
+    release = [f"{base}/{rel}" for rel in files.paths() if rel != "index.html"]
+    worker = SERVICE_WORKER.read_text(encoding="utf-8").replace("{{VERSION}}", files.version) \
+        .replace("{{FILES}}", json.dumps(release))
+
+    async def service_worker(request: web.Request) -> web.Response:
+        return web.Response(text=worker, content_type="text/javascript", charset="utf-8",
+                            headers={"Cache-Control": REVALIDATE, "X-Content-Type-Options": "nosniff"})
 
     async def config_json(request: web.Request) -> web.Response:
         return web.json_response(config, headers={"Cache-Control": REVALIDATE, "X-Content-Type-Options": "nosniff"})
@@ -234,6 +252,7 @@ def web_routes(settings: Settings) -> list[web.RouteDef]:
     return [
         web.get("/", index),
         web.get("/config.json", config_json),
+        web.get("/sw.js", service_worker),
         web.get("/static/{path:.+}", static),
     ]
 

@@ -7,6 +7,7 @@
 import { api, session } from "./api.js";
 import { connect, disconnect } from "./socket.js";
 import { bus } from "./state.js";
+import { loadConfig } from "./config.js";
 import { clear, h } from "./dom.js";
 import { getLang, onLangChange, setLang, t } from "./i18n.js";
 import { forgetChat, startChat, stopChat } from "./chatstore.js";
@@ -171,6 +172,7 @@ export async function endSession({ callServer = true } = {}) {
 }
 
 async function boot() {
+  loadConfig(); // kept for the SOS screen offline
   buildShell();
   onLangChange(() => { renderChrome(); route(); });
   bus.on("connection", (state) => renderStatus(state));
@@ -184,6 +186,8 @@ async function boot() {
     api("/api/me").then(({ user }) => session.setUser(user)).catch(() => {});
   }
   await route();
+  // The app shell from the service worker's cache when there is no network (hubchat/web/sw.js).
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
 }
 
 boot();

@@ -104,6 +104,23 @@ const en = {
   "dir.join": "Ask to join",
   "dir.requested": "Your request to join was sent. An office bearer will answer it.",
   "dir.openChat": "Open chat",
+  "dir.message": "Message",
+  "dir.messageTo": "Message {name}",
+  "dir.roleOf": "Role of {name}",
+  "dir.positionOf": "Position of {name}",
+  "dir.saveMember": "Save",
+  "dir.removeMember": "Remove",
+  "dir.confirmRemove": "Remove {name} from the association?",
+  "dir.memberSaved": "{name}: saved.",
+  "dir.memberRemoved": "{name} was removed.",
+  "dir.leave": "Leave the association",
+  "dir.edit": "Edit the association",
+  "dir.saveAssociation": "Save changes",
+  "dir.saved": "Saved.",
+  "dir.savedForReview": "Saved. The new location waits for the Diaspora Cell's review.",
+  "dir.pendingChanges": "Waiting for the Diaspora Cell's review: {where}. Until then alerts use the location in force.",
+  "dir.confirmLeave": "Leave {name}? You lose its channels.",
+  "dir.left": "You left {name}.",
   "dir.members": "Members",
   "dir.requests": "Requests to join ({n})",
   "dir.accept": "Accept",
@@ -180,12 +197,20 @@ const en = {
   "chat.hideTranslation": "Hide translation",
   "chat.translationTo": "Translation ({lang})",
   "chat.correctedBy": "corrected by {name}",
+  "chat.byMember": "translated by a member",
+  "chat.notVetted": "not yet checked by a Mizo speaker",
+  "chat.similarSentence": "from a similar sentence, may not fit exactly",
   "chat.correct": "Correct translation",
   "chat.correctLabel": "Your better translation",
   "chat.saveCorrection": "Save correction",
   "chat.correctionSaved": "Thank you. Your correction is shown to everyone.",
   "chat.addTranslation": "Add a translation",
   "chat.translating": "Translating…",
+  "chat.byPhrasebook": "from the phrasebook",
+  "chat.byMachine": "machine translation",
+  "chat.trUnavailable": "No translation: there is no Mizo–English model yet. A member may add one.",
+  "chat.trPending": "Translation pending: it will follow when the translator has time.",
+  "chat.trFailed": "Translation failed: it will be tried again.",
   "chat.sending": "Sending…",
   "chat.waiting": "Waiting for connection…",
   "chat.failed": "Not sent: {reason}",
@@ -224,6 +249,11 @@ const en = {
   "sos.loc.unavailable": "Location not available: the SOS is sent without it.",
   "sos.sendingTitle": "Sending SOS",
   "sos.sending": "Sending your SOS…",
+  "sos.directIntro": "You can also call or text the Diaspora Cell now:",
+  "sos.callCell": "Call the Cell ({phone})",
+  "sos.textCell": "Text the Cell your location",
+  "sos.smsBody": "SOS from {name} (hubchat). I need help. My location: {where}",
+  "sos.smsNoLocation": "unknown",
   "sos.sendingOnline": "Connected. Waiting for the server.",
   "sos.sendingOffline": "No connection. Still trying — keep this screen open.",
   "sos.attempts": "Attempts: {n}.",
@@ -281,6 +311,15 @@ const en = {
   "console.detail": "Alert details",
   "console.pickAlert": "Choose an alert in the list or on the map.",
   "console.status": "Status",
+  "console.history": "Closed alerts",
+  "console.historyFilters": "Filter closed alerts",
+  "console.historySearch": "Show",
+  "console.historyMore": "Older alerts",
+  "console.historyNone": "No closed alert matches.",
+  "console.allClosed": "All closed",
+  "console.anyCategory": "Any category",
+  "console.since": "From (day)",
+  "console.until": "To (day)",
   "console.category": "Category",
   "console.raised": "Raised",
   "console.ackBy": "Acknowledged by",
@@ -303,6 +342,8 @@ const en = {
   "console.export.json": "Download JSON",
   "console.export.cap": "Download CAP (XML)",
   "console.newAlert": "New SOS: {name} — {category}",
+  "console.notifyBody": "Open the console to acknowledge it.",
+  "console.waitingTitle": "({n}) SOS waiting — hubchat",
   "console.approvals": "Associations awaiting approval",
   "console.noPending": "No associations are waiting.",
   "console.approve": "Approve",
@@ -461,6 +502,23 @@ const lus = {
   "dir.join": "Tel dil rawh", // ?
   "dir.requested": "Tel i dilna thawn a ni. Hotu pakhatin a chhang ang.",
   "dir.openChat": "Titi hawng rawh",
+  "dir.message": "Thuthawn rawh", // ?
+  "dir.messageTo": "{name} hnenah thu thawn rawh", // ?
+  "dir.roleOf": "{name} nihna", // ?
+  "dir.positionOf": "{name} hna", // ?
+  "dir.saveMember": "Dahṭha rawh", // ?
+  "dir.removeMember": "Paih rawh", // ?
+  "dir.confirmRemove": "{name} hi pawl aṭangin paih dawn em?", // ?
+  "dir.memberSaved": "{name}: dahṭha a ni.", // ?
+  "dir.memberRemoved": "{name} paih a ni.", // ?
+  "dir.leave": "Pawl chhuahsan rawh", // ?
+  "dir.edit": "Pawl siamṭha rawh", // ?
+  "dir.saveAssociation": "Danglamna dahṭha rawh", // ?
+  "dir.saved": "Dahṭha a ni.", // ?
+  "dir.savedForReview": "Dahṭha a ni. Hmun thar hi Diaspora Cell-in an en phawt ang.", // ?
+  "dir.pendingChanges": "Diaspora Cell enfiah nghak mek: {where}. Chumi hma chuan hmun hlui hman a ni.", // ?
+  "dir.confirmLeave": "{name} i chhuahsan dawn em? A channel-te i hloh ang.", // ?
+  "dir.left": "{name} i chhuahsan ta.", // ?
   "dir.members": "Memberte",
   "dir.requests": "Tel dilna ({n})",
   "dir.accept": "Pawm rawh",
@@ -537,12 +595,20 @@ const lus = {
   "chat.hideTranslation": "Lehlin thup rawh",
   "chat.translationTo": "Lehlin ({lang})",
   "chat.correctedBy": "{name}-in a siamṭha",
+  "chat.byMember": "member pakhatin a letling", // ?
+  "chat.notVetted": "Mizo ṭawng thiamin a la en fiah lo", // ?
+  "chat.similarSentence": "thu inang deuh atanga lak, a dik vek lo thei", // ?
   "chat.correct": "Lehlin siamṭha rawh",
   "chat.correctLabel": "Lehlin ṭha zawk",
   "chat.saveCorrection": "Siamṭhatna dahṭha rawh",
   "chat.correctionSaved": "Ka lawm e. I siamṭhatna mi zawng zawngin an hmu ang.",
   "chat.addTranslation": "Lehlin belh rawh",
   "chat.translating": "Lehlin mek…",
+  "chat.byPhrasebook": "thumal bu aṭanga lehlin", // ?
+  "chat.byMachine": "khawl lehlin", // ?
+  "chat.trUnavailable": "Lehlin a awm lo: Mizo–English lehlinna model a la awm lo. Member-in a belh thei.", // ?
+  "chat.trPending": "Lehlin nghah mek: a hun remchânga lo lang ang.", // ?
+  "chat.trFailed": "Lehlin a hlawhchham: han tih nawn leh a ni ang.", // ?
   "chat.sending": "Thawn mek…",
   "chat.waiting": "Inzawmna nghak mek…",
   "chat.failed": "Thawn a ni lo: {reason}",
@@ -581,6 +647,11 @@ const lus = {
   "sos.loc.unavailable": "Location hriat a ni lo: SOS chu a tel lovin thawn a ni ang.",
   "sos.sendingTitle": "SOS thawn mek",
   "sos.sending": "I SOS thawn mek…",
+  "sos.directIntro": "Diaspora Cell hnenah tunah call emaw text emaw i thawn thei bawk:", // ?
+  "sos.callCell": "Cell call rawh ({phone})", // ?
+  "sos.textCell": "Cell hnenah i awmna text rawh", // ?
+  "sos.smsBody": "SOS {name} hnen aṭangin (hubchat). Ṭanpuina ka mamawh. Ka awmna: {where}", // ?
+  "sos.smsNoLocation": "hriat loh", // ?
   "sos.sendingOnline": "Inzawm. Server nghak mek.",
   "sos.sendingOffline": "Inzawmna a awm lo. Kan la thawn zel — he screen hi hawng reng rawh.",
   "sos.attempts": "Vawi {n} tih.",
@@ -638,6 +709,15 @@ const lus = {
   "console.detail": "SOS chanchin",
   "console.pickAlert": "List emaw map aṭangin SOS thlang rawh.",
   "console.status": "Dinhmun",
+  "console.history": "SOS khar tawhte", // ?
+  "console.historyFilters": "SOS khar tawhte thlihthlai rawh", // ?
+  "console.historySearch": "Entir rawh", // ?
+  "console.historyMore": "A hmaa SOS-te", // ?
+  "console.historyNone": "SOS khar tawh inmil a awm lo.", // ?
+  "console.allClosed": "Khar tawh zawng zawng", // ?
+  "console.anyCategory": "Eng chi pawh", // ?
+  "console.since": "Ni (aṭangin)", // ?
+  "console.until": "Ni (thleng)", // ?
   "console.category": "A chi",  // ?
   "console.raised": "Thawn hun",
   "console.ackBy": "A hriattu",
@@ -660,6 +740,8 @@ const lus = {
   "console.export.json": "JSON download rawh",
   "console.export.cap": "CAP (XML) download rawh",
   "console.newAlert": "SOS thar: {name} — {category}",
+  "console.notifyBody": "Pawm turin console hi hawng rawh.", // ?
+  "console.waitingTitle": "({n}) SOS nghak mek — hubchat", // ?
   "console.approvals": "Pawmpuina nghak pawlte",
   "console.noPending": "Pawmpuina nghak pawl an awm lo.",
   "console.approve": "Pawm rawh",

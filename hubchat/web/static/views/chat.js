@@ -13,6 +13,13 @@ import {
 } from "../chatstore.js";
 import { errorText, heading } from "./common.js";
 
+// A message's translation that has no text to show, by status (docs/api.md, "translation").
+const TR_STATES = {
+  unavailable: "chat.trUnavailable",
+  pending_backfill: "chat.trPending",
+  failed: "chat.trFailed",
+};
+
 const LANG_NAMES = { lus: "Mizo", en: "English" };
 
 function channelName(c) {
@@ -150,6 +157,19 @@ export function render(main, { params: [channelId] }) {
     typingLine.textContent = names.length ? t("chat.typing", { names: names.join(", ") }) : "";
   }
 
+  /** Who translated: a member's correction, the translation memory (a member's, or a similar text's),
+   *  the phrasebook (flagged while no Mizo speaker has vetted the phrase), or the machine (never
+   *  passed off as human; its package version is the label's title). */
+  function translationSource(tr) {
+    if (tr.correction) return t("chat.correctedBy", { name: tr.correction.author?.display_name || "" });
+    if (tr.similar) return t("chat.similarSentence");  // the translation memory's, of a similar text
+    if (tr.engine === "memory") return t("chat.byMember");
+    if (tr.engine === "phrasebook") {
+      return tr.unvetted ? `${t("chat.byPhrasebook")} · ${t("chat.notVetted")}` : t("chat.byPhrasebook");
+    }
+    return t("chat.byMachine");
+  }
+
   function translationShown(m) {
     return toggled.has(m.id) ? toggled.get(m.id) : showAll;
   }
@@ -205,8 +225,8 @@ export function render(main, { params: [channelId] }) {
       const trId = `tr-${m.id}`;
       if (shown) {
         li.append(h("div", { class: "translation", id: trId },
-          h("p", { class: "tr-label small" }, t("chat.translationTo", { lang: LANG_NAMES[tr.lang] || tr.lang || "" }),
-            tr.correction ? ` · ${t("chat.correctedBy", { name: tr.correction.author?.display_name || "" })}` : ""),
+          h("p", { class: "tr-label small", title: tr.model_version || null },
+            t("chat.translationTo", { lang: LANG_NAMES[tr.lang] || tr.lang || "" }), ` · ${translationSource(tr)}`),
           correcting === m.id ? correctionForm(m, trText) : h("p", { class: "tr-text", lang: tr.lang || null }, trText)));
       }
       const toggle = h("button", { type: "button", class: "link small tr-toggle", "aria-expanded": String(shown),
@@ -217,7 +237,10 @@ export function render(main, { params: [channelId] }) {
       && Date.now() - new Date(m.created_at).getTime() < 30_000) {
       // A fresh message: its translation usually follows within a second or two.  (Without a
       // model, "unavailable" arrives instead and nothing is shown: the member may add one.)
-      li.append(h("p", { class: "muted small" }, t("chat.translating")));
+      li.append(h("p", { class: "muted small tr-state" }, t("chat.translating")));
+    } else if (tr && !mine && TR_STATES[tr.status]) {
+      // No translation to show: say why, so "Add a translation" is not a mystery.
+      li.append(h("p", { class: "muted small tr-state", dataset: { status: tr.status } }, t(TR_STATES[tr.status])));
     }
     if (correcting === m.id && !hasTranslation) li.append(correctionForm(m, ""));
     if (tr?.status !== "same_language" && correcting !== m.id) {

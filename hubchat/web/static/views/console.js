@@ -4,15 +4,17 @@
 // detail pane (timeline, notes, acknowledge / responding / resolved / false-alarm, audit log),
 // and the queue of associations awaiting approval.
 
+import { loadConfig } from "../config.js";
 import { api, session } from "../api.js";
 import { call } from "../socket.js";
 import { Subscriptions } from "../state.js";
-import { announce, clear, field, fmtTime, h } from "../dom.js";
+import { announce, clear, field, fmtTime, formValues, h, select } from "../dom.js";
 import { getLang, t } from "../i18n.js";
-import { busy, countryName, errorBox, errorText, heading } from "./common.js";
+import { busy, countryName, countryOptions, errorBox, errorText, heading } from "./common.js";
 
 const URGENCY = { open: 0, acknowledged: 1, responding: 2 };
 const OPEN = ["open", "acknowledged", "responding"];
+const CATEGORIES = ["medical", "violence", "exploitation", "detention", "stranded", "other"];
 const COLORS = { open: "#b00020", acknowledged: "#8a4b00", responding: "#0b4f8a", duress: "#5c0011" };
 const ACTIONS = {
   open: [["acknowledge", "primary"]],
@@ -20,12 +22,6 @@ const ACTIONS = {
   responding: [["resolve", "primary"], ["false_alarm", "secondary"]],
 };
 
-let configPromise = null;
-function loadConfig() {
-  configPromise ||= fetch("/config.json", { credentials: "omit" }).then((r) => r.json())
-    .catch(() => ({ tile_url: "", tile_attribution: "" }));
-  return configPromise;
-}
 
 let leafletPromise = null;
 function loadLeaflet() {
@@ -73,6 +69,30 @@ function beep() {
     osc.start(now + offset);
     osc.stop(now + offset + 0.25);
   }
+}
+
+// ---------------------------------------------------------------- a console in the background
+// A new alert while the tab is hidden: a desktop notification (permission is asked when the
+// officer goes on duty, a user gesture), the title shows how many alerts wait, and the alarm
+// repeats every REPEAT_MS until the tab is seen again or no open alert waits for acknowledgement.
+const REPEAT_MS = 15_000;
+let notified = 0;
+
+function askNotificationPermission() {
+  if ("Notification" in window && Notification.permission === "default") {
+    Notification.requestPermission().catch(() => {});
+  }
+}
+
+function notify(a, onOpen) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  try {
+    const n = new Notification(t("console.newAlert", { name: a.person?.display_name || a.person?.label || "",
+      category: t(`sos.cat.${a.category}`) }), { body: t("console.notifyBody"), tag: `sos-${a.id}`, requireInteraction: true });
+    n.onclick = () => { window.focus(); onOpen(a.id); n.close(); };
+    notified += 1;
+    window.hubchat = Object.assign(window.hubchat || {}, { notified });
+  } catch { /* notifications unavailable here: the sound and the title still tell */ }
 }
 
 /** Saves what an authenticated GET answers as a file (exports need the bearer token, so a plain
@@ -125,6 +145,7 @@ export function render(main, { params: [selectedParam] }) {
   const mapEl = h("div", { class: "map", id: "map", role: "region", "aria-label": t("console.map") });
   const detail = h("section", { class: "detail", id: "alert-detail", "aria-labelledby": "detail-h" });
   const queue = h("section", { class: "card approvals", id: "approvals", "aria-labelledby": "approvals-h" });
+  const historyPane = h("section", { class: "card history", id: "history", "aria-labelledby": "history-h" });
   const err = errorBox();
 
   root.append(
@@ -138,6 +159,7 @@ export function render(main, { params: [selectedParam] }) {
         h("h2", { id: "map-h", class: "visually-hidden" }, t("console.map")), mapEl,
         h("p", { class: "small muted", id: "map-note" })),
       detail),
+    historyPane,
     queue);
   main.append(root);
   root.addEventListener("pointerdown", unlockAudio, { passive: true });
@@ -170,8 +192,28 @@ export function render(main, { params: [selectedParam] }) {
     event.returnValue = "";
   }
   window.addEventListener("beforeunload", warnOnLeave);
+
+  let savedTitle = null; // the page's own title while the alarm shows its count
+  let repeatTimer = null;
+  const waiting = () => Array.from(alerts.values()).filter((a) => a.status === "open").length;
+  function restoreTitle() {
+    if (savedTitle !== null) document.title = savedTitle;
+    savedTitle = null;
+  }
+  function backgroundAlarm() {
+    clearTimeout(repeatTimer);
+    const n = waiting();
+    if (!document.hidden || !n) { restoreTitle(); return; }
+    savedTitle ??= document.title;
+    document.title = t("console.waitingTitle", { n });
+    const every = window.hubchat?.alarmRepeatMs || REPEAT_MS; // a test may shorten it
+    repeatTimer = setTimeout(() => { if (document.hidden && waiting()) beep(); backgroundAlarm(); }, every);
+  }
+  document.addEventListener("visibilitychange", backgroundAlarm);
+
   dutySwitch.addEventListener("click", () => busy(dutySwitch, async () => {
     unlockAudio();
+    askNotificationPermission();
     try {
       const res = await call("duty:set", { on_duty: !onDuty });
       onDuty = res.duty.on_duty;
@@ -421,6 +463,8 @@ export function render(main, { params: [selectedParam] }) {
             alerts.set(a.id, res.alert);
             announce(t(`status.${res.alert.status}`));
             await selectAlert(a.id, false);
+            // Keyboard users keep their place: the next step's button (or the heading once closed).
+            if (pane?.id === a.id) (pane.actions.querySelector("button") || pane.title).focus();
           } catch (e) {
             pane?.actionErr.show(e);
             if (e.code === "invalid_transition" || e.code === "alert_closed") selectAlert(a.id, false);
@@ -477,7 +521,12 @@ export function render(main, { params: [selectedParam] }) {
     alerts.set(a.id, a);
     renderList();
     renderMarkers();
-    if (!known) { beep(); flash(a); }
+    if (!known) {
+      beep();
+      flash(a);
+      if (document.hidden) notify(a, (id) => { location.hash = `#/console/${id}`; });
+      backgroundAlarm();
+    }
     if (selected === a.id) renderDetail();
   });
   let timelineTimer = null;
@@ -496,6 +545,7 @@ export function render(main, { params: [selectedParam] }) {
     alerts.set(a.id, a);
     renderList();
     renderMarkers();
+    backgroundAlarm();
     if (selected === a.id) {
       renderDetail();
       clearTimeout(timelineTimer);
@@ -580,9 +630,61 @@ export function render(main, { params: [selectedParam] }) {
     return li;
   }
 
+  // ---------------------------------------------------------------- history of closed alerts
+  // Filters (status, category, country, days) as GET /api/sos/alerts takes them, newest first,
+  // a page at a time; choosing one opens it in the detail pane (timeline and audit log).
+  function renderHistory() {
+    const herr = errorBox();
+    const results = h("ul", { class: "history-list", id: "history-list", "aria-live": "polite" });
+    const more = h("button", { type: "button", class: "secondary small", id: "history-more", hidden: true },
+      t("console.historyMore"));
+    const statuses = [["", t("console.allClosed")], ...["resolved", "false_alarm", "cancelled"]
+      .map((s) => [s, t(`status.${s}`)])];
+    const categories = [["", t("console.anyCategory")], ...CATEGORIES.map((c) => [c, t(`sos.cat.${c}`)])];
+    const form = h("form", { class: "form history-filters", role: "search", "aria-label": t("console.historyFilters") },
+      h("div", { class: "grid3" },
+        field(t("console.status"), select({ name: "status" }, statuses, "")),
+        field(t("sos.category"), select({ name: "category" }, categories, "")),
+        field(t("auth.country"), select({ name: "country" }, countryOptions(true), "")),
+        field(t("console.since"), h("input", { type: "date", name: "since" })),
+        field(t("console.until"), h("input", { type: "date", name: "until" }))),
+      herr.el, h("button", { type: "submit", class: "primary" }, t("console.historySearch")));
+    let filters = {};
+    let before = null;
+    async function load(reset) {
+      herr.show(null);
+      if (reset) { before = null; clear(results); }
+      const query = new URLSearchParams(Object.entries({ ...filters, ...(before ? { before } : {}) })
+        .filter(([, v]) => v));
+      try {
+        const page = await api(`/api/sos/alerts?${query}`);
+        for (const a of page.alerts) {
+          const item = h("button", { type: "button", class: "link history-item", dataset: { id: a.id } },
+            `${a.person?.display_name || "?"} · ${t(`sos.cat.${a.category}`)} · ${t(`status.${a.status}`)}`
+            + ` · ${fmtTime(a.created_at, getLang())} · ${countryName(a.person?.country)}`);
+          item.addEventListener("click", () => selectAlert(a.id));
+          results.append(h("li", null, item));
+        }
+        if (reset && !page.alerts.length) results.append(h("li", { class: "muted" }, t("console.historyNone")));
+        before = page.next_before;
+        more.hidden = !before;
+      } catch (e) {
+        herr.show(e);
+      }
+    }
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      filters = formValues(form);
+      busy(form.querySelector("button[type=submit]"), () => load(true));
+    });
+    more.addEventListener("click", () => busy(more, () => load(false)));
+    clear(historyPane).append(h("h2", { id: "history-h" }, t("console.history")), form, results, more);
+  }
+
   // ---------------------------------------------------------------- start
   queue.append(h("h2", { id: "approvals-h" }, t("console.approvals")), h("p", { class: "muted" }, t("common.loading")));
   renderDuty();
+  renderHistory();
   renderList();
   renderDetail();
   initMap();
@@ -591,6 +693,9 @@ export function render(main, { params: [selectedParam] }) {
   const ticker = setInterval(() => { renderList(); }, 15_000);
   return () => {
     window.removeEventListener("beforeunload", warnOnLeave);
+    document.removeEventListener("visibilitychange", backgroundAlarm);
+    clearTimeout(repeatTimer);
+    restoreTitle();
     clearInterval(ticker);
     clearTimeout(flashTimer);
     subs.close();

@@ -4,7 +4,7 @@
 import { api, session } from "../api.js";
 import { announce, clear, field, formValues, h, select } from "../dom.js";
 import { t } from "../i18n.js";
-import { chat } from "../chatstore.js";
+import { chat, openDirect } from "../chatstore.js";
 import { busy, countryName, countryOptions, errorBox, errorText, heading } from "./common.js";
 
 function place(a) {
@@ -102,6 +102,22 @@ export async function search(main, { query }) {
   else if (query.get("country") || query.get("city") || query.get("q")) runSearch();
 }
 
+/** "Message NAME": opens (or creates) the direct conversation with that user and goes there. The
+ * server decides who may write to whom (dm_not_allowed is shown as an error). */
+function messageButton(userId, name, err) {
+  const button = h("button", { type: "button", class: "secondary small dm-button",
+    "aria-label": t("dir.messageTo", { name }) }, t("dir.message"));
+  button.addEventListener("click", () => busy(button, async () => {
+    try {
+      const channel = await openDirect(userId);
+      location.hash = `#/chat/${channel.id}`;
+    } catch (e) {
+      err.show(e);
+    }
+  }));
+  return button;
+}
+
 function contactLink(c) {
   const value = c.value;
   if (c.kind === "email") return h("a", { href: `mailto:${value}` }, value);
@@ -144,10 +160,13 @@ export async function page(main, { params: [id] }) {
   wrap.append(h("h2", null, t("dir.bearers")));
   if (!a.office_bearers.length) wrap.append(h("p", { class: "muted" }, t("dir.noBearers")));
   else {
+    // Members of the association (and officers) may write to its office bearers in hubchat itself.
+    const mayWrite = Boolean(a.my_role) || ["officer", "admin"].includes(session.user?.role);
     wrap.append(h("ul", { class: "list bearers" }, a.office_bearers.map((b) => h("li", null,
       h("strong", null, b.name), h("span", { class: "muted" }, b.position),
       b.contacts.length ? h("ul", { class: "plain contacts" }, b.contacts.map((c) => h("li", null,
-        `${t(`dir.kind.${c.kind}`)}: `, contactLink(c)))) : null))));
+        `${t(`dir.kind.${c.kind}`)}: `, contactLink(c)))) : null,
+      mayWrite && b.user_id && b.user_id !== session.user?.id ? messageButton(b.user_id, b.name, err) : null))));
   }
 
   // Join / membership state.
@@ -164,6 +183,20 @@ export async function page(main, { params: [id] }) {
       actions.append(h("span", { class: "badge badge-ok" }, t(`dir.role.${a.my_role}`)));
       const channel = chat.channels.find((c) => c.kind === "association" && c.association_id === a.id);
       if (channel) actions.append(h("a", { href: `#/chat/${channel.id}`, class: "button primary" }, t("dir.openChat")));
+      const leave = h("button", { type: "button", class: "secondary", id: "leave" }, t("dir.leave"));
+      leave.addEventListener("click", () => {
+        if (!window.confirm(t("dir.confirmLeave", { name: a.name }))) return;
+        busy(leave, async () => {
+          try {
+            await api(`/api/associations/${a.id}/members/me`, { method: "DELETE" });
+            announce(t("dir.left", { name: a.name }));
+            location.hash = "#/associations";
+          } catch (e) {
+            err.show(e);
+          }
+        });
+      });
+      actions.append(leave);
     } else if (membership?.status === "requested") {
       actions.append(h("p", { role: "status" }, t("dir.requested")));
     } else if (a.status === "approved") {
@@ -182,6 +215,8 @@ export async function page(main, { params: [id] }) {
     }
   }
 
+  if (a.my_role === "office_bearer") wrap.append(editForm(a));
+
   if (a.my_role === "office_bearer") {
     const box = h("div", { class: "card" });
     wrap.append(box);
@@ -191,8 +226,7 @@ export async function page(main, { params: [id] }) {
         const { members } = await api(`/api/associations/${a.id}/members`);
         const requests = members.filter((m) => m.status === "requested");
         const active = members.filter((m) => m.status === "active");
-        box.append(h("ul", { class: "plain" }, active.map((m) => h("li", null, m.display_name, " ",
-          h("span", { class: "muted" }, m.position || t(`dir.role.${m.role}`))))));
+        box.append(h("ul", { class: "list members" }, active.map((m) => memberRow(m))));
         box.append(h("h3", null, t("dir.requests", { n: requests.length })));
         box.append(h("ul", { class: "list" }, requests.map((m) => {
           const ok = h("button", { type: "button", class: "primary small" }, t("dir.accept"));
@@ -213,8 +247,98 @@ export async function page(main, { params: [id] }) {
         box.append(h("p", { class: "error" }, errorText(e)));
       }
     };
+    // One member: role and position (PATCH), remove (DELETE), write to them.  The server keeps at
+    // least one office bearer (last_office_bearer) and refuses a stale change (concurrent_change).
+    const memberRow = (m) => {
+      const rowErr = errorBox();
+      const role = select({ name: "role", "aria-label": t("dir.roleOf", { name: m.display_name }) },
+        [["member", t("dir.role.member")], ["office_bearer", t("dir.role.office_bearer")]], m.role);
+      const position = h("input", { name: "position", maxlength: 80, value: m.position || "",
+        "aria-label": t("dir.positionOf", { name: m.display_name }) });
+      const save = h("button", { type: "submit", class: "secondary small" }, t("dir.saveMember"));
+      save.setAttribute("aria-label", `${t("dir.saveMember")}: ${m.display_name}`);
+      const remove = h("button", { type: "button", class: "link small danger" }, t("dir.removeMember"));
+      remove.setAttribute("aria-label", `${t("dir.removeMember")}: ${m.display_name}`);
+      const me = m.user_id === session.user?.id;
+      const form = h("form", { class: "row member-form" }, role, position, save, me ? null : remove);
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        busy(save, async () => {
+          rowErr.show(null);
+          try {
+            await api(`/api/associations/${a.id}/members/${m.user_id}`, { method: "PATCH",
+              body: { role: role.value, position: position.value.trim() || null } });
+            announce(t("dir.memberSaved", { name: m.display_name }));
+            if (me && role.value !== "office_bearer") { location.reload(); return; }
+            loadMembers();
+          } catch (e) {
+            rowErr.show(e);
+          }
+        });
+      });
+      remove.addEventListener("click", () => {
+        if (!window.confirm(t("dir.confirmRemove", { name: m.display_name }))) return;
+        busy(remove, async () => {
+          try {
+            await api(`/api/associations/${a.id}/members/${m.user_id}`, { method: "DELETE" });
+            announce(t("dir.memberRemoved", { name: m.display_name }));
+            loadMembers();
+          } catch (e) {
+            rowErr.show(e);
+          }
+        });
+      });
+      return h("li", { dataset: { userId: m.user_id } }, h("strong", null, m.display_name),
+        me ? null : messageButton(m.user_id, m.display_name, err), form, rowErr.el);
+    };
     loadMembers();
   }
+}
+
+/** The office bearers' edit form.  Name, description and contacts apply at once; on an approved
+ * association a new country or city waits for a Cell officer's review (pending_changes), because
+ * where the association is decides which SOS alerts its office bearers are told of. */
+function editForm(a) {
+  const err = errorBox();
+  const name = h("input", { name: "name", required: true, maxlength: 120, value: a.name });
+  const description = h("textarea", { name: "description", rows: 3, maxlength: 2000, value: a.description || "" });
+  const email = h("input", { name: "contact_email", type: "email", required: true, maxlength: 254,
+    value: a.contact_email || "" });
+  const phone = h("input", { name: "contact_phone", type: "tel", maxlength: 32, value: a.contact_phone || "" });
+  const country = select({ name: "country" }, countryOptions(false), a.country);
+  const city = h("input", { name: "city", required: true, maxlength: 100, value: a.city });
+  const pending = h("p", { class: "note", id: "pending-changes", hidden: true });
+  const showPending = (page) => {
+    const p = page.pending_changes;
+    pending.hidden = !p;
+    pending.textContent = p ? t("dir.pendingChanges", { where: [p.city, countryName(p.country)].filter(Boolean).join(", ")
+      || t("dir.places") }) : "";
+  };
+  showPending(a);
+  const save = h("button", { type: "submit", class: "primary" }, t("dir.saveAssociation"));
+  const form = h("form", { class: "form", id: "edit-association" },
+    field(t("dir.name"), name), field(t("dir.description"), description),
+    h("div", { class: "grid2" }, field(t("dir.contactEmail"), email), field(t("dir.contactPhone"), phone),
+      field(t("auth.country"), country), field(t("auth.city"), city)),
+    pending, err.el, save);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(save, async () => {
+      err.show(null);
+      const body = { name: name.value.trim(), description: description.value.trim() || null,
+        contact_email: email.value.trim(), contact_phone: phone.value.trim() || null };
+      if (country.value !== a.country) body.country = country.value;
+      if (city.value.trim() !== a.city) body.city = city.value.trim();
+      try {
+        const { association } = await api(`/api/associations/${a.id}`, { method: "PATCH", body });
+        showPending(association);
+        announce(association.pending_changes ? t("dir.savedForReview") : t("dir.saved"));
+      } catch (e) {
+        err.show(e);
+      }
+    });
+  });
+  return h("details", { class: "card edit-association" }, h("summary", null, t("dir.edit")), form);
 }
 
 export function register(main) {

@@ -10,18 +10,41 @@ import { announce, clear, field, fmtTime, h, randomId } from "../dom.js";
 import { getLang, t } from "../i18n.js";
 import { addNote, cancelAlert, dismiss, sos, trigger, warmUpLocation } from "../sosstore.js";
 import { busy, errorBox, errorText, heading } from "./common.js";
+import { cachedConfig, loadConfig } from "../config.js";
 
 const HOLD_MS = 1000;
 const CATEGORIES = ["medical", "violence", "exploitation", "detention", "stranded", "other"];
+
+/** Call or text the Cell's emergency number (when one is configured): offered at once while an
+ * SOS cannot be sent, and to someone who is not signed in.  The text carries the location. */
+function cellContact() {
+  const phone = cachedConfig().cell_phone;
+  if (!phone) return null;
+  const f = sos.fix;
+  const where = f
+    ? `${f.lat.toFixed(5)},${f.lon.toFixed(5)} (±${Math.round(f.accuracy_m)} m) `
+      + `https://www.openstreetmap.org/?mlat=${f.lat.toFixed(5)}&mlon=${f.lon.toFixed(5)}#map=17/${f.lat.toFixed(5)}/${f.lon.toFixed(5)}`
+    : t("sos.smsNoLocation");
+  const name = session.user?.display_name || "";
+  const body = t("sos.smsBody", { name, where });
+  return h("div", { class: "sos-direct", id: "sos-direct" },
+    h("p", { class: "small" }, t("sos.directIntro")),
+    h("div", { class: "row" },
+      h("a", { href: `tel:${phone}`, class: "button primary", id: "sos-call" }, t("sos.callCell", { phone })),
+      h("a", { href: `sms:${phone}?body=${encodeURIComponent(body)}`, class: "button secondary", id: "sos-sms" },
+        t("sos.textCell"))));
+}
 
 export function render(main) {
   const subs = new Subscriptions();
   const root = h("section", { class: "sos-screen" });
   main.append(root);
   if (!session.signedIn) {
-    root.append(heading(t("sos.title")), h("p", null, t("sos.signInFirst")),
+    const direct = h("div");
+    root.append(heading(t("sos.title")), h("p", null, t("sos.signInFirst")), direct,
       h("p", { class: "emergency-numbers" }, t("sos.localNumbers")),
       h("a", { href: "#/login?next=/sos", class: "button primary" }, t("auth.login")));
+    loadConfig().then(() => { clear(direct); const c = cellContact(); if (c) direct.append(c); });
     return () => subs.close();
   }
   let mode = null;
@@ -91,6 +114,7 @@ export function render(main) {
     root.append(heading(t("sos.sendingTitle")),
       h("p", { class: "status-big", role: "status", id: "sos-sending" }, t("sos.sending")),
       h("p", { id: "sos-sending-detail", class: "muted" }),
+      h("div", { id: "sos-direct-slot" }),
       h("p", { class: "small muted" }, t("sos.localNumbers")));
     update();
   }
@@ -146,6 +170,13 @@ export function render(main) {
       if (detail && p) {
         detail.textContent = connection.online ? t("sos.sendingOnline") : t("sos.sendingOffline");
         if (p.attempts) detail.textContent += ` ${t("sos.attempts", { n: p.attempts })}`;
+      }
+      // Not stored yet: the Cell's number, with the freshest location in the text, right away.
+      const slot = root.querySelector("#sos-direct-slot");
+      if (slot) {
+        const direct = cellContact();
+        const sms = direct?.querySelector("#sos-sms")?.getAttribute("href");
+        if (sms !== slot.querySelector("#sos-sms")?.getAttribute("href")) { clear(slot); if (direct) slot.append(direct); }
       }
       return;
     }
