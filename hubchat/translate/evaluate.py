@@ -26,11 +26,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from hubchat.errors import BadRequest
 from hubchat.translate import packages
 from hubchat.translate.cache import MemoryTranslationCache
 from hubchat.translate.engine import Engine
-from hubchat.translate.memory import DIRECTIONS, unescape_cell
+from hubchat.translate.memory import DIRECTIONS, pair_rows
 from hubchat.translate.options import TranslateOptions
 from hubchat.translate.phrasebook import Phrasebook
 from hubchat.translate.pipeline import Pipeline
@@ -54,27 +53,11 @@ class Score:
 
 def read_pairs(lines: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
     """(source, reference) pairs per direction."""
-    rows = iter(lines)
-    header = [c.strip() for c in next(rows, "").rstrip("\r\n").split("\t")]
-    columns = {name: index for index, name in enumerate(header)}
-    target = "target_text" if "target_text" in columns else "corrected_text"
-    missing = [c for c in ("source_lang", "target_lang", "source_text", target) if c not in columns]
-    if missing:
-        raise BadRequest(f"--pairs: the header lacks {', '.join(missing)}".replace(
-            "corrected_text", "target_text (or corrected_text)"))
     pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for number, line in enumerate(rows, start=2):
-        if not line.strip():
-            continue
-        cells = [unescape_cell(c) for c in line.rstrip("\r\n").split("\t")]
-        if len(cells) < len(header):
-            raise BadRequest(f"--pairs: line {number} has {len(cells)} cells, the header {len(header)}")
-        direction = f"{cells[columns['source_lang']]}-{cells[columns['target_lang']]}"
-        if direction not in DIRECTIONS:
-            raise BadRequest(f"--pairs: line {number}: languages must be lus and en")
-        source, reference = cells[columns["source_text"]].strip(), cells[columns[target]].strip()
+    for row in pair_rows(lines, "--pairs"):
+        source, reference = row.source.strip(), row.target.strip()
         if source and reference:
-            pairs[direction].append((source, reference))
+            pairs[row.direction].append((source, reference))
     return dict(pairs)
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, TextIO, TypedDict
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -278,29 +278,51 @@ class TranslationMemory:
         """Add the rows of a TSV with a header naming at least source_lang, target_lang,
         source_text and target_text (or corrected_text: the corrections export works as is);
         an ``approved`` column of yes/no is honoured.  Returns how many rows were added."""
-        rows = iter(lines)
-        header = [c.strip() for c in next(rows, "").rstrip("\r\n").split("\t")]
-        columns = {name: index for index, name in enumerate(header)}
-        target_column = "target_text" if "target_text" in columns else "corrected_text"
-        missing = [c for c in ("source_lang", "target_lang", "source_text", target_column) if c not in columns]
-        if missing:
-            raise BadRequest(f"import: the header lacks {', '.join(missing)}".replace(
-            "corrected_text", "target_text (or corrected_text)"))
         count = 0
-        for number, line in enumerate(rows, start=2):
-            if not line.strip():
-                continue
-            cells = [unescape_cell(c) for c in line.rstrip("\r\n").split("\t")]
-            if len(cells) < len(header):
-                raise BadRequest(f"import: line {number} has {len(cells)} cells, the header {len(header)}")
-            direction = f"{cells[columns['source_lang']]}-{cells[columns['target_lang']]}"
-            if direction not in DIRECTIONS:
-                raise BadRequest(f"import: line {number}: languages must be lus and en")
-            approved = "approved" in columns and cells[columns["approved"]].strip().casefold() in ("yes", "true", "1")
-            added = await self.add(direction, cells[columns["source_text"]], cells[columns[target_column]],
-                                   origin="import", approved=approved)
+        for row in pair_rows(lines, "import"):
+            approved = row.cell("approved").strip().casefold() in ("yes", "true", "1")
+            added = await self.add(row.direction, row.source, row.target, origin="import", approved=approved)
             count += added is not None
         return count
+
+
+@dataclasses.dataclass(frozen=True)
+class PairRow:
+    """One row of a translation-pairs TSV (memory import, corrections export, evaluation pairs)."""
+
+    direction: str  # "lus-en" | "en-lus"
+    source: str
+    target: str
+    cells: list[str]
+    columns: dict[str, int]
+
+    def cell(self, name: str) -> str:
+        index = self.columns.get(name)
+        return self.cells[index] if index is not None else ""
+
+
+def pair_rows(lines: Iterable[str], what: str) -> Iterator[PairRow]:
+    """The rows of a TSV whose header names at least source_lang, target_lang, source_text and
+    target_text (or corrected_text: the corrections export reads as it is); cells unescaped, blank
+    lines skipped.  A malformed header or row is ``BadRequest`` naming ``what`` and the line."""
+    rows = iter(lines)
+    header = [c.strip() for c in next(rows, "").rstrip("\r\n").split("\t")]
+    columns = {name: index for index, name in enumerate(header)}
+    target = "target_text" if "target_text" in columns else "corrected_text"
+    missing = [c for c in ("source_lang", "target_lang", "source_text", target) if c not in columns]
+    if missing:
+        raise BadRequest(f"{what}: the header lacks {', '.join(missing)}".replace(
+            "corrected_text", "target_text (or corrected_text)"))
+    for number, line in enumerate(rows, start=2):
+        if not line.strip():
+            continue
+        cells = [unescape_cell(c) for c in line.rstrip("\r\n").split("\t")]
+        if len(cells) < len(header):
+            raise BadRequest(f"{what}: line {number} has {len(cells)} cells, the header {len(header)}")
+        direction = f"{cells[columns['source_lang']]}-{cells[columns['target_lang']]}"
+        if direction not in DIRECTIONS:
+            raise BadRequest(f"{what}: line {number}: languages must be lus and en")
+        yield PairRow(direction, cells[columns["source_text"]], cells[columns[target]], cells, columns)
 
 
 def escape_cell(text: str) -> str:
