@@ -18,10 +18,13 @@ through the same steps, so they answer the one stored alert.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from pymongo.errors import DuplicateKeyError
 
@@ -85,10 +88,18 @@ class TriggerHandler:
         print_ = fingerprint(req)
 
         async def attempt() -> tuple[Document, str] | Again:
-            stored = await self.repo.by_trigger(principal.user_id, req.client_sos_id)
+            # Independent reads in one round trip: each sequential store call of an SOS may
+            # queue behind chat work (at most ``chat_max_inflight`` sends) at the store and on
+            # the event loop.  The person's card is read ahead; replays and retriggers drop it.
+            stored, current, user = await asyncio.gather(
+                self.repo.by_trigger(principal.user_id, req.client_sos_id), self.repo.open_of(principal.user_id),
+                self.accounts.get_user(principal.user_id), return_exceptions=True)
+            if isinstance(stored, BaseException):
+                raise stored
+            if isinstance(current, BaseException):
+                raise current
             if stored is not None:
                 return self._replay(stored, req.client_sos_id, print_), "replayed"
-            current = await self.repo.open_of(principal.user_id)
             if current is not None:
                 if not await self._restore_allowed(current["_id"]):
                     if self.coalesce is not None:
@@ -96,7 +107,9 @@ class TriggerHandler:
                     return current, "retriggered"
                 after = await self._retrigger(current, req, print_)
                 return AGAIN if after is None else (after, "retriggered")
-            created = await self._create(principal, req, print_)
+            if isinstance(user, BaseException):
+                raise user
+            created = await self._create(principal, req, print_, user)
             return AGAIN if created is None else (created, "created")
 
         return await retry_on_conflict(attempt, attempts=TRIGGER_ATTEMPTS, exhausted=Unavailable(
@@ -119,8 +132,7 @@ class TriggerHandler:
             raise Conflict("this client_sos_id was already used for a different SOS", code="client_sos_id_reused")
         return alert
 
-    async def _create(self, principal: Principal, req: TriggerIn, print_: str) -> Document | None:
-        user = await self.accounts.get_user(principal.user_id)
+    async def _create(self, principal: Principal, req: TriggerIn, print_: str, user: Document) -> Document | None:
         now = self.escalator.clock.now()  # the clock its escalation steps fall due on
         alert_id = new_id()
         location = None
@@ -138,14 +150,22 @@ class TriggerHandler:
             "escalation": initial_state(now, self.settings, self.realtime.node_id),
             "version": 1, "last_seq": 1,
         }
-        # Timeline and track first: an alert is never visible without its first entry (which is
-        # announced once the alert is stored).
-        created = await self.repo.append(alert_id, 1, "created", actor_of_person(alert), note=req.note, data={
+        # Timeline and track first (together: one round trip): an alert is never visible without
+        # its first entry (which is announced once the alert is stored).
+        first = self.repo.append(alert_id, 1, "created", actor_of_person(alert), note=req.note, data={
             "client_sos_id": req.client_sos_id, "category": req.category, "location_known": location is not None,
             "lat": req.lat, "lon": req.lon, "accuracy_m": req.accuracy_m, "battery_pct": req.battery_pct},
             announce=False)
+        writes: list[Awaitable[Any]] = [first]
         if req.lat is not None and req.lon is not None:
-            await self.repo.add_point(alert_id, req.lat, req.lon, req.accuracy_m, req.battery_pct, now)
+            writes.append(self.repo.add_point(alert_id, req.lat, req.lon, req.accuracy_m, req.battery_pct, now))
+        written = await asyncio.gather(*writes, return_exceptions=True)
+        failed = [w for w in written if isinstance(w, BaseException)]
+        if failed:
+            with contextlib.suppress(Exception):  # the half that landed has no alert: remove it
+                await self.repo.delete_orphans(alert_id)
+            raise failed[0]
+        created = cast(Document, written[0])
         try:
             await self.repo.insert(alert)
         except DuplicateKeyError:
