@@ -345,6 +345,7 @@ class Client:
 class Group:
     room: str  # the echo room or the hubchat channel id
     members: list[Client]
+    senders: list[Client] = field(default_factory=list)  # who may send in run_step (empty: any member)
 
 
 class Target:
@@ -671,7 +672,8 @@ async def run_step(ctx: RunContext, target: Target, rate: int, per_message: int)
         elif i % 16 == 0:
             await asyncio.sleep(0)  # behind schedule: still let receivers run now and then
         group = groups[rng.randrange(len(groups))]
-        sender = group.members[rng.randrange(len(group.members))]
+        pool = group.senders or group.members
+        sender = pool[rng.randrange(len(pool))]
         seq = next(_SEQ)
         col.expect(seq, per_message)
         col.send_lags.append(perf() - due)
@@ -918,6 +920,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="about a minute: 3 channels, rates 20,100,400, 3 s each")
     p.add_argument("--keep-tmp", metavar="DIR", default=None,
                    help="keep server logs and data in DIR instead of a temporary directory")
+    p.add_argument("--nodes", type=int, choices=(1, 2), default=1,
+                   help="2: each server's ladder on one node, then on two nodes (senders on node a, receivers "
+                        "split across a and b); see run_two_nodes")
     args = p.parse_args(argv)
     args.channels = args.channels or (3 if args.quick else 10)
     args.rates = args.rates or (QUICK_RATES if args.quick else DEFAULT_RATES)
@@ -1086,8 +1091,203 @@ async def amain(args: argparse.Namespace, command: str) -> int:
     return 0
 
 
+# ====================================================================== two nodes (--nodes 2)
+# Each server runs its ladder twice in one run: first on one node (every client on node a), then
+# on two (a second process on the same store and Redis; the odd-numbered members of every group
+# reconnect to node b).  In both, only the even-numbered members (on node a) send, so in the
+# second ladder every delivery to node b crossed Redis between the nodes.  For the echo baseline
+# the second node is a second echo_server.py on the same Redis channel.
+class NodeCollector(Collector):
+    """A Collector that also keeps each delivery's latency by the receiving client's node."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_node: dict[str, list[float]] = {}
+
+    def on_body(self, body: Any, client: Any) -> None:
+        before = self.delivered
+        super().on_body(body, client)
+        if self.delivered > before:
+            self.by_node.setdefault(getattr(client, "node", "a"), []).append(self.latencies[-1])
+
+
+@dataclass
+class NodesResult:
+    target: str
+    nodes: int
+    res: TargetResult
+    by_node: dict[int, dict[str, list[float]]] = field(default_factory=dict)  # rate -> node -> sorted latencies
+
+
+async def start_node_b(target: Target) -> str:
+    """A second server process of the same kind on the same store and Redis; its URL."""
+    ctx = target.ctx
+    port = free_port()
+    if isinstance(target, HubchatTarget):
+        argv, env, ready = [sys.executable, "-m", "hubchat", "serve", "--port", str(port)], target.env(), "/readyz"
+    else:
+        argv = [sys.executable, str(BENCH_DIR / "echo_server.py"), "--port", str(port), "--redis-url",
+                ctx.redis_url, "--channel", ctx.prefix + "echo:socketio"]
+        env, ready = dict(os.environ), "/healthz"
+    child = Child(f"{target.name}-b", argv, env, ctx.tmp / f"{target.name}-b.log")
+    target.children.append(child)
+    await child.start()
+    url = f"http://127.0.0.1:{port}"
+    await wait_http_ok(url + ready, 60, child)
+    ctx.cpu.pids["server b"] = child.pid  # type: ignore[assignment]
+    return url
+
+
+async def move_half_to(target: Target, url_b: str) -> None:
+    """The odd-numbered members of every group close their socket on node a and connect to node b
+    with the same credentials (hubchat: the same token; the node's connect hook joins the rooms)."""
+    sem = asyncio.Semaphore(16)
+
+    async def move(group: Group, index: int) -> None:
+        old = group.members[index]
+        auth = old.sio.connection_auth
+        await old.close()
+        client = Client(target.ctx.collector, target.extract, old.name + "-b")
+        client.node = "b"  # type: ignore[attr-defined]
+        async with sem:
+            await client.connect(url_b, auth)
+            if isinstance(target, EchoTarget):
+                ack = await client.sio.call("join", {"room": group.room}, timeout=20)
+                if not (isinstance(ack, dict) and ack.get("ok")):
+                    raise RuntimeError(f"echo join on node b failed: {ack}")
+        target.clients[target.clients.index(old)] = client
+        group.members[index] = client
+
+    await asyncio.gather(*(move(g, i) for g in target.groups for i in range(1, len(g.members), 2)))
+    await asyncio.sleep(1.0)  # let rooms settle on both nodes before the probe
+
+
+async def node_ladder(ctx: RunContext, target: Target, nodes: int) -> NodesResult:
+    for group in target.groups:
+        group.senders = group.members[0::2]  # on node a in both ladders
+    per_message = await probe_fanout(ctx, target)
+    out = NodesResult(target.name, nodes, TargetResult(f"{target.name}, {nodes} node{'s' if nodes > 1 else ''}",
+                                                       len(target.clients), per_message, 0.0))
+    res = out.res
+    failures = 0
+    for rate in ctx.args.rate_list:
+        if perf() > ctx.deadline:
+            res.stop_reason = "global deadline reached"
+            break
+        step = await run_step(ctx, target, rate, per_message)
+        res.steps.append(step)
+        collector = ctx.collector
+        out.by_node[rate] = {node: sorted(v) for node, v in getattr(collector, "by_node", {}).items()}
+        log(f"{res.name}: rate {rate}/s deliveries/s {step.deliveries_per_s:.0f} p50 {step.p50_ms:.1f} "
+            f"p99 {step.p99_ms:.1f} ms lost {step.lost} cpu {', '.join(f'{k} {v:.0f}%' for k, v in step.cpu.items())}")
+        if [c for c in target.clients if c.disconnected]:
+            res.stop_reason = "clients were disconnected"
+            break
+        if step.lost or step.ack_errors:
+            res.stop_reason = f"rate {rate}: " + ("deliveries lost" if step.lost else f"error acks {step.ack_errors}")
+            break
+        if not step.passed:
+            failures += 1
+            if failures >= 2:
+                res.stop_reason = f"p99 over {ctx.args.p99_ms:g} ms twice"
+                break
+    else:
+        res.stop_reason = res.stop_reason or "end of the ladder"
+    return out
+
+
+def nodes_table(results: list[NodesResult]) -> str:
+    keys = ["server", "server b", "mongo", "redis", "clients", "others"]
+    lines = ["| server | nodes | rate (msg/s) | deliveries/s | p50 / p99 ms | on node a: p50 / p99 ms | "
+             "on node b: p50 / p99 ms | lost | " + " | ".join(f"CPU {k}" for k in keys) + " | pass |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(keys) + ":---:|"]
+    for r in results:
+        for s in r.res.steps:
+            per = []
+            for node in ("a", "b"):
+                lat = r.by_node.get(s.rate, {}).get(node, [])
+                per.append(f"{fmt(percentile(lat, 50) * 1000)} / {fmt(percentile(lat, 99) * 1000)}" if lat else "-")
+            cpu = " | ".join(f"{fmt(s.cpu[k], 0)}%" if k in s.cpu else "-" for k in keys)
+            lines.append(f"| {r.target} | {r.nodes} | {s.rate} | {s.deliveries_per_s:.0f} | {fmt(s.p50_ms)} / "
+                         f"{fmt(s.p99_ms)} | {per[0]} | {per[1]} | {s.lost} | {cpu} | {'yes' if s.passed else 'no'} |")
+    lines.append("")
+    for r in results:
+        best = r.res.best_rate
+        lines.append(f"- {r.res.name}: highest rate with p99 < {100:g} ms **{best or 'none'}** msg/s "
+                     f"({(best or 0) * r.res.per_message} deliveries/s); stopped: {r.res.stop_reason}.")
+    return "\n".join(lines)
+
+
+async def amain_nodes(args: argparse.Namespace, command: str) -> int:
+    cancel_on_signals("stopping the load")
+    info = machine_info()
+    run_id = uuid.uuid4().hex[:8]
+    results: list[NodesResult] = []
+    with tempfile.TemporaryDirectory(prefix="hubchat-bench-") as tmp_dir:
+        tmp = args.keep_tmp or tmp_dir
+        if args.keep_tmp:
+            Path(tmp).mkdir(parents=True, exist_ok=True)
+        ctx = RunContext(args=args, run_id=run_id, prefix=f"bench-{run_id}:", redis_url=args.redis_url,
+                         tmp=Path(tmp), collector=NodeCollector(), cpu=CpuMeter(), smtp=SmtpSink(),
+                         jwt_secret=secrets.token_urlsafe(36)[:48])
+        ctx.deadline = perf() + args.max_minutes * 60
+        try:
+            async with asyncio.timeout(args.max_minutes * 60 + 60), infrastructure(ctx):
+                skip_sender = False
+                for name in args.target_list:
+                    target: Target = HubchatTarget(ctx) if name == "hubchat" else EchoTarget(ctx, skip_sender)
+                    try:
+                        log(f"{name}: starting node a")
+                        await target.start()
+                        ctx.cpu.pids["server"] = target.server_pid  # type: ignore[assignment]
+                        if isinstance(target, HubchatTarget) and ctx.mongo_pid:
+                            ctx.cpu.pids["mongo"] = ctx.mongo_pid
+                        await target.setup()
+                        results.append(await node_ladder(ctx, target, 1))
+                        if name == "hubchat":
+                            skip_sender = results[-1].res.per_message == args.group_size - 1
+                        log(f"{name}: starting node b; moving half of every group to it")
+                        await move_half_to(target, await start_node_b(target))
+                        results.append(await node_ladder(ctx, target, 2))
+                    finally:
+                        log(f"{name}: stopping")
+                        await target.stop()
+                        for key in ("server", "server b", "mongo"):
+                            ctx.cpu.pids.pop(key, None)
+        finally:
+            if results:
+                text = "\n".join([
+                    f"## {info['date']} — fan-out on one node and on two nodes, {args.channels} channels x "
+                    f"{args.group_size} clients",
+                    "",
+                    f"- Machine: {info['nproc']} CPUs ({info['model']}), {info['mem']} RAM, Linux {info['kernel']}; "
+                    f"load average {info['load']} at start, {load_now()} at the end",
+                    f"- Software: Python {info['python']}; {info['versions']}; Redis {ctx.redis_version} on 127.0.0.1",
+                    f"- Command: `{command}`",
+                    "- Each server: its ladder on one node (all clients on node a), then a second process of the "
+                    "same server on the same store and Redis, the odd-numbered members of every group "
+                    "reconnected to it, and the ladder again. In both ladders only the even-numbered members "
+                    "(on node a) send, so on two nodes every delivery to node b crossed Redis pub/sub "
+                    "(python-socketio's AsyncRedisManager) from node a. Latency and pass as in fanout.py; "
+                    "\"on node a/b\": deliveries to clients on that node. CPU: % of one core per process.",
+                    "",
+                    nodes_table(results),
+                    "",
+                    f"Caveats: all clients, both nodes, the store and Redis share this machine's {info['nproc']} "
+                    "cores with other users' work (CPU others); see the notes below the table.",
+                    "",
+                ])
+                print(text)
+                if not args.no_record:
+                    with Path(args.results).open("a") as fh:
+                        fh.write("\n" + text)
+                    log(f"appended to {args.results}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_main(amain, parse_args(argv))
+    args = parse_args(argv)
+    return run_main(amain_nodes if args.nodes == 2 else amain, args)
 
 
 if __name__ == "__main__":
