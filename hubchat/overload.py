@@ -18,6 +18,11 @@ always admitted and find at most ``chat_max_inflight`` chat operations ahead of 
   lag is above ``overload_lag_ms``; a refusal is ``overloaded`` with ``retry_after_ms``, answered
   promptly (never queued for seconds, never left to time out).  The client retries with the same
   ``client_msg_id``, so nothing is duplicated.
+* while SOS work is running (:meth:`Admission.urgent`: a trigger until its answer, then the
+  first dispatch round that tells the officers) no slot is handed out: the chat already in flight
+  finishes, new sends wait (within their own limit) and light work is refused, so each of the
+  SOS's store round trips queues behind at most the sends admitted before it, not behind the
+  ones arriving meanwhile.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ class Admission:
         self.wait_secs = max(0.0, wait_ms / 1000)
         self.lag_limit_secs = max(0.001, lag_limit_ms / 1000)
         self.inflight = 0
+        self.urgent_inflight = 0  # SOS work running now: no chat slot is handed out meanwhile
         self.shed: dict[str, int] = {}
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._lag_secs = 0.0
@@ -106,7 +112,7 @@ class Admission:
 
     def check_light(self, what: str) -> None:
         """Typing, presence, receipts: refused first, while anything is under pressure."""
-        if self.lag_secs > self.lag_limit_secs / 2 or self.inflight >= self.max_inflight:
+        if self.lag_secs > self.lag_limit_secs / 2 or self.inflight >= self.max_inflight or self.urgent_inflight:
             raise self._refuse(what)
 
     @contextlib.asynccontextmanager
@@ -121,7 +127,7 @@ class Admission:
     async def acquire(self, what: str = "send") -> None:
         if self.lag_secs > self.lag_limit_secs:
             raise self._refuse(what)
-        if self.inflight < self.max_inflight and not self._waiters:
+        if self.inflight < self.max_inflight and not self._waiters and not self.urgent_inflight:
             self.inflight += 1
             return
         if self.wait_secs <= 0:
@@ -144,10 +150,29 @@ class Admission:
                 self._waiters.remove(waiter)
 
     def release(self) -> None:
-        """Hand the slot to the oldest waiter, or free it."""
-        while self._waiters:
+        """Hand the slot to the oldest waiter, or free it (always free it while SOS work runs)."""
+        while self._waiters and not self.urgent_inflight:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)  # the slot passes on: inflight is unchanged
                 return
         self.inflight = max(0, self.inflight - 1)
+
+    def _grant_free_slots(self) -> None:
+        """After SOS work: the slots freed meanwhile go to the oldest waiters."""
+        while self._waiters and self.inflight < self.max_inflight and not self.urgent_inflight:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self.inflight += 1
+                waiter.set_result(None)
+
+    @contextlib.asynccontextmanager
+    async def urgent(self) -> AsyncIterator[None]:
+        """SOS work for the body of the ``async with``: always admitted, and no chat slot is handed
+        out until it (and any other SOS work) is done."""
+        self.urgent_inflight += 1
+        try:
+            yield
+        finally:
+            self.urgent_inflight -= 1
+            self._grant_free_slots()

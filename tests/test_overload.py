@@ -90,3 +90,44 @@ async def test_the_probe_sees_a_blocked_loop() -> None:
             time.sleep(0.12)
             await asyncio.sleep(0.03)
         assert admission.lag_secs > 0.02  # smoothed, but clearly above a quiet loop (~0)
+
+
+async def test_no_chat_slot_is_handed_out_while_sos_work_runs() -> None:
+    admission = Admission(max_inflight=2, wait_ms=1000, lag_limit_ms=10_000)
+    await admission.acquire()  # chat already in flight when the SOS comes
+    async with admission.urgent():
+        waiting = asyncio.create_task(admission.acquire())  # a free slot, but SOS work runs
+        await asyncio.sleep(0.01)
+        assert not waiting.done() and admission.inflight == 1
+        admission.release()  # the chat in flight finishes: its slot is freed, not handed on
+        await asyncio.sleep(0.01)
+        assert not waiting.done() and admission.inflight == 0
+        with pytest.raises(Overloaded):
+            admission.check_light("typing")  # light work is refused meanwhile
+    await waiting  # the SOS work is done: the oldest waiter gets a slot
+    assert admission.inflight == 1
+    admission.release()
+    assert admission.inflight == 0 and admission.urgent_inflight == 0
+
+
+async def test_a_send_that_waits_out_sos_work_is_refused_and_leaks_nothing() -> None:
+    admission = Admission(max_inflight=1, wait_ms=20, lag_limit_ms=10_000)
+    async with admission.urgent(), admission.urgent():  # two SOS at once: both must end first
+        with pytest.raises(Overloaded):
+            await admission.acquire()
+    assert admission.inflight == 0 and admission.shed == {"send": 1}
+    async with admission.send_slot():  # afterwards chat is admitted at once again
+        assert admission.inflight == 1
+
+
+async def test_sos_work_that_fails_still_lets_chat_through_again() -> None:
+    admission = Admission(max_inflight=1, wait_ms=1000, lag_limit_ms=10_000)
+    waiting: asyncio.Task[None] | None = None
+    with pytest.raises(RuntimeError):
+        async with admission.urgent():
+            waiting = asyncio.create_task(admission.acquire())
+            await asyncio.sleep(0.01)
+            raise RuntimeError("the store failed")
+    assert waiting is not None
+    await waiting
+    assert admission.inflight == 1 and admission.urgent_inflight == 0

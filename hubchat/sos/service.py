@@ -55,7 +55,8 @@ class SosService:
         self.actions = AlertActions(settings, self.repo, accounts, directory, lambda: infra.limiter, self.rooms,
                                     self.escalator, self.metrics)
         self.triggers = TriggerHandler(settings, self.repo, accounts, infra.realtime, self.rooms, self.escalator,
-                                       self.metrics, lambda: infra.limiter, coalesce=self.actions.coalesced)
+                                       self.metrics, lambda: infra.limiter, coalesce=self.actions.coalesced,
+                                       urgent=infra.admission.urgent)
         self.reads = AlertReads(settings, self.repo, directory, self.duty, self.rooms)
         self.notes = NoteTranslator(self.repo, self.rooms, infra.events, translate_note)
         infra.realtime.connect_hooks.append(self.on_connect)

@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, cast
 
 from pymongo.errors import DuplicateKeyError
@@ -66,8 +67,12 @@ def person_card(user: Document) -> Document:
 class TriggerHandler:
     def __init__(self, settings: Settings, repo: AlertRepository, accounts: Accounts, realtime: Realtime,
                  rooms: SosRooms, escalator: Escalator, metrics: SosMetrics,
-                 limiter: Callable[[], RateLimiter] | None = None, coalesce: Coalesce | None = None):
+                 limiter: Callable[[], RateLimiter] | None = None, coalesce: Coalesce | None = None,
+                 urgent: Callable[[], AbstractAsyncContextManager[None]] | None = None):
+        """``urgent()``: held while a trigger runs and while its first dispatch round tells the
+        officers, so that no new chat work is admitted meanwhile (``Admission.urgent``)."""
         self.settings = settings
+        self._urgent = urgent or contextlib.nullcontext
         self._limiter = limiter
         # keeps a coalesced retrigger's location and note (AlertActions.coalesced)
         self.coalesce = coalesce
@@ -80,7 +85,8 @@ class TriggerHandler:
 
     async def trigger(self, principal: Principal, req: TriggerIn) -> tuple[Document, str]:
         """(the alert, "created" | "retriggered" | "replayed")."""
-        alert, outcome = await self._trigger(principal, req)
+        async with self._urgent():
+            alert, outcome = await self._trigger(principal, req)
         self.metrics.triggers.labels(outcome).inc()
         return alert, outcome
 
@@ -173,9 +179,13 @@ class TriggerHandler:
             return None
         log.warning("SOS raised", extra={"alert_id": alert_id, "category": req.category})
         await self.repo.announce(created)
-        self.rooms.spawn(self.escalator.complete_initial(alert), "sos-dispatch")
+        self.rooms.spawn(self._dispatch_first_round(alert), "sos-dispatch")
         await self._join(principal.user_id, alert_id)
         return alert
+
+    async def _dispatch_first_round(self, alert: Document) -> None:
+        async with self._urgent():
+            await self.escalator.complete_initial(alert)
 
     async def _join(self, user_id: str, alert_id: str) -> None:
         """The person's sockets, on every node, into the alert's room (a reconnect repairs a miss)."""
