@@ -215,6 +215,42 @@ class ChannelService:
                                        to=channel_room(channel_id))
         return {"channel": await self.view_for(updated, principal.user_id)}
 
+    async def invitations(self, principal: Principal, association_id: str) -> dict[str, Any]:
+        """The association's pending invitations, for its office bearers only (anyone else, and an
+        association that does not exist, answers the same ``not_office_bearer``)."""
+        await self._require_bearer(principal, association_id)
+        channels = await self.channel_repo.invited(association_id)
+        return {"invitations": [{"channel": channel_view(c), "association_id": association_id} for c in channels]}
+
+    async def decline(self, principal: Principal, channel_id: str, association_id: str) -> dict[str, Any]:
+        await self._require_bearer(principal, association_id)
+        updated = await self.channel_repo.decline(channel_id, association_id)
+        if updated is None:
+            raise NotFound("no such invitation", code="invitation_not_found")
+        self.infra.realtime.emit_later("channel:updated", {"channel": channel_view(updated)},
+                                       to=channel_room(channel_id))
+        return {"channel_id": channel_id, "association_id": association_id, "declined": True}
+
+    async def leave(self, principal: Principal, channel_id: str, association_id: str) -> dict[str, Any]:
+        """The association leaves an inter channel: its office bearers lose it (unless another of
+        their associations still belongs to it)."""
+        await self._require_bearer(principal, association_id)
+        updated = await self.channel_repo.leave(channel_id, association_id)
+        if updated is None:  # not an inter channel of this association (or no such channel)
+            raise Forbidden("you are not a member of this channel", code="not_member")
+        staying = set(await self.access.member_ids(updated))
+        for user_id in await self.memberships.office_bearer_ids([association_id]):
+            if user_id not in staying:
+                await self._removed(updated, user_id)
+        self.infra.realtime.emit_later("channel:updated", {"channel": channel_view(updated)},
+                                       to=channel_room(channel_id))
+        return {"channel_id": channel_id, "association_id": association_id, "left": True}
+
+    async def _require_bearer(self, principal: Principal, association_id: str) -> None:
+        access = await self.access.of_principal(principal)
+        if association_id not in access.office_bearer_of:
+            raise Forbidden("only an office bearer of the association may do this", code="not_office_bearer")
+
     async def _require_approved(self, association_id: str) -> None:
         if await self.channel_repo.by_key(association_key(association_id)) is None:
             raise Conflict("the association is not approved", code="association_not_approved")
