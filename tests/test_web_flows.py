@@ -276,3 +276,30 @@ async def test_the_last_conversation_opens_with_no_network_and_offline_messages_
     assert [m["body"] for m in body["messages"]] == ["Inkhawm kan nei ang", "Pathianni dar 4-ah", "Ka lo kal ang",
                                                      "Ka nu nen kan kal ang", "Ka lawm e"]
     person.assert_clean()
+
+
+# ---------------------------------------------------------------- contact the Cell
+async def test_a_person_contacts_the_cell_and_reaches_the_officer_on_duty(
+        actors: ActorFactory, web_hub: HubClient) -> None:
+    officer = await web_hub.officer(display_name="Duty Officer Rualchhingi")
+    account = await member(web_hub, "Lalduhawmi")
+    person = await actors("person")
+    await person.login(account["email"])
+    await person.goto("#/associations")
+    contact = person.page.get_by_role("button", name="Contact the Diaspora Cell")
+    await contact.click()  # nobody on duty yet: said plainly, with the way to SOS
+    await expect(person.page.locator("#main .error").first).to_contain_text(
+        "No Diaspora Cell officer is on duty right now. In danger, use the SOS button.")
+    await audit_both_sizes(person, "directory with contact the Cell")
+
+    cell = await web_hub.connect(officer["access_token"])
+    assert (await cell.call("duty:set", {"on_duty": True}))["duty"]["on_duty"] is True
+    await contact.click()
+    await expect(person.page).to_have_url(re.compile(r"#/chat/[0-9a-f]{24}$"))
+    await expect(person.page.get_by_role("heading", name="Duty Officer Rualchhingi")).to_be_visible()
+    await person.page.get_by_label("Message", exact=True).fill("My passport was taken by my employer")
+    await person.page.get_by_label("Message", exact=True).press("Enter")
+    (said,) = await cell.wait_for("message:new", timeout=10)
+    assert said["body"] == "My passport was taken by my employer"
+    assert said["sender"]["id"] == account["id"]
+    person.assert_clean()

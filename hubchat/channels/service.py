@@ -28,7 +28,7 @@ from hubchat.channels.access import AccessReader
 from hubchat.channels.activity import Activity
 from hubchat.channels.fanout import Fanout, channel_room
 from hubchat.channels.messages import MessageService
-from hubchat.channels.ports import Directory
+from hubchat.channels.ports import CellDesk, Directory
 from hubchat.channels.presence import PresenceAnnouncer
 from hubchat.channels.repository import ChannelRepository, MessageRepository, ReceiptRepository
 from hubchat.channels.rules import (
@@ -70,6 +70,7 @@ class ChannelService:
                                        self.receipts, self.fanout)
         self.activity = Activity(infra, self.access, self.receipts)
         self.presence = PresenceAnnouncer(infra, accounts, self.access)
+        self.cell_desk: CellDesk | None = None  # set by app.py once the SOS capability exists
         infra.events.subscribe(MembershipChange, self.on_membership_change)
         infra.events.subscribe(AssociationApproved, self.on_association_approved)
         infra.realtime.connect_hooks.append(self.join_rooms)
@@ -161,6 +162,18 @@ class ChannelService:
             if created:
                 await self._added(channel, channel["member_ids"])
         return {"channel": await self.view_for(channel, principal.user_id)}
+
+    async def contact_cell(self, principal: Principal) -> dict[str, Any]:
+        """A direct channel with a Cell officer who can answer now: one the caller already has a
+        channel with if any, else the first on the duty roster.  Anyone may message an officer
+        (rules.may_dm); this only finds one.  Nobody reachable: ``no_officer_on_duty``."""
+        officers = [o for o in (await self.cell_desk() if self.cell_desk else []) if o != principal.user_id]
+        if not officers:
+            raise Conflict("no Diaspora Cell officer is on duty now", code="no_officer_on_duty")
+        for officer_id in officers:
+            if await self.channel_repo.by_key(dm_key(principal.user_id, officer_id)) is not None:
+                return await self.open_dm(principal, officer_id)
+        return await self.open_dm(principal, officers[0])
 
     # ------------------------------------------------------------ inter-association channels
     async def create_inter(self, principal: Principal, name: str, association_id: str) -> dict[str, Any]:

@@ -451,6 +451,9 @@ const en = {
   "dir.addPlace": "Add a place",
   "dir.removePlace": "Remove this place",
   "dir.placesHint": "New or changed places wait for the Diaspora Cell's review; the current ones stay until then.",
+  "dir.contactCell": "Contact the Diaspora Cell",
+  "dir.contactCellHint": "Write to a Diaspora Cell officer on duty now. In danger, use SOS.",
+  "err.no_officer_on_duty": "No Diaspora Cell officer is on duty right now. In danger, use the SOS button.",
 };
 
 const lus = {
@@ -894,6 +897,9 @@ const lus = {
   "dir.addPlace": "Hmun belh rawh", // ?
   "dir.removePlace": "He hmun hi paih rawh", // ?
   "dir.placesHint": "Hmun thar emaw thlak emaw chu Diaspora Cell-in an en hmasa ang; chutih hun chhung chu a hlui kha a la awm ang.", // ?
+  "dir.contactCell": "Diaspora Cell biak rawh", // ?
+  "dir.contactCellHint": "Diaspora Cell officer duty-a awm mekte hnenah thu thawn rawh. Hlauhawm hunah SOS hmang rawh.", // ?
+  "err.no_officer_on_duty": "Tunah hian Diaspora Cell officer duty-a awm an awm lo. Hlauhawm hunah SOS hmang rawh.", // ?
 };
 
 export const DICTIONARIES = { en, lus };

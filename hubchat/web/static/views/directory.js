@@ -7,6 +7,7 @@ import { t } from "../i18n.js";
 import { chat, openDirect } from "../chatstore.js";
 import { busy, countryName, countryOptions, errorBox, errorText, heading } from "./common.js";
 import { invitationsCard } from "./channels.js";
+import { call } from "../socket.js";
 
 function place(a) {
   return [a.city, countryName(a.country)].filter(Boolean).join(", ");
@@ -89,6 +90,7 @@ export async function search(main, { query }) {
 
   main.append(h("section", null, heading(t("dir.title")),
     h("p", null, h("a", { href: "#/associations/new", class: "button secondary" }, t("dir.registerLink"))),
+    contactCell(err),
     mine, form, results));
 
   api("/api/me/associations").then(({ memberships }) => {
@@ -468,4 +470,22 @@ function placesEditor(start) {
     value,
     changed: () => (value() || []).map(key).join("|") !== before,
   };
+}
+
+/** "Contact the Diaspora Cell": a direct conversation with an officer on duty now (dm:cell; the
+ * server picks one, and says so when nobody is on duty).  Officers have their console instead. */
+function contactCell(err) {
+  if (session.isOfficer) return null;
+  const button = h("button", { type: "button", class: "secondary", id: "contact-cell",
+    "aria-describedby": "contact-cell-hint" }, t("dir.contactCell"));
+  button.addEventListener("click", () => busy(button, async () => {
+    try {
+      const { channel } = await call("dm:cell");
+      location.hash = `#/chat/${channel.id}`;
+    } catch (e) {
+      err.show(e);
+    }
+  }));
+  return h("div", { class: "card contact-cell" }, button,
+    h("p", { class: "hint", id: "contact-cell-hint" }, t("dir.contactCellHint")));
 }
