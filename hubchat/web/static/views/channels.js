@@ -8,6 +8,7 @@ import { call } from "../socket.js";
 import { announce, clear, field, h, select } from "../dom.js";
 import { t } from "../i18n.js";
 import { busy, errorBox, errorText, heading } from "./common.js";
+import { bus } from "../state.js";
 
 const names = new Map(); // association id -> name (approved associations are visible to anyone)
 
@@ -168,5 +169,10 @@ export function invitationsCard(association) {
       h("div", { class: "row" }, answer("channel:accept", t("dir.accept")), answer("channel:decline", t("dir.decline"))));
   }
   if (session.signedIn) load();
+  // A new invitation while the page is open shows at once (the listener ends with the page).
+  const off = bus.on("channel:invited", (event) => {
+    if (!box.isConnected) off();
+    else if (event.association_id === association.id) load();
+  });
   return box;
 }
