@@ -50,6 +50,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
         return await translation.translate_text(text, lang, translate.Priority.SOS)
 
     alerts = sos.SosService(infra, accounts, associations, translate_note=translate_note)
+    chat.cell_desk = alerts.duty.reachable_ids  # "Contact the Cell": a DM with an officer on duty now
     app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts,
                      "translate": translation}
 

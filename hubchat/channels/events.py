@@ -98,3 +98,18 @@ def register_events(realtime: Realtime, service: ChannelService) -> None:
     async def accept(principal: Principal, req: ChannelAssociation, sid: str) -> Ack:
         await limit("channel:accept", principal)
         return await service.accept(principal, req.channel_id, req.association_id)
+
+    @realtime.event("channel:decline", ChannelAssociation)
+    async def decline(principal: Principal, req: ChannelAssociation, sid: str) -> Ack:
+        await limit("channel:decline", principal)
+        return await service.decline(principal, req.channel_id, req.association_id)
+
+    @realtime.event("channel:leave", ChannelAssociation)
+    async def leave(principal: Principal, req: ChannelAssociation, sid: str) -> Ack:
+        await limit("channel:leave", principal)
+        return await service.leave(principal, req.channel_id, req.association_id)
+
+    @realtime.event("dm:cell")
+    async def dm_cell(principal: Principal, req: None, sid: str) -> Ack:
+        await limit("dm:open", principal)
+        return await service.contact_cell(principal)

@@ -29,6 +29,8 @@ CHAT_WRITE_LIMITS: dict[str, WriteLimit] = {
     "channel:create": WriteLimit(10, 3600, "channels created"),
     "channel:invite": WriteLimit(30, 3600, "invitations"),
     "channel:accept": WriteLimit(30, 3600, "accepted invitations"),
+    "channel:decline": WriteLimit(30, 3600, "declined invitations"),
+    "channel:leave": WriteLimit(30, 3600, "channels left"),
 }
 
 

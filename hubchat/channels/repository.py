@@ -39,6 +39,7 @@ INDEXES = {
         IndexModel([("key", ASCENDING)], unique=True, name="channels_key_unique"),
         IndexModel([("association_ids", ASCENDING)], name="channels_association_ids"),
         IndexModel([("member_ids", ASCENDING)], name="channels_member_ids"),
+        IndexModel([("invited_association_ids", ASCENDING)], name="channels_invited_association_ids"),
         IndexModel([("kind", ASCENDING), ("association_id", ASCENDING)], name="channels_kind_association"),
     ],
     MESSAGES: [
@@ -119,6 +120,22 @@ class ChannelRepository:
             {"_id": channel_id, "kind": "inter", "invited_association_ids": association_id},
             {"$pull": {"invited_association_ids": association_id},
              "$addToSet": {"association_ids": association_id}}, return_document=ReturnDocument.AFTER)
+        return doc
+
+    async def invited(self, association_id: str) -> list[Document]:
+        """The inter channels with a pending invitation of this association, oldest first."""
+        return await self.find({"invited_association_ids": association_id, "kind": "inter"})
+
+    async def decline(self, channel_id: str, association_id: str) -> Document | None:
+        doc: Document | None = await self._coll.find_one_and_update(
+            {"_id": channel_id, "kind": "inter", "invited_association_ids": association_id},
+            {"$pull": {"invited_association_ids": association_id}}, return_document=ReturnDocument.AFTER)
+        return doc
+
+    async def leave(self, channel_id: str, association_id: str) -> Document | None:
+        doc: Document | None = await self._coll.find_one_and_update(
+            {"_id": channel_id, "kind": "inter", "association_ids": association_id},
+            {"$pull": {"association_ids": association_id}}, return_document=ReturnDocument.AFTER)
         return doc
 
 

@@ -20,7 +20,12 @@ def channel_routes(service: ChannelService) -> list[web.RouteDef]:
         query = read_query(request, HistoryQuery)
         return ok(await service.messages.history(principal, channel_id, query))
 
+    async def invitations(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        return ok(await service.invitations(principal, path_id(request, "association_id")))
+
     return [
         web.get("/api/channels", list_channels),
+        web.get("/api/associations/{association_id}/channel-invitations", invitations),
         web.get("/api/channels/{channel_id}/messages", history),
     ]

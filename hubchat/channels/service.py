@@ -28,7 +28,7 @@ from hubchat.channels.access import AccessReader
 from hubchat.channels.activity import Activity
 from hubchat.channels.fanout import Fanout, channel_room
 from hubchat.channels.messages import MessageService
-from hubchat.channels.ports import Directory
+from hubchat.channels.ports import CellDesk, Directory
 from hubchat.channels.presence import PresenceAnnouncer
 from hubchat.channels.repository import ChannelRepository, MessageRepository, ReceiptRepository
 from hubchat.channels.rules import (
@@ -70,6 +70,7 @@ class ChannelService:
                                        self.receipts, self.fanout)
         self.activity = Activity(infra, self.access, self.receipts)
         self.presence = PresenceAnnouncer(infra, accounts, self.access)
+        self.cell_desk: CellDesk | None = None  # set by app.py once the SOS capability exists
         infra.events.subscribe(MembershipChange, self.on_membership_change)
         infra.events.subscribe(AssociationApproved, self.on_association_approved)
         infra.realtime.connect_hooks.append(self.join_rooms)
@@ -162,6 +163,18 @@ class ChannelService:
                 await self._added(channel, channel["member_ids"])
         return {"channel": await self.view_for(channel, principal.user_id)}
 
+    async def contact_cell(self, principal: Principal) -> dict[str, Any]:
+        """A direct channel with a Cell officer who can answer now: one the caller already has a
+        channel with if any, else the first on the duty roster.  Anyone may message an officer
+        (rules.may_dm); this only finds one.  Nobody reachable: ``no_officer_on_duty``."""
+        officers = [o for o in (await self.cell_desk() if self.cell_desk else []) if o != principal.user_id]
+        if not officers:
+            raise Conflict("no Diaspora Cell officer is on duty now", code="no_officer_on_duty")
+        for officer_id in officers:
+            if await self.channel_repo.by_key(dm_key(principal.user_id, officer_id)) is not None:
+                return await self.open_dm(principal, officer_id)
+        return await self.open_dm(principal, officers[0])
+
     # ------------------------------------------------------------ inter-association channels
     async def create_inter(self, principal: Principal, name: str, association_id: str) -> dict[str, Any]:
         access = await self.access.of_principal(principal)
@@ -214,6 +227,42 @@ class ChannelService:
         self.infra.realtime.emit_later("channel:updated", {"channel": channel_view(updated)},
                                        to=channel_room(channel_id))
         return {"channel": await self.view_for(updated, principal.user_id)}
+
+    async def invitations(self, principal: Principal, association_id: str) -> dict[str, Any]:
+        """The association's pending invitations, for its office bearers only (anyone else, and an
+        association that does not exist, answers the same ``not_office_bearer``)."""
+        await self._require_bearer(principal, association_id)
+        channels = await self.channel_repo.invited(association_id)
+        return {"invitations": [{"channel": channel_view(c), "association_id": association_id} for c in channels]}
+
+    async def decline(self, principal: Principal, channel_id: str, association_id: str) -> dict[str, Any]:
+        await self._require_bearer(principal, association_id)
+        updated = await self.channel_repo.decline(channel_id, association_id)
+        if updated is None:
+            raise NotFound("no such invitation", code="invitation_not_found")
+        self.infra.realtime.emit_later("channel:updated", {"channel": channel_view(updated)},
+                                       to=channel_room(channel_id))
+        return {"channel_id": channel_id, "association_id": association_id, "declined": True}
+
+    async def leave(self, principal: Principal, channel_id: str, association_id: str) -> dict[str, Any]:
+        """The association leaves an inter channel: its office bearers lose it (unless another of
+        their associations still belongs to it)."""
+        await self._require_bearer(principal, association_id)
+        updated = await self.channel_repo.leave(channel_id, association_id)
+        if updated is None:  # not an inter channel of this association (or no such channel)
+            raise Forbidden("you are not a member of this channel", code="not_member")
+        staying = set(await self.access.member_ids(updated))
+        for user_id in await self.memberships.office_bearer_ids([association_id]):
+            if user_id not in staying:
+                await self._removed(updated, user_id)
+        self.infra.realtime.emit_later("channel:updated", {"channel": channel_view(updated)},
+                                       to=channel_room(channel_id))
+        return {"channel_id": channel_id, "association_id": association_id, "left": True}
+
+    async def _require_bearer(self, principal: Principal, association_id: str) -> None:
+        access = await self.access.of_principal(principal)
+        if association_id not in access.office_bearer_of:
+            raise Forbidden("only an office bearer of the association may do this", code="not_office_bearer")
 
     async def _require_approved(self, association_id: str) -> None:
         if await self.channel_repo.by_key(association_key(association_id)) is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from hubchat.http_api import ok, path_id, principal_of, read_body, read_query
+from hubchat.sos.history import HideIn, MyAlertsQuery
 from hubchat.sos.models import AlertsQuery, CancelIn, LocationIn, NoteIn, TriggerIn
 from hubchat.sos.service import SosService
 from hubchat.sos.views import person_view
@@ -72,6 +73,15 @@ def sos_routes(service: SosService) -> list[web.RouteDef]:
         principal = await principal_of(request)
         return ok(await reads.audit(principal, path_id(request, "alert_id")))
 
+    async def my_alerts(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        return ok(await service.history.page(principal, read_query(request, MyAlertsQuery)))
+
+    async def hide_my_alerts(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        await read_body(request, HideIn)
+        return ok(await service.history.hide(principal))
+
     base = "/api/sos/alerts/{alert_id}"
     return [
         web.post("/api/sos", trigger),
@@ -85,4 +95,6 @@ def sos_routes(service: SosService) -> list[web.RouteDef]:
         web.get(f"{base}/export.json", export_json),
         web.get(f"{base}/export.cap", export_cap),
         web.get(f"{base}/audit", audit),
+        web.get("/api/me/sos/alerts", my_alerts),
+        web.post("/api/me/sos/alerts/hide", hide_my_alerts),
     ]

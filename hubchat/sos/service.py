@@ -6,6 +6,7 @@
     escalation  the scheduler every node runs; emails
     duty        the duty roster and the live feed room
     reads       feed, pages, details, timeline, exports, audit
+    history     the person's own closed alerts (person views only)
 
 Socket handlers (``events``) and HTTP routes (``routes``) call only the methods here.
 """
@@ -25,6 +26,7 @@ from hubchat.sos.audience import AudienceRooms
 from hubchat.sos.dispatch import Dispatcher
 from hubchat.sos.duty import DutyRoster
 from hubchat.sos.escalation import Escalator
+from hubchat.sos.history import PersonHistory
 from hubchat.sos.mailbudget import MailBudget
 from hubchat.sos.metrics import SosMetrics
 from hubchat.sos.note_translation import NoteTranslator
@@ -58,6 +60,7 @@ class SosService:
                                        self.metrics, lambda: infra.limiter, coalesce=self.actions.coalesced,
                                        urgent=infra.admission.urgent)
         self.reads = AlertReads(settings, self.repo, directory, self.duty, self.rooms)
+        self.history = PersonHistory(self.repo)  # the person's own closed alerts, as they saw them
         self.notes = NoteTranslator(self.repo, self.rooms, infra.events, translate_note)
         infra.realtime.connect_hooks.append(self.on_connect)
         infra.realtime.disconnect_hooks.append(self.duty.on_disconnect)

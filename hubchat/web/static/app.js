@@ -3,6 +3,7 @@
 //
 // Routes: #/login #/signup #/verify #/settings #/chat #/chat/{id} #/associations
 // #/associations/new #/associations/{id} #/sos #/console #/console/{alert id}
+// #/sos/history (the person's past alerts) #/channels/new #/channels/{id} (between associations)
 
 import { api, session } from "./api.js";
 import { connect, disconnect } from "./socket.js";
@@ -17,6 +18,8 @@ import * as auth from "./views/auth.js";
 import * as directory from "./views/directory.js";
 import * as chatView from "./views/chat.js";
 import * as sosView from "./views/sos.js";
+import * as historyView from "./views/history.js";
+import * as channelsView from "./views/channels.js";
 
 // The officers' console (and Leaflet, which it loads) is fetched only when an officer opens it.
 const consoleView = { render: (...args) => import("./views/console.js").then((m) => m.render(...args)) };
@@ -35,6 +38,9 @@ const ROUTES = [
   [/^\/sos\/([0-9a-f]{24})$/, sosLink],
   [/^\/console$/, consoleView.render, { officer: true }],
   [/^\/console\/([0-9a-f]{24})$/, consoleView.render, { officer: true }],
+  [/^\/sos\/history$/, historyView.render],
+  [/^\/channels\/new$/, channelsView.create],
+  [/^\/channels\/([0-9a-f]{24})$/, channelsView.manage],
 ];
 
 // Escalation emails link to #/sos/{alert id}: officers open it in the console, others get the SOS screen.

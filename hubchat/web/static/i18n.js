@@ -406,6 +406,54 @@ const en = {
   "err.session_revoked": "You were logged out.",
   "err.association_not_found": "Association not found.",
   "err.invalid_state": "This cannot be done now.",
+  // Issue 12 (web helper): past alerts, channels between associations, gathering places.
+  "mine.link": "My past alerts",
+  "mine.title": "My past alerts",
+  "mine.intro": "Alerts you raised that are closed, as you saw them.",
+  "mine.none": "No past alerts to show.",
+  "mine.more": "Show older alerts",
+  "mine.hide": "Hide my past alerts",
+  "mine.hideConfirm": "Hide every past alert from this list, on all your devices? You cannot undo this.",
+  "mine.hidden": "Your past alerts are hidden.",
+  "mine.hideNote": "Hiding them does not delete the Diaspora Cell's record.",
+  "mine.back": "Back to SOS",
+  "mine.status.resolved": "Resolved",
+  "mine.status.false_alarm": "Closed",
+  "mine.status.cancelled": "Cancelled",
+  "chan.newLink": "New channel between associations",
+  "chan.newTitle": "New channel between associations",
+  "chan.newIntro": "Office bearers of the associations you invite will talk here.",
+  "chan.notBearer": "Only an office bearer of an approved association can start one.",
+  "chan.name": "Channel name",
+  "chan.forAssociation": "For the association",
+  "chan.create": "Create the channel",
+  "chan.created": "Channel created.",
+  "chan.manage": "Associations in this channel",
+  "chan.notMember": "You are not in this channel.",
+  "chan.open": "Open the conversation",
+  "chan.members": "Member associations",
+  "chan.invited": "Invited, not answered yet",
+  "chan.noneInvited": "Nobody invited.",
+  "chan.invite": "Invite an association",
+  "chan.findAssociation": "Association name",
+  "chan.inviteButton": "Invite",
+  "chan.inviteName": "Invite {name}",
+  "chan.invitedNotice": "{name} is invited.",
+  "chan.leave": "Leave for {name}",
+  "chan.leaveConfirm": "{name} leaves this channel: its office bearers will no longer see it. Continue?",
+  "chan.left": "You left the channel.",
+  "chan.invitations": "Invitations to channels",
+  "chan.noInvitations": "No invitations waiting.",
+  "chan.invitedBy": "Invited by {name}",
+  "chan.accepted": "You joined {name}.",
+  "chan.declined": "Invitation declined.",
+  "chan.unknownAssociation": "An association",
+  "dir.addPlace": "Add a place",
+  "dir.removePlace": "Remove this place",
+  "dir.placesHint": "New or changed places wait for the Diaspora Cell's review; the current ones stay until then.",
+  "dir.contactCell": "Contact the Diaspora Cell",
+  "dir.contactCellHint": "Write to a Diaspora Cell officer on duty now. In danger, use SOS.",
+  "err.no_officer_on_duty": "No Diaspora Cell officer is on duty right now. In danger, use the SOS button.",
 };
 
 const lus = {
@@ -804,6 +852,54 @@ const lus = {
   "err.session_revoked": "Chhuah tir i ni.",
   "err.association_not_found": "Pawl hmuh a ni lo.",
   "err.invalid_state": "Tûnah hian tih theih a ni lo.",
+  // Issue 12 (web helper): DRAFT Mizo, every line to be reviewed by a native speaker.
+  "mine.link": "Ka SOS hmasate", // ?
+  "mine.title": "Ka SOS hmasate", // ?
+  "mine.intro": "SOS i tih tawh, khar tawhte, i hmuh ang ngeiin.", // ?
+  "mine.none": "SOS hmasa lantir tur a awm lo.", // ?
+  "mine.more": "A hlui zawk lantir rawh", // ?
+  "mine.hide": "Ka SOS hmasate thup rawh", // ?
+  "mine.hideConfirm": "I device zawng zawngah SOS hmasa zawng zawng thup i duh em? Tihkir theih a ni lo.", // ?
+  "mine.hidden": "I SOS hmasate thup a ni.", // ?
+  "mine.hideNote": "Thup hian Diaspora Cell record a paih lo.", // ?
+  "mine.back": "SOS-ah kir leh rawh", // ?
+  "mine.status.resolved": "Chinfel a ni", // ?
+  "mine.status.false_alarm": "Khar a ni", // ?
+  "mine.status.cancelled": "Tihtawp a ni", // ?
+  "chan.newLink": "Pawl inkar channel thar", // ?
+  "chan.newTitle": "Pawl inkar channel thar", // ?
+  "chan.newIntro": "I sawm pawlte hotute hetah hian an inbia ang.", // ?
+  "chan.notBearer": "Pawl pawm tawh hotu chauhin an ṭan thei.", // ?
+  "chan.name": "Channel hming", // ?
+  "chan.forAssociation": "Pawl tan", // ?
+  "chan.create": "Channel siam rawh", // ?
+  "chan.created": "Channel siam a ni.", // ?
+  "chan.manage": "He channel-a pawlte", // ?
+  "chan.notMember": "He channel-ah hian i awm lo.", // ?
+  "chan.open": "Inbiakna hawng rawh", // ?
+  "chan.members": "Member pawlte", // ?
+  "chan.invited": "Sawm, la chhang lo", // ?
+  "chan.noneInvited": "Tumah sawm an la ni lo.", // ?
+  "chan.invite": "Pawl sawm rawh", // ?
+  "chan.findAssociation": "Pawl hming", // ?
+  "chan.inviteButton": "Sawm rawh", // ?
+  "chan.inviteName": "{name} sawm rawh", // ?
+  "chan.invitedNotice": "{name} sawm a ni.", // ?
+  "chan.leave": "{name} tan chhuahsan rawh", // ?
+  "chan.leaveConfirm": "{name} chuan he channel hi a chhuahsan ang: a hotuten an hmu thei tawh lo ang. I duh em?", // ?
+  "chan.left": "Channel i chhuahsan ta.", // ?
+  "chan.invitations": "Channel sawmna", // ?
+  "chan.noInvitations": "Sawmna nghak a awm lo.", // ?
+  "chan.invitedBy": "{name} in a sawm", // ?
+  "chan.accepted": "{name} i zawm ta.", // ?
+  "chan.declined": "Sawmna i hnawl ta.", // ?
+  "chan.unknownAssociation": "Pawl pakhat", // ?
+  "dir.addPlace": "Hmun belh rawh", // ?
+  "dir.removePlace": "He hmun hi paih rawh", // ?
+  "dir.placesHint": "Hmun thar emaw thlak emaw chu Diaspora Cell-in an en hmasa ang; chutih hun chhung chu a hlui kha a la awm ang.", // ?
+  "dir.contactCell": "Diaspora Cell biak rawh", // ?
+  "dir.contactCellHint": "Diaspora Cell officer duty-a awm mekte hnenah thu thawn rawh. Hlauhawm hunah SOS hmang rawh.", // ?
+  "err.no_officer_on_duty": "Tunah hian Diaspora Cell officer duty-a awm an awm lo. Hlauhawm hunah SOS hmang rawh.", // ?
 };
 
 export const DICTIONARIES = { en, lus };

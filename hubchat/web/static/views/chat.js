@@ -57,6 +57,7 @@ export function render(main, { params: [channelId] }) {
       unread ? h("span", { class: "badge count" }, h("span", { "aria-hidden": "true" }, String(unread)),
         h("span", { class: "visually-hidden" }, t("chat.unread", { n: unread }))) : null));
     })));
+    listPane.append(...interLinks(channels));
   }
   renderList();
   subs.on("chat:changed", () => renderList());
@@ -98,7 +99,7 @@ export function render(main, { params: [channelId] }) {
   convo.append(
     h("div", { class: "convo-head" },
       h("a", { href: "#/chat", class: "back small" }, `← ${t("chat.channels")}`),
-      title, subtitle, trToggle),
+      title, subtitle, trToggle, manageLink(channelId, subs)),
     err, scroller, typingLine, composer);
 
   composer.addEventListener("submit", (event) => {
@@ -348,4 +349,20 @@ export function render(main, { params: [channelId] }) {
     closeChannel(channelId);
     subs.close();
   };
+}
+
+/** Office bearers (members of a cell channel) may start a channel between associations. */
+function interLinks(channels) {
+  if (session.isOfficer || !channels.some((c) => c.kind === "cell")) return [];
+  return [h("p", { class: "small" }, h("a", { href: "#/channels/new", id: "new-inter" }, t("chan.newLink")))];
+}
+
+/** Invite, see who belongs, leave: for a channel between associations. */
+function manageLink(channelId, subs) {
+  const link = h("a", { href: `#/channels/${channelId}`, class: "small", id: "manage-channel", hidden: true },
+    t("chan.manage"));
+  const show = () => { link.hidden = chat.channel(channelId)?.kind !== "inter"; };
+  show();
+  subs.on("chat:changed", show);
+  return link;
 }

@@ -6,6 +6,8 @@ import { announce, clear, field, formValues, h, select } from "../dom.js";
 import { t } from "../i18n.js";
 import { chat, openDirect } from "../chatstore.js";
 import { busy, countryName, countryOptions, errorBox, errorText, heading } from "./common.js";
+import { invitationsCard } from "./channels.js";
+import { call } from "../socket.js";
 
 function place(a) {
   return [a.city, countryName(a.country)].filter(Boolean).join(", ");
@@ -88,6 +90,7 @@ export async function search(main, { query }) {
 
   main.append(h("section", null, heading(t("dir.title")),
     h("p", null, h("a", { href: "#/associations/new", class: "button secondary" }, t("dir.registerLink"))),
+    contactCell(err),
     mine, form, results));
 
   api("/api/me/associations").then(({ memberships }) => {
@@ -216,6 +219,7 @@ export async function page(main, { params: [id] }) {
   }
 
   if (a.my_role === "office_bearer") wrap.append(editForm(a));
+  if (a.my_role === "office_bearer" && a.status === "approved") wrap.append(invitationsCard(a));
 
   if (a.my_role === "office_bearer") {
     const box = h("div", { class: "card" });
@@ -307,6 +311,7 @@ function editForm(a) {
   const phone = h("input", { name: "contact_phone", type: "tel", maxlength: 32, value: a.contact_phone || "" });
   const country = select({ name: "country" }, countryOptions(false), a.country);
   const city = h("input", { name: "city", required: true, maxlength: 100, value: a.city });
+  const places = placesEditor(a.pending_changes?.gathering_places || a.gathering_places);
   const pending = h("p", { class: "note", id: "pending-changes", hidden: true });
   const showPending = (page) => {
     const p = page.pending_changes;
@@ -320,7 +325,7 @@ function editForm(a) {
     field(t("dir.name"), name), field(t("dir.description"), description),
     h("div", { class: "grid2" }, field(t("dir.contactEmail"), email), field(t("dir.contactPhone"), phone),
       field(t("auth.country"), country), field(t("auth.city"), city)),
-    pending, err.el, save);
+    places.el, pending, err.el, save);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     busy(save, async () => {
@@ -329,6 +334,9 @@ function editForm(a) {
         contact_email: email.value.trim(), contact_phone: phone.value.trim() || null };
       if (country.value !== a.country) body.country = country.value;
       if (city.value.trim() !== a.city) body.city = city.value.trim();
+      const edited = places.value();
+      if (edited === null) { err.show(t("dir.placeIncomplete")); return; }
+      if (places.changed()) body.gathering_places = edited;
       try {
         const { association } = await api(`/api/associations/${a.id}`, { method: "PATCH", body });
         showPending(association);
@@ -418,4 +426,66 @@ export function register(main) {
     });
   });
   main.append(h("section", { class: "narrow" }, heading(t("dir.registerTitle")), h("p", null, t("dir.registerIntro")), form));
+}
+
+
+/** Gathering places, edited as a whole list (the server replaces the list; on an approved
+ * association the new list waits for the Cell's review and the places in force stay until then).
+ * Starts from the list waiting for review, if any, else the one in force. */
+function placesEditor(start) {
+  const list = h("ul", { class: "list places-edit", id: "places-edit" });
+  const add = h("button", { type: "button", class: "secondary small", id: "add-place" }, t("dir.addPlace"));
+  const key = (p) => JSON.stringify([p.id || null, p.name, p.address, p.lat, p.lon, p.schedule || null]);
+  const before = start.map(key).join("|");
+  const row = (p = {}) => {
+    const input = (name, value, props = {}) => h("input", { name, value: value ?? "", ...props });
+    const fields = {
+      name: input("place_name", p.name, { maxlength: 120 }), address: input("place_address", p.address, { maxlength: 300 }),
+      schedule: input("place_schedule", p.schedule, { maxlength: 200 }),
+      lat: input("lat", p.lat, { inputmode: "decimal" }), lon: input("lon", p.lon, { inputmode: "decimal" }),
+    };
+    const remove = h("button", { type: "button", class: "link small danger" }, t("dir.removePlace"));
+    const li = h("li", { class: "place-edit" }, field(t("dir.placeName"), fields.name), field(t("dir.placeAddress"), fields.address),
+      field(t("dir.placeSchedule"), fields.schedule), h("div", { class: "grid2" }, field(t("dir.lat"), fields.lat),
+        field(t("dir.lon"), fields.lon)), remove);
+    li._place = () => {
+      const v = Object.fromEntries(Object.entries(fields).map(([k, el]) => [k, el.value.trim()]));
+      if (!v.name || !v.address || v.lat === "" || v.lon === "" || !Number.isFinite(Number(v.lat))
+        || !Number.isFinite(Number(v.lon))) return null;
+      return { ...(p.id ? { id: p.id } : {}), name: v.name, address: v.address, lat: Number(v.lat), lon: Number(v.lon),
+        schedule: v.schedule || null };
+    };
+    remove.addEventListener("click", () => { li.remove(); add.focus(); });
+    return li;
+  };
+  for (const p of start) list.append(row(p));
+  add.addEventListener("click", () => { const li = row(); list.append(li); li.querySelector("input").focus(); });
+  const value = () => {
+    const all = Array.from(list.children, (li) => li._place());
+    return all.includes(null) ? null : all;
+  };
+  return {
+    el: h("fieldset", { class: "places-fieldset" }, h("legend", null, t("dir.places")),
+      h("p", { class: "hint" }, t("dir.placesHint")), list, add),
+    value,
+    changed: () => (value() || []).map(key).join("|") !== before,
+  };
+}
+
+/** "Contact the Diaspora Cell": a direct conversation with an officer on duty now (dm:cell; the
+ * server picks one, and says so when nobody is on duty).  Officers have their console instead. */
+function contactCell(err) {
+  if (session.isOfficer) return null;
+  const button = h("button", { type: "button", class: "secondary", id: "contact-cell",
+    "aria-describedby": "contact-cell-hint" }, t("dir.contactCell"));
+  button.addEventListener("click", () => busy(button, async () => {
+    try {
+      const { channel } = await call("dm:cell");
+      location.hash = `#/chat/${channel.id}`;
+    } catch (e) {
+      err.show(e);
+    }
+  }));
+  return h("div", { class: "card contact-cell" }, button,
+    h("p", { class: "hint", id: "contact-cell-hint" }, t("dir.contactCellHint")));
 }

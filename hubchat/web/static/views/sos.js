@@ -83,7 +83,7 @@ export function render(main) {
     root.append(heading(t("sos.title")), h("p", { class: "lead" }, t("sos.intro")), hold, hint, confirmSlot, locLine,
       h("details", { class: "sos-details" }, h("summary", null, t("sos.addDetails")), cats,
         field(t("sos.note"), note)),
-      h("p", { class: "small muted" }, t("sos.localNumbers")));
+      h("p", { class: "small muted" }, t("sos.localNumbers")), historyLink());
     updateStart();
     const send = () => {
       if (navigator.vibrate) navigator.vibrate(200);
@@ -321,4 +321,9 @@ function armHold(button, hint, done, onShortTap) {
       onShortTap();
     }
   });
+}
+
+/** The person's own past alerts, one tap away from the SOS screen (loaded only when opened). */
+function historyLink() {
+  return h("p", { class: "small" }, h("a", { href: "#/sos/history", id: "sos-history-link" }, t("mine.link")));
 }
