@@ -39,6 +39,7 @@ from hubchat.sos.models import TriggerIn
 from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms, alert_room
+from hubchat.sos.views import cover_alert, cover_view
 from hubchat.store import AGAIN, Again, Document, retry_on_conflict
 
 log = logging.getLogger(__name__)
@@ -75,13 +76,37 @@ class TriggerHandler:
         self.rooms = rooms
         self.escalator = escalator
 
-    async def trigger(self, principal: Principal, req: TriggerIn) -> tuple[Document, str]:
-        """(the alert, "created" | "retriggered" | "replayed")."""
-        alert, outcome = await self._trigger(principal, req)
+    async def trigger(self, principal: Principal, req: TriggerIn, *,
+                      origin: Document | None = None) -> tuple[Document, str]:
+        """(the alert, "created" | "retriggered" | "replayed").  ``origin``: fields stored on a
+        new alert that say where it came from when the system raised it for the person
+        (``{"source": "checkin", "checkin": {…}}``, see ``raise_for``)."""
+        alert, outcome = await self._trigger(principal, req, origin)
         self.metrics.triggers.labels(outcome).inc()
         return alert, outcome
 
-    async def _trigger(self, principal: Principal, req: TriggerIn) -> tuple[Document, str]:
+    async def raise_silent_duress(self, principal: Principal, req: TriggerIn, origin: Document) -> Document:
+        """A duress alert the person's screens never show (the check-in timer's duress PIN): stored
+        already marked duress and covered — dispatched to Cell officers only, every escalation step
+        due at once (officers and the escalation list), the ``duress`` email sent — and never the
+        person's open alert, so nothing the person's phone can ask for reveals it.  Idempotent on
+        ``client_sos_id`` like any trigger."""
+        print_ = fingerprint(req)
+
+        async def attempt() -> Document | Again:
+            stored = await self.repo.by_trigger(principal.user_id, req.client_sos_id)
+            if stored is not None:
+                return self._replay(stored, req.client_sos_id, print_)
+            created = await self._create(principal, req, print_, origin, silent_duress=True)
+            return AGAIN if created is None else created
+
+        alert = await retry_on_conflict(attempt, attempts=TRIGGER_ATTEMPTS, exhausted=Unavailable(
+            "the alert could not be stored yet", code="sos_retry"))
+        self.metrics.triggers.labels("silent_duress").inc()
+        return alert
+
+    async def _trigger(self, principal: Principal, req: TriggerIn,
+                       origin: Document | None = None) -> tuple[Document, str]:
         print_ = fingerprint(req)
 
         async def attempt() -> tuple[Document, str] | Again:
@@ -96,7 +121,7 @@ class TriggerHandler:
                     return current, "retriggered"
                 after = await self._retrigger(current, req, print_)
                 return AGAIN if after is None else (after, "retriggered")
-            created = await self._create(principal, req, print_)
+            created = await self._create(principal, req, print_, origin)
             return AGAIN if created is None else (created, "created")
 
         return await retry_on_conflict(attempt, attempts=TRIGGER_ATTEMPTS, exhausted=Unavailable(
@@ -119,7 +144,8 @@ class TriggerHandler:
             raise Conflict("this client_sos_id was already used for a different SOS", code="client_sos_id_reused")
         return alert
 
-    async def _create(self, principal: Principal, req: TriggerIn, print_: str) -> Document | None:
+    async def _create(self, principal: Principal, req: TriggerIn, print_: str, origin: Document | None = None, *,
+                      silent_duress: bool = False) -> Document | None:
         user = await self.accounts.get_user(principal.user_id)
         now = self.escalator.clock.now()  # the clock its escalation steps fall due on
         alert_id = new_id()
@@ -138,6 +164,15 @@ class TriggerHandler:
             "escalation": initial_state(now, self.settings, self.realtime.node_id),
             "version": 1, "last_seq": 1,
         }
+        if origin:
+            alert.update(origin)
+        if silent_duress:
+            # as a duress "cancel" leaves an alert: covered at once (everyone outside the Cell
+            # would be shown a cancelled alert, though nobody outside it is ever told of this
+            # one), not the person's open alert, every step left due now
+            alert.update(duress=True, open_key=f"duress:{alert_id}")
+            alert["escalation"]["next_at"] = now
+            alert.update(cover=cover_view(alert, now), cover_alert=cover_alert(alert, now))
         # Timeline and track first: an alert is never visible without its first entry (which is
         # announced once the alert is stored).
         created = await self.repo.append(alert_id, 1, "created", actor_of_person(alert), note=req.note, data={
@@ -151,9 +186,15 @@ class TriggerHandler:
         except DuplicateKeyError:
             await self.repo.delete_orphans(alert_id)
             return None
-        log.warning("SOS raised", extra={"alert_id": alert_id, "category": req.category})
+        log.warning("SOS raised", extra={"alert_id": alert_id, "category": req.category,
+                                          "source": alert.get("source", "person")})
         await self.repo.announce(created)
         self.rooms.spawn(self.escalator.complete_initial(alert), "sos-dispatch")
+        if silent_duress:
+            await self.repo.add(alert_id, "duress", None, data={"status": "open", "cover": True,
+                                                                "source": alert.get("source")})
+            self.rooms.spawn(self.escalator.on_duress(alert), "sos-duress")
+            return alert
         await self._join(principal.user_id, alert_id)
         return alert
 
