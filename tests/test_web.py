@@ -153,7 +153,9 @@ def test_client_is_small_and_needs_no_outside_host() -> None:
                     f"{path} names an outside host"
     # (120 KB until issue 12 added the offline SOS links, the background console alarm and the
     # translation states: ~2 KB; the budget keeps the rest of the growth honest)
-    assert total < 128_000, f"client is {total} bytes gzipped"
+    # (128 KB until issue 14 added the check-in timer screen, loaded when first opened, and its
+    # Mizo and English texts: ~4 KB)
+    assert total < 132_000, f"client is {total} bytes gzipped"
 
 
 def test_every_interface_text_exists_in_english_and_mizo() -> None:
