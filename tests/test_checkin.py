@@ -421,3 +421,33 @@ async def test_a_claim_left_by_a_dead_node_is_taken_over_after_its_lease(
     await scans(hub, count=3)
     assert len(await alerts_of(hub, someone["id"])) == 1
     assert (await repo.find(timer["id"]) or {})["status"] == "missed"
+
+
+# ---------------------------------------------------------------- the HTTP fallback
+async def test_the_http_routes_do_what_the_events_do(
+        node_factory: Callable[[Settings], Awaitable[Node]], settings: Settings) -> None:
+    hub = await hub_of(node_factory, settings)
+    someone = await person(hub, "Over HTTP")
+    sock = await hub.connect(someone["access_token"])
+    token = someone["access_token"]
+    status, body = await hub.request("POST", "/api/checkin", token=token, json=set_body(20, note="by HTTP"))
+    assert status == 201 and body["checkin"]["status"] == "active"
+    timer = body["checkin"]
+    assert (await sock.wait_for("checkin:updated"))[0] == timer
+    status, body = await hub.request("POST", "/api/checkin/location", token=token,
+                                     json={"checkin_id": timer["id"], "lat": DELHI[0], "lon": DELHI[1]})
+    assert status == 200 and body["checkin"]["location"]["lon"] == DELHI[1]
+    status, body = await hub.request("POST", "/api/checkin/check-in", token=token,
+                                     json={"checkin_id": timer["id"], "pin": "0000"})
+    assert status == 403 and body["error"]["code"] == "wrong_pin"
+    status, body = await hub.request("POST", "/api/checkin/check-in", token=token,
+                                     json={"checkin_id": timer["id"], "pin": {"$gt": ""}})
+    assert status == 400 and body["error"]["code"] == "invalid_payload"
+    status, body = await hub.request("POST", "/api/checkin/check-in", token=token,
+                                     json={"checkin_id": timer["id"], "pin": SOS_PIN})
+    assert status == 200 and body["checkin"]["status"] == "checked_in"
+    status, body = await hub.request("POST", "/api/checkin/location", token=token,
+                                     json={"checkin_id": timer["id"], "lat": 1.0, "lon": 1.0})
+    assert status == 409 and body["error"]["code"] == "checkin_closed"
+    status, body = await hub.request("GET", "/api/checkin", token=token)
+    assert status == 200 and body["checkin"]["status"] == "checked_in"
