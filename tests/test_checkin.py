@@ -264,6 +264,9 @@ async def test_duress_pin_ends_the_timer_exactly_like_the_real_pin_and_alerts_on
     assert "sos:new" not in bearer_sock.events and "sos:updated" not in bearer_sock.events
     stored = await alerts_of(hub, victim["id"])
     assert len(stored) == 1 and not any(e.get("user_id") == bearer["id"] for e in stored[0].get("dispatch", []))
+    # what anyone outside the Cell would be shown keeps nothing of the check-in
+    assert stored[0]["checkin"]["reason"] == "duress" and "checkin" not in stored[0]["cover_alert"]
+    assert stored[0]["open_key"] == f"duress:{stored[0]['_id']}"
     assert await alerts_of(hub, control["id"]) == []
     # the bearer may not read it either
     denied = await bearer_sock.call("sos:get", {"alert_id": full["id"]})

@@ -46,8 +46,6 @@ from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
-UPDATED = "checkin:updated"
-REMINDER = "checkin:reminder"
 LOCATIONS_PER_HOUR_FACTOR = 4  # location updates allowed per hour: this many times checkin_sets_per_hour
 
 
@@ -129,7 +127,7 @@ class CheckinService:
                            code="checkin_active") from None
         log.info("check-in timer set", extra={"checkin_id": key, "due_in_secs": round(span)})
         view = checkin_view(doc)
-        await self.infra.realtime.emit(UPDATED, view, to=user_room(principal.user_id))
+        await self.infra.realtime.emit("checkin:updated", view, to=user_room(principal.user_id))
         return view
 
     @staticmethod
@@ -158,7 +156,7 @@ class CheckinService:
         if after is None:
             raise _closed(await self._own(principal, req.checkin_id))
         view = checkin_view(after)
-        await self.infra.realtime.emit(UPDATED, view, to=user_room(principal.user_id))
+        await self.infra.realtime.emit("checkin:updated", view, to=user_room(principal.user_id))
         return view
 
     # ------------------------------------------------------------ check in
@@ -189,7 +187,7 @@ class CheckinService:
         if after is None:  # the deadline fired meanwhile (the SOS it raised is the person's to cancel)
             raise _closed(await self._own(principal, req.checkin_id))
         view = checkin_view(after)
-        await self.infra.realtime.emit(UPDATED, view, to=user_room(principal.user_id))
+        await self.infra.realtime.emit("checkin:updated", view, to=user_room(principal.user_id))
         if verdict == "duress":
             # after the answer; any node's scan raises it if this node stops first
             self.scanner.kick_duress(doc["_id"], self.background.spawn)
@@ -228,7 +226,7 @@ class CheckinService:
     # ------------------------------------------------------------ told by the scanner
     async def _remind(self, doc: Document) -> None:
         view = checkin_view(doc)
-        await self.infra.realtime.emit(REMINDER, {"checkin": view}, to=user_room(doc["user_id"]))
+        await self.infra.realtime.emit("checkin:reminder", {"checkin": view}, to=user_room(doc["user_id"]))
         user = await self.accounts.get_user(doc["user_id"])
         if user.get("email"):
             due = iso(doc["due_at"])
@@ -239,4 +237,4 @@ class CheckinService:
                 key=f"checkin-reminder:{doc['_id']}", tag=f"checkin-reminder:{doc['_id']}")
 
     async def _missed(self, doc: Document) -> None:
-        await self.infra.realtime.emit(UPDATED, checkin_view(doc), to=user_room(doc["user_id"]))
+        await self.infra.realtime.emit("checkin:updated", checkin_view(doc), to=user_room(doc["user_id"]))

@@ -172,7 +172,10 @@ class TriggerHandler:
             # one), not the person's open alert, every step left due now
             alert.update(duress=True, open_key=f"duress:{alert_id}")
             alert["escalation"]["next_at"] = now
-            alert.update(cover=cover_view(alert, now), cover_alert=cover_alert(alert, now))
+            # (the cover keeps nothing of where the alert came from: to anyone outside the Cell
+            # it is an ordinary alert the person cancelled)
+            plain = {k: v for k, v in alert.items() if k not in ("source", "checkin")}
+            alert.update(cover=cover_view(plain, now), cover_alert=cover_alert(plain, now))
         # Timeline and track first: an alert is never visible without its first entry (which is
         # announced once the alert is stored).
         created = await self.repo.append(alert_id, 1, "created", actor_of_person(alert), note=req.note, data={

@@ -387,7 +387,7 @@ def full_view(alert: Document) -> FullView:
         "status": alert["status"],
         "duress": bool(alert.get("duress")),
         "duress_person_sees": _person_sees(alert),
-        "source": alert.get("source", "person"),
+        "source": alert.get("source") or "person",
         "checkin": _checkin_origin(alert.get("checkin")),
         "location": point_view(location),
         "location_known": bool(alert.get("location_known")),

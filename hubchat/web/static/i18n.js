@@ -413,7 +413,7 @@ const en = {
   "checkin.deadline": "Check in within",
   "checkin.inMinutes": "{n}",
   "checkin.note": "Note for the Cell (where, who)",
-  "checkin.noteHint": "Only the Cell sees it, and only if you miss the check-in.",
+  "checkin.noteHint": "Sent only if you miss the check-in: then the Cell and the people helping you see it.",
   "checkin.reminder": "Reminder",
   "checkin.remindBefore": "{n} minutes before",
   "checkin.noReminder": "No reminder",
@@ -845,7 +845,7 @@ const lus = {
   "checkin.deadline": "Hemi chhungin check-in rawh", // ?
   "checkin.inMinutes": "{n}",
   "checkin.note": "Cell tan thuziak (khawi hmunah, tu nen)", // ?
-  "checkin.noteHint": "Cell chauhin an hmu ang, check-in i tih loh chauhin.", // ?
+  "checkin.noteHint": "Check-in i tih loh chauhin thawn a ni ang: Cell leh tanpuitu-te'n an hmu ang.", // ?
   "checkin.reminder": "Hriat nawn tirna", // ?
   "checkin.remindBefore": "Minute {n} hmain", // ?
   "checkin.noReminder": "Hriat nawn tirna tel lo", // ?
