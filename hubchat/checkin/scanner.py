@@ -1,6 +1,7 @@
 """The jobs a timer has after it is set, run by every node, each exactly once across nodes.
 
-    remind  remind_ms passed, timer active: ``checkin:reminder`` to the person's sockets and an
+    remind  remind_ms passed, deadline not yet (a reminder after it is pointless), timer
+            active: ``checkin:reminder`` to the person's sockets and an
             email (outbox key ``checkin-reminder:{id}``: stored once whoever sends it)
     fire    due_ms passed, timer still active: an SOS raised through the normal trigger path
             (``bridge.SosBridge.raise_missed``), then the timer is ``missed``
@@ -77,8 +78,9 @@ class CheckinScanner:
             if doc["duress_state"] == "pending" or doc.get("duress_lease_ms", 0) <= now:
                 await _logged(self.raise_duress(doc["_id"]), doc["_id"])
         for doc in active:
-            if doc.get("remind_ms") is not None and doc["remind_ms"] <= now and doc.get("remind_state") in (
-                    "waiting", "claimed") and (doc["remind_state"] == "waiting" or doc.get("lease_ms", 0) <= now):
+            if doc.get("remind_ms") is not None and doc["remind_ms"] <= now < doc["due_ms"] and doc.get(
+                    "remind_state") in ("waiting", "claimed") and (doc["remind_state"] == "waiting"
+                                                                   or doc.get("lease_ms", 0) <= now):
                 await _logged(self.send_reminder(doc["_id"]), doc["_id"])
             if doc["due_ms"] <= now:
                 await _logged(self.fire(doc["_id"]), doc["_id"])
@@ -121,7 +123,7 @@ class CheckinScanner:
         now = ms(self.clock)
         token = new_id()
         claimed = await self.repo.update(
-            {"_id": checkin_id, "status": "active", "remind_ms": {"$lte": now},
+            {"_id": checkin_id, "status": "active", "remind_ms": {"$lte": now}, "due_ms": {"$gt": now},
              "$or": [{"remind_state": "waiting"}, {"remind_state": "claimed", "lease_ms": {"$lte": now}}]},
             {"$set": {"remind_state": "claimed", "claim": token, "lease_ms": now + LEASE_MS, "node": self.node_id}})
         if claimed is None:
