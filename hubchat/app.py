@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hubchat import auth, channels, directory, sos, translate
+from hubchat import auth, channels, checkin, directory, sos, translate
 from hubchat import web as web_client
 from hubchat.clock import Clock
 from hubchat.config import Settings
@@ -51,8 +51,9 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
 
     alerts = sos.SosService(infra, accounts, associations, translate_note=translate_note)
     chat.cell_desk = alerts.duty.reachable_ids  # "Contact the Cell": a DM with an officer on duty now
+    timers = checkin.CheckinService(infra, accounts, checkin.SosBridge(alerts))
     app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts,
-                     "translate": translation}
+                     "translate": translation, "checkin": timers}
 
     infra.realtime.set_authenticator(accounts.authenticate_socket, accounts.revalidate)
     app[AUTHENTICATOR] = accounts.principal_from_token
@@ -67,9 +68,11 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     channels.register_events(infra.realtime, chat)
     sos.register_events(infra.realtime, alerts)
     translate.register_events(infra.realtime, translation)
+    app.add_routes(checkin.checkin_routes(timers))
+    checkin.register_events(infra.realtime, timers)
     app.add_routes(web_client.web_routes(settings))
 
-    indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES, sos.INDEXES, translate.INDEXES]
+    indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES, sos.INDEXES, translate.INDEXES, checkin.INDEXES]
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
@@ -78,6 +81,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
             await stack.enter_async_context(translation.running())
             await stack.enter_async_context(chat.running())
             await stack.enter_async_context(alerts.running())  # the escalation scheduler
+            await stack.enter_async_context(timers.running())  # the check-in scanner (raises SOS)
             yield
 
     async def close_sockets(app: web.Application) -> None:

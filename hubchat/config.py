@@ -103,6 +103,11 @@ class Settings:
     sos_email_budget_per_hour: int = 12  # SOS emails per recipient; beyond: coalesced into a digest
     sos_email_digest_secs: float = 300.0  # at most one digest per recipient this often
     sos_duty_grace_secs: float = 60.0  # an on-duty officer with no socket this long is not reachable live
+    # --- check-in timers (hubchat/checkin)
+    checkin_min_secs: float = 300.0  # the shortest deadline a person may set (5 minutes)
+    checkin_max_secs: float = 72 * 3600.0  # the longest (72 hours)
+    checkin_scan_interval_secs: float = 1.0  # how often each node looks for due timers
+    checkin_sets_per_hour: int = 30  # checkin:set and checkin:location per person (every node together)
     # --- translation (Argos packages run with CTranslate2)
     translate_packages_dir: str = ""  # empty: {data_dir}/argos-packages
     translate_phrasebook_path: str = ""  # empty: config/phrasebook/lus-en.tsv of the source tree
@@ -233,9 +238,11 @@ def _check(settings: Settings) -> None:
     if settings.jwt_secret and len(settings.jwt_secret) < 32:
         raise ConfigError("jwt_secret: use at least 32 characters (HS256 needs a 256-bit key)")
     for name in ("access_token_ttl_secs", "refresh_token_ttl_secs", "message_rate_limit", "port", "ops_port",
-                 "max_sockets_per_user", "max_sockets_per_address", "sos_duty_grace_secs"):
+                 "max_sockets_per_user", "max_sockets_per_address", "sos_duty_grace_secs", "checkin_min_secs"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name}: must not be negative")
+    if settings.checkin_max_secs < settings.checkin_min_secs:
+        raise ConfigError("checkin_max_secs: must not be below checkin_min_secs")
     if settings.mongo_select_timeout_ms < 1:
         raise ConfigError("mongo_select_timeout_ms: must be at least 1")
     if settings.deployment and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", settings.deployment):

@@ -154,7 +154,9 @@ def test_client_is_small_and_needs_no_outside_host() -> None:
     # (120 KB until issue 12 added the offline SOS links, the background console alarm and the
     # translation states: ~2 KB; the budget keeps the rest of the growth honest.  128 KB until the
     # person's past alerts, channels between associations and the places editor: ~6 KB)
-    assert total < 134_000, f"client is {total} bytes gzipped"
+    # (128 KB until issue 14 added the check-in timer screen, loaded when first opened, and its
+    # Mizo and English texts: ~4 KB)
+    assert total < 138_000, f"client is {total} bytes gzipped"
 
 
 def test_every_interface_text_exists_in_english_and_mizo() -> None:

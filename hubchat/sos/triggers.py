@@ -43,6 +43,7 @@ from hubchat.sos.models import TriggerIn
 from hubchat.sos.ports import Accounts
 from hubchat.sos.repository import AlertRepository
 from hubchat.sos.rooms import SosRooms, alert_room
+from hubchat.sos.views import cover_alert, cover_view
 from hubchat.store import AGAIN, Again, Document, retry_on_conflict
 
 log = logging.getLogger(__name__)
@@ -83,14 +84,40 @@ class TriggerHandler:
         self.rooms = rooms
         self.escalator = escalator
 
-    async def trigger(self, principal: Principal, req: TriggerIn) -> tuple[Document, str]:
-        """(the alert, "created" | "retriggered" | "replayed")."""
+    async def trigger(self, principal: Principal, req: TriggerIn, *,
+                      origin: Document | None = None) -> tuple[Document, str]:
+        """(the alert, "created" | "retriggered" | "replayed").  ``origin``: fields stored on a
+        new alert that say where it came from when the system raised it for the person
+        (``{"source": "checkin", "checkin": {…}}``, see ``raise_for``)."""
         async with self._urgent():
-            alert, outcome = await self._trigger(principal, req)
+            alert, outcome = await self._trigger(principal, req, origin)
         self.metrics.triggers.labels(outcome).inc()
         return alert, outcome
 
-    async def _trigger(self, principal: Principal, req: TriggerIn) -> tuple[Document, str]:
+    async def raise_silent_duress(self, principal: Principal, req: TriggerIn, origin: Document) -> Document:
+        """A duress alert the person's screens never show (the check-in timer's duress PIN): stored
+        already marked duress and covered — dispatched to Cell officers only, every escalation step
+        due at once (officers and the escalation list), the ``duress`` email sent — and never the
+        person's open alert, so nothing the person's phone can ask for reveals it.  Idempotent on
+        ``client_sos_id`` like any trigger."""
+        print_ = fingerprint(req)
+
+        async def attempt() -> Document | Again:
+            stored, user = await asyncio.gather(self.repo.by_trigger(principal.user_id, req.client_sos_id),
+                                                self.accounts.get_user(principal.user_id))
+            if stored is not None:
+                return self._replay(stored, req.client_sos_id, print_)
+            created = await self._create(principal, req, print_, user, origin, silent_duress=True)
+            return AGAIN if created is None else created
+
+        async with self._urgent():
+            alert = await retry_on_conflict(attempt, attempts=TRIGGER_ATTEMPTS, exhausted=Unavailable(
+                "the alert could not be stored yet", code="sos_retry"))
+        self.metrics.triggers.labels("silent_duress").inc()
+        return alert
+
+    async def _trigger(self, principal: Principal, req: TriggerIn,
+                       origin: Document | None = None) -> tuple[Document, str]:
         print_ = fingerprint(req)
 
         async def attempt() -> tuple[Document, str] | Again:
@@ -115,7 +142,7 @@ class TriggerHandler:
                 return AGAIN if after is None else (after, "retriggered")
             if isinstance(user, BaseException):
                 raise user
-            created = await self._create(principal, req, print_, user)
+            created = await self._create(principal, req, print_, user, origin)
             return AGAIN if created is None else (created, "created")
 
         return await retry_on_conflict(attempt, attempts=TRIGGER_ATTEMPTS, exhausted=Unavailable(
@@ -138,7 +165,8 @@ class TriggerHandler:
             raise Conflict("this client_sos_id was already used for a different SOS", code="client_sos_id_reused")
         return alert
 
-    async def _create(self, principal: Principal, req: TriggerIn, print_: str, user: Document) -> Document | None:
+    async def _create(self, principal: Principal, req: TriggerIn, print_: str, user: Document,
+                      origin: Document | None = None, *, silent_duress: bool = False) -> Document | None:
         now = self.escalator.clock.now()  # the clock its escalation steps fall due on
         alert_id = new_id()
         location = None
@@ -156,6 +184,18 @@ class TriggerHandler:
             "escalation": initial_state(now, self.settings, self.realtime.node_id),
             "version": 1, "last_seq": 1,
         }
+        if origin:
+            alert.update(origin)
+        if silent_duress:
+            # as a duress "cancel" leaves an alert: covered at once (everyone outside the Cell
+            # would be shown a cancelled alert, though nobody outside it is ever told of this
+            # one), not the person's open alert, every step left due now
+            alert.update(duress=True, open_key=f"duress:{alert_id}")
+            alert["escalation"]["next_at"] = now
+            # (the cover keeps nothing of where the alert came from: to anyone outside the Cell
+            # it is an ordinary alert the person cancelled)
+            plain = {k: v for k, v in alert.items() if k not in ("source", "checkin")}
+            alert.update(cover=cover_view(plain, now), cover_alert=cover_alert(plain, now))
         # Timeline and track first (together: one round trip): an alert is never visible without
         # its first entry (which is announced once the alert is stored).
         first = self.repo.append(alert_id, 1, "created", actor_of_person(alert), note=req.note, data={
@@ -177,9 +217,15 @@ class TriggerHandler:
         except DuplicateKeyError:
             await self.repo.delete_orphans(alert_id)
             return None
-        log.warning("SOS raised", extra={"alert_id": alert_id, "category": req.category})
+        log.warning("SOS raised", extra={"alert_id": alert_id, "category": req.category,
+                                          "source": alert.get("source", "person")})
         await self.repo.announce(created)
         self.rooms.spawn(self._dispatch_first_round(alert), "sos-dispatch")
+        if silent_duress:
+            await self.repo.add(alert_id, "duress", None, data={"status": "open", "cover": True,
+                                                                "source": alert.get("source")})
+            self.rooms.spawn(self.escalator.on_duress(alert), "sos-duress")
+            return alert
         await self._join(principal.user_id, alert_id)
         return alert
 

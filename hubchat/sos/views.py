@@ -117,6 +117,16 @@ class EscalationView(TypedDict):
     next_at: str | None
 
 
+class CheckinOriginView(TypedDict):
+    """Where an alert raised by a check-in timer came from (officers only)."""
+
+    id: str
+    reason: Literal["missed", "duress"]
+    due_at: str | None
+    note: str | None
+    location_from: str | None
+
+
 class FullView(TypedDict):
     view: Literal["full"]
     id: str
@@ -127,7 +137,9 @@ class FullView(TypedDict):
     battery_pct: int | None
     status: str
     duress: bool
-    duress_person_sees: Literal["cancelled", "open"] | None
+    duress_person_sees: Literal["cancelled", "open", "checked_in"] | None
+    source: str
+    checkin: CheckinOriginView | None
     location: PointView | None
     location_known: bool
     lat: float | None
@@ -340,6 +352,24 @@ def _responding(entry: Document) -> RespondingView:
             "association_id": entry.get("association_id"), "at": iso(entry.get("at"))}
 
 
+def _person_sees(alert: Document) -> Literal["cancelled", "open", "checked_in"] | None:
+    """What the person's screen shows of a duress alert: "cancelled" (the PIN was accepted),
+    "open" (entered while PIN attempts were locked: the person was answered rate_limited) or
+    "checked_in" (the duress PIN ended a check-in timer: no alert ever showed)."""
+    if not alert.get("duress"):
+        return None
+    if not alert.get("cover_alert"):
+        return "open"
+    return "checked_in" if alert.get("source") == "checkin" else "cancelled"
+
+
+def _checkin_origin(origin: Document | None) -> CheckinOriginView | None:
+    if not origin:
+        return None
+    return {"id": origin["id"], "reason": origin["reason"], "due_at": iso(origin.get("due_at")),
+            "note": origin.get("note"), "location_from": origin.get("location_from")}
+
+
 def full_view(alert: Document) -> FullView:
     """Everything responders need; coordinates also flat (lat, lon, accuracy_m) for a map."""
     location = alert.get("location")
@@ -356,10 +386,9 @@ def full_view(alert: Document) -> FullView:
         "battery_pct": alert.get("battery_pct"),
         "status": alert["status"],
         "duress": bool(alert.get("duress")),
-        # what the person's screen shows of a duress alert: "cancelled" (the PIN was accepted) or
-        # "open" (entered while PIN attempts were locked: the person was answered rate_limited)
-        "duress_person_sees": (("cancelled" if alert.get("cover_alert") else "open") if alert.get("duress")
-                               else None),
+        "duress_person_sees": _person_sees(alert),
+        "source": alert.get("source") or "person",
+        "checkin": _checkin_origin(alert.get("checkin")),
         "location": point_view(location),
         "location_known": bool(alert.get("location_known")),
         "lat": location["lat"] if location else None,

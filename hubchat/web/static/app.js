@@ -2,7 +2,7 @@
 // SOS button on every screen, and one view at a time in <main>.
 //
 // Routes: #/login #/signup #/verify #/settings #/chat #/chat/{id} #/associations
-// #/associations/new #/associations/{id} #/sos #/console #/console/{alert id}
+// #/associations/new #/associations/{id} #/sos #/checkin #/console #/console/{alert id}
 // #/sos/history (the person's past alerts) #/channels/new #/channels/{id} (between associations)
 
 import { api, session } from "./api.js";
@@ -23,6 +23,8 @@ import * as channelsView from "./views/channels.js";
 
 // The officers' console (and Leaflet, which it loads) is fetched only when an officer opens it.
 const consoleView = { render: (...args) => import("./views/console.js").then((m) => m.render(...args)) };
+// The check-in timer screen, fetched when first opened (it is not on the SOS path).
+const checkinView = { render: (...args) => import("./views/checkin.js").then((m) => m.render(...args)) };
 
 const ROUTES = [
   [/^\/login$/, auth.login, { public: true }],
@@ -36,6 +38,7 @@ const ROUTES = [
   [/^\/associations\/([0-9a-f]{24})$/, directory.page],
   [/^\/sos$/, sosView.render, { public: true }],
   [/^\/sos\/([0-9a-f]{24})$/, sosLink],
+  [/^\/checkin$/, checkinView.render],
   [/^\/console$/, consoleView.render, { officer: true }],
   [/^\/console\/([0-9a-f]{24})$/, consoleView.render, { officer: true }],
   [/^\/sos\/history$/, historyView.render],
@@ -100,6 +103,7 @@ function renderChrome() {
   clear(nav);
   if (session.signedIn) {
     const links = [["#/chat", t("nav.chat")], ["#/associations", t("nav.associations")]];
+    links.push(["#/checkin", t("nav.checkin")]);
     if (session.isOfficer) links.push(["#/console", t("nav.console")]);
     links.push(["#/settings", t("nav.settings")]);
     const here = location.hash || "#/chat";

@@ -454,6 +454,40 @@ const en = {
   "dir.contactCell": "Contact the Diaspora Cell",
   "dir.contactCellHint": "Write to a Diaspora Cell officer on duty now. In danger, use SOS.",
   "err.no_officer_on_duty": "No Diaspora Cell officer is on duty right now. In danger, use the SOS button.",
+  // check-in timer (views/checkin.js) and its origin in the console
+  "nav.checkin": "Check-in",
+  "checkin.title": "Check-in timer",
+  "checkin.intro": "Going somewhere risky? Set a time to check in. If you do not check in with your SOS PIN by then, the Diaspora Cell is alerted with your note and your last location.",
+  "checkin.deadline": "Check in within",
+  "checkin.inMinutes": "{n}",
+  "checkin.note": "Note for the Cell (where, who)",
+  "checkin.noteHint": "Sent only if you miss the check-in: then the Cell and the people helping you see it.",
+  "checkin.reminder": "Reminder",
+  "checkin.remindBefore": "{n} minutes before",
+  "checkin.noReminder": "No reminder",
+  "checkin.share": "Share my location with the timer",
+  "checkin.start": "Start the timer",
+  "checkin.started": "Timer started.",
+  "checkin.dueAt": "Check in by {time}.",
+  "checkin.locationShared": "Your location is attached.",
+  "checkin.noLocation": "No location attached.",
+  "checkin.updateLocation": "Update my location",
+  "checkin.noFix": "Your location could not be found.",
+  "checkin.checkIn": "Check in",
+  "checkin.pinHint": "Your SOS PIN ends the timer.",
+  "checkin.checkedIn": "You checked in at {time}. The timer is stopped.",
+  "checkin.missed": "The time ran out. An SOS was sent to the Diaspora Cell.",
+  "checkin.reminderNow": "Your check-in time is close. Check in with your SOS PIN.",
+  "console.origin": "Origin",
+  "console.fromCheckin": "Missed check-in",
+  "console.fromCheckinDuress": "Check-in with the duress PIN",
+  "console.checkinDue": "check-in was due {time}",
+  "console.duressCheckin": "DURESS: the person checked in with the duress PIN. Their screen shows \"checked in\"; nothing was shown to them or to associations. Treat as highest danger.",
+  "err.checkin_active": "You already have a timer running.",
+  "err.checkin_closed": "This timer has already ended.",
+  "err.checkin_not_found": "Timer not found.",
+  "err.deadline_out_of_range": "Choose a time between 5 minutes and 72 hours from now.",
+  "err.reminder_out_of_range": "The reminder must come after now.",
 };
 
 const lus = {
@@ -900,6 +934,40 @@ const lus = {
   "dir.contactCell": "Diaspora Cell biak rawh", // ?
   "dir.contactCellHint": "Diaspora Cell officer duty-a awm mekte hnenah thu thawn rawh. Hlauhawm hunah SOS hmang rawh.", // ?
   "err.no_officer_on_duty": "Tunah hian Diaspora Cell officer duty-a awm an awm lo. Hlauhawm hunah SOS hmang rawh.", // ?
+  // check-in timer (views/checkin.js) and its origin in the console
+  "nav.checkin": "Check-in", // ?
+  "checkin.title": "Check-in hun tiamna", // ?
+  "checkin.intro": "Hmun hlauhawm lamah i kal em? Check-in hun ruat rawh. Chumi hma-a i SOS PIN hmanga check-in i tih loh chuan Diaspora Cell hnenah i thuziak leh i awmna hnuhnung ber nen hriattir an ni ang.", // ?
+  "checkin.deadline": "Hemi chhungin check-in rawh", // ?
+  "checkin.inMinutes": "{n}",
+  "checkin.note": "Cell tan thuziak (khawi hmunah, tu nen)", // ?
+  "checkin.noteHint": "Check-in i tih loh chauhin thawn a ni ang: Cell leh tanpuitu-te'n an hmu ang.", // ?
+  "checkin.reminder": "Hriat nawn tirna", // ?
+  "checkin.remindBefore": "Minute {n} hmain", // ?
+  "checkin.noReminder": "Hriat nawn tirna tel lo", // ?
+  "checkin.share": "Ka awmna timer-ah hian telh rawh", // ?
+  "checkin.start": "Timer tan rawh", // ?
+  "checkin.started": "Timer a tan ta.", // ?
+  "checkin.dueAt": "{time} hmain check-in rawh.", // ?
+  "checkin.locationShared": "I awmna telh a ni.", // ?
+  "checkin.noLocation": "I awmna telh a ni lo.", // ?
+  "checkin.updateLocation": "Ka awmna thlak rawh", // ?
+  "checkin.noFix": "I awmna hmuh theih a ni lo.", // ?
+  "checkin.checkIn": "Check-in rawh", // ?
+  "checkin.pinHint": "I SOS PIN-in timer a titawp ang.", // ?
+  "checkin.checkedIn": "{time}-ah check-in i ti. Timer a tawp ta.", // ?
+  "checkin.missed": "Hun a tawp ta. Diaspora Cell hnenah SOS thawn a ni.", // ?
+  "checkin.reminderNow": "I check-in hun a hnai tawh. I SOS PIN hmangin check-in rawh.", // ?
+  "console.origin": "A chhuahna", // ?
+  "console.fromCheckin": "Check-in tihloh", // ?
+  "console.fromCheckinDuress": "Duress PIN hmanga check-in", // ?
+  "console.checkinDue": "check-in hun {time}", // ?
+  "console.duressCheckin": "DURESS: he mi hian duress PIN hmangin check-in a ti. A screen-ah \"check-in a ni\" a lang; amah leh pawl-te hnenah engmah lan a ni lo. Hlauhawm ber angin ngai rawh.", // ?
+  "err.checkin_active": "Timer i nei tawh.", // ?
+  "err.checkin_closed": "He timer hi a tawp tawh.", // ?
+  "err.checkin_not_found": "Timer hmuh a ni lo.", // ?
+  "err.deadline_out_of_range": "Tûn atanga minute 5 leh darkar 72 inkar hun thlang rawh.", // ?
+  "err.reminder_out_of_range": "Hriat nawn tirna hi tûn hnuah a ni tur a ni.", // ?
 };
 
 export const DICTIONARIES = { en, lus };

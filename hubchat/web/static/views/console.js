@@ -270,7 +270,8 @@ export function render(main, { params: [selectedParam] }) {
       h("span", { class: "alert-name" }, name),
       h("span", { class: "alert-meta" }, `${t(`sos.cat.${a.category}`)} · ${age(a.created_at)} · `
         + `${[a.area?.city, a.area?.country].filter(Boolean).join(", ")}`),
-      a.location_known ? null : h("span", { class: "alert-meta" }, t("console.noLocation")));
+      a.location_known ? null : h("span", { class: "alert-meta" }, t("console.noLocation")),
+      originBadge(a));
       button.addEventListener("click", () => selectAlert(a.id));
       list.append(h("li", { class: a.id === selected ? "selected" : null }, button));
       if (a.id === focusedId) button.focus({ preventScroll: true });
@@ -428,7 +429,8 @@ export function render(main, { params: [selectedParam] }) {
     pane.title.textContent = p.display_name || p.label || t("console.detail");
     if (pane.duress.hidden === Boolean(a.duress)) {
       pane.duress.hidden = !a.duress;
-      pane.duress.textContent = a.duress ? t("console.duressLong") : "";
+      pane.duress.textContent = !a.duress ? ""
+        : a.duress_person_sees === "checked_in" ? t("console.duressCheckin") : t("console.duressLong");
     }
     const rows = [
       [t("console.status"), a.duress ? `${t(`status.${a.status}`)} · ${t("console.duress")}` : t(`status.${a.status}`)],
@@ -445,6 +447,7 @@ export function render(main, { params: [selectedParam] }) {
       [t("sos.note"), a.note || "—"],
       [t("console.escalation"), String(a.escalation?.level ?? 0)],
     ];
+    if (a.checkin) rows.splice(1, 0, [t("console.origin"), originText(a)]);
     clear(pane.facts).append(...rows.flatMap(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
 
     // An association's acknowledgement does not stop the Cell's escalation: the Cell takes over
@@ -702,4 +705,21 @@ export function render(main, { params: [selectedParam] }) {
     if (map) map.remove();
     markers = new Map();
   };
+}
+
+// ---------------------------------------------------------------- check-in origin (issue 14)
+function originText(a) {
+  const c = a.checkin;
+  const what = c.reason === "duress" ? t("console.fromCheckinDuress") : t("console.fromCheckin");
+  return `${what} · ${t("console.checkinDue", { time: fmtTime(c.due_at, getLang()) })}`;
+}
+
+function originBadge(a) {
+  if (!a.checkin) return null;
+  return h("span", { class: "alert-meta alert-origin", dataset: { origin: a.checkin.reason } },
+    checkinNote(a.checkin) ? `${originText(a)} · “${checkinNote(a.checkin)}”` : originText(a));
+}
+
+function checkinNote(c) {
+  return c.note ? (c.note.length > 80 ? `${c.note.slice(0, 79)}…` : c.note) : "";
 }
