@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hubchat import auth, channels, directory, sos, translate
+from hubchat import auth, channels, directory, safety, sos, translate
 from hubchat import web as web_client
 from hubchat.clock import Clock
 from hubchat.config import Settings
@@ -50,8 +50,17 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
         return await translation.translate_text(text, lang, translate.Priority.SOS)
 
     alerts = sos.SosService(infra, accounts, associations, translate_note=translate_note)
+    # Safety profiles and trusted contacts read SOS through safety.SosLink; cases: safety.OpenCases
+    # (nobody has an open case until the cases capability is wired with safety_service.set_cases).
+    sos_link = safety.SosLink(alerts)
+    safety_service = safety.SafetyService(infra, alerts=sos_link, moments=sos_link)
+
+    async def tell_trusted_contacts(event: sos.TimelineEntryStored) -> None:
+        await safety_service.notifier.on_entry(event.entry)
+
+    infra.events.subscribe(sos.TimelineEntryStored, tell_trusted_contacts)
     app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts,
-                     "translate": translation}
+                     "translate": translation, "safety": safety_service}
 
     infra.realtime.set_authenticator(accounts.authenticate_socket, accounts.revalidate)
     app[AUTHENTICATOR] = accounts.principal_from_token
@@ -63,12 +72,13 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app.add_routes(directory.directory_routes(associations))
     app.add_routes(channels.channel_routes(chat))
     app.add_routes(sos.sos_routes(alerts))
+    app.add_routes(safety.safety_routes(safety_service))
     channels.register_events(infra.realtime, chat)
     sos.register_events(infra.realtime, alerts)
     translate.register_events(infra.realtime, translation)
     app.add_routes(web_client.web_routes(settings))
 
-    indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES, sos.INDEXES, translate.INDEXES]
+    indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES, sos.INDEXES, translate.INDEXES, safety.INDEXES]
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
@@ -77,6 +87,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
             await stack.enter_async_context(translation.running())
             await stack.enter_async_context(chat.running())
             await stack.enter_async_context(alerts.running())  # the escalation scheduler
+            await stack.enter_async_context(safety_service.running())  # drained before SOS stops
             yield
 
     async def close_sockets(app: web.Application) -> None:
