@@ -5,7 +5,11 @@ the person's view, edit, export, delete and share; the Cell's audited view only 
 # ruff: noqa: F811  (fixtures imported from tests.test_sos_helpers are parameters here)
 from __future__ import annotations
 
+import asyncio
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from hubchat.clock import ManualClock
@@ -13,7 +17,7 @@ from hubchat.safety.crypto import FieldCipher, new_key_entry, parse_keys
 from hubchat.safety.profile import rotate
 from hubchat.safety.repository import PROFILES, SafetyRepository
 from hubchat.safety.service import SafetyService
-from tests.support import HubClient
+from tests.support import HubClient, node_env
 from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     DELHI,
     DURESS_PIN,
@@ -251,3 +255,37 @@ async def test_key_rotation(hub: HubClient) -> None:
     status, body = await hub.request("GET", "/api/me/safety-profile", token=someone["access_token"])
     assert status == 500 and body["error"]["code"] == "profile_key_unknown"
     assert PROFILE["employer"] not in json.dumps(body)
+
+
+def admin(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    code = ("import faulthandler, sys; faulthandler.dump_traceback_later(30, exit=True); "
+            "from hubchat.cli import main; sys.exit(main(sys.argv[1:]))")
+    return subprocess.run([sys.executable, "-c", code, "admin", *args], env=env, capture_output=True, text=True,
+                          timeout=90)
+
+
+async def test_rotate_profile_key_command(hub: HubClient) -> None:
+    """``hubchat admin rotate-profile-key`` re-encrypts the rows written under the data_dir key."""
+    someone = await with_profile(hub)
+    service = safety(hub)
+    settings = service.infra.settings
+    old_entry = (Path(settings.data_dir) / "profile-key.key").read_text().strip()
+    old_kid = old_entry.split(":")[0]
+    loop = asyncio.get_running_loop()
+    new_entry = (await loop.run_in_executor(None, admin, node_env(settings, 0), "new-profile-key")).stdout.strip()
+    env = {**node_env(settings, 0), "HUBCHAT_PROFILE_KEYS": f"{new_entry},{old_entry}"}
+    result = await loop.run_in_executor(None, admin, env, "rotate-profile-key")
+    assert result.returncode == 0, result.stderr
+    assert "1 re-encrypted" in result.stdout and old_entry.split(":")[1] not in result.stdout + result.stderr
+    raw = await SafetyRepository(service.infra).profile(someone["id"])
+    assert raw is not None and {FieldCipher.key_id(v) for v in raw["fields"].values()} == {new_entry.split(":")[0]}
+    assert old_kid != new_entry.split(":")[0]
+
+    service._cipher = FieldCipher(parse_keys(new_entry, "test"))  # the old key removed from the configuration
+    status, body = await hub.request("GET", "/api/me/safety-profile", token=someone["access_token"])
+    assert status == 200 and body["profile"] == PROFILE
+
+    result = await loop.run_in_executor(None, admin, {**env, "HUBCHAT_PROFILE_KEYS": new_key_entry("z")},
+                                        "rotate-profile-key")
+    assert result.returncode == 1 and "profile_key_unknown" in result.stderr, result.stderr
+    assert PROFILE["employer"] not in result.stderr + result.stdout
