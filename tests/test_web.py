@@ -152,8 +152,9 @@ def test_client_is_small_and_needs_no_outside_host() -> None:
                 assert not re.search(r"https?://(?!www\.w3\.org|www\.openstreetmap\.org/\?mlat)", text), \
                     f"{path} names an outside host"
     # (120 KB until issue 12 added the offline SOS links, the background console alarm and the
-    # translation states: ~2 KB; the budget keeps the rest of the growth honest)
-    assert total < 128_000, f"client is {total} bytes gzipped"
+    # translation states: ~2 KB; the budget keeps the rest of the growth honest). Issue 14's safety
+    # page (views/safety.js ~3.7 KB, its English and Mizo texts ~1.8 KB) raised it by 6 KB.
+    assert total < 134_000, f"client is {total} bytes gzipped"
 
 
 def test_every_interface_text_exists_in_english_and_mizo() -> None:

@@ -17,6 +17,7 @@ import * as auth from "./views/auth.js";
 import * as directory from "./views/directory.js";
 import * as chatView from "./views/chat.js";
 import * as sosView from "./views/sos.js";
+import * as safetyView from "./views/safety.js";
 
 // The officers' console (and Leaflet, which it loads) is fetched only when an officer opens it.
 const consoleView = { render: (...args) => import("./views/console.js").then((m) => m.render(...args)) };
@@ -35,6 +36,7 @@ const ROUTES = [
   [/^\/sos\/([0-9a-f]{24})$/, sosLink],
   [/^\/console$/, consoleView.render, { officer: true }],
   [/^\/console\/([0-9a-f]{24})$/, consoleView.render, { officer: true }],
+  [/^\/safety$/, safetyView.render],
 ];
 
 // Escalation emails link to #/sos/{alert id}: officers open it in the console, others get the SOS screen.
@@ -95,6 +97,7 @@ function renderChrome() {
   if (session.signedIn) {
     const links = [["#/chat", t("nav.chat")], ["#/associations", t("nav.associations")]];
     if (session.isOfficer) links.push(["#/console", t("nav.console")]);
+    links.push(["#/safety", t("nav.safety")]);
     links.push(["#/settings", t("nav.settings")]);
     const here = location.hash || "#/chat";
     nav.append(h("ul", null, links.map(([href, label]) => h("li", null,
