@@ -86,8 +86,9 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
             # Translation stops after chat has drained the listeners that feed it.
             await stack.enter_async_context(translation.running())
             await stack.enter_async_context(chat.running())
+            # contacts' emails are drained after SOS has drained its own work (which may start more)
+            await stack.enter_async_context(safety_service.running())
             await stack.enter_async_context(alerts.running())  # the escalation scheduler
-            await stack.enter_async_context(safety_service.running())  # drained before SOS stops
             yield
 
     async def close_sockets(app: web.Application) -> None:

@@ -9,6 +9,7 @@ import re
 import uuid
 from email.message import Message
 from typing import Any
+from urllib.parse import urlsplit
 
 from hubchat.outbox import OUTBOX
 from hubchat.safety.repository import CONTACTS
@@ -144,6 +145,11 @@ async def test_mizo_contacts_are_written_to_in_mizo(hub: HubClient) -> None:
     assert status == 201
     confirm = (await hub.smtp.wait_for(email))[0]
     assert "mi rintlak" in confirm["Subject"]
+    link = re.search(r"http\S+/api/trusted-contacts/confirm\S+", body_of(confirm))
+    assert link and link.group(0).endswith("&lang=lus")
+    parts = urlsplit(link.group(0))
+    status, page = await hub.request("GET", f"{parts.path}?{parts.query}")
+    assert status == 200 and 'lang="lus"' in page and "Finfiah rawh" in page
 
 
 def blank_times(text: str) -> str:

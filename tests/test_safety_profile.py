@@ -161,6 +161,12 @@ async def test_officers_see_it_only_while_an_alert_is_open_and_every_view_is_aud
     assert [(e["viewer"]["id"], e["basis"]) for e in own] == [(officer["id"], "alert")] * 2
     status, body = await hub.request("GET", f"/api/sos/alerts/{alert['id']}/audit", token=officer["access_token"])
     assert status == 200 and "safety_profile" in json.dumps(body)
+    status, body = await hub.request("GET", f"{path}/audit", token=officer["access_token"])
+    assert status == 200 and [(e["viewer"]["id"], e["basis"], e["alert_id"]) for e in body["entries"]] == [
+        (officer["id"], "alert", alert["id"])] * 2
+    for who in (bearer, member, someone):
+        status, body = await hub.request("GET", f"{path}/audit", token=who["access_token"])
+        assert (status, body["error"]["code"]) == (404, "safety_profile_unavailable")
     # the person is not told who looked (that would reveal a duress "cancel" to whoever holds the phone)
     status, body = await hub.request("GET", "/api/me/safety-profile", token=someone["access_token"])
     assert officer["id"] not in json.dumps(body)
@@ -184,6 +190,16 @@ async def test_a_duress_cancel_keeps_it_visible_to_the_cell(hub: HubClient) -> N
     status, body = await hub.request("GET", f"/api/sos/alerts/{alert['id']}/safety-profile",
                                      token=officer["access_token"])
     assert status == 200 and body["profile"]["employer"] == PROFILE["employer"]
+    # the person raises a new alert after the duress "cancel": both are open for the Cell
+    again = await trigger(sock)
+    assert again["id"] != alert["id"]
+    for alert_id in (alert["id"], again["id"]):
+        status, body = await hub.request("GET", f"/api/sos/alerts/{alert_id}/safety-profile",
+                                         token=officer["access_token"])
+        assert status == 200 and body["alert_id"] == alert_id, body
+    status, body = await hub.request("GET", f"/api/people/{someone['id']}/safety-profile",
+                                     token=officer["access_token"])
+    assert status == 200 and body["alert_id"] == again["id"]
 
 
 async def test_sharing_with_an_expiry(hub: HubClient, clock: ManualClock) -> None:

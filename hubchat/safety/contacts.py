@@ -37,6 +37,7 @@ from hubchat.store import Document
 log = logging.getLogger(__name__)
 
 DAY_SECS = 24 * 3600.0
+CONFIRM_ATTEMPTS_PER_HOUR = 30  # per client address (IPv6: per /64)
 
 
 class ContactView(TypedDict):
@@ -130,10 +131,12 @@ class TrustedContacts:
         await self._send_confirmation(doc, principal.display_name, token)
         return contact_view(doc)
 
-    async def confirm(self, req: ConfirmIn) -> dict[str, Any]:
-        """Unauthenticated (the contact has no account): the token is the only credential."""
+    async def confirm(self, req: ConfirmIn, client: str) -> dict[str, Any]:
+        """Unauthenticated (the contact has no account): the token (256 random bits) is the only
+        credential; attempts are limited per client address all the same."""
         digest = token_digest(req.token)
-        await self._limiter().hit(f"safety:confirm-try:{digest[:16]}", 10, 3600.0, "confirmation attempts")
+        await self._limiter().hit(f"safety:confirm-try:{client}", CONFIRM_ATTEMPTS_PER_HOUR, 3600.0,
+                                  "confirmation attempts")
         doc = await self.repo.contact_by_token(digest)
         expires = doc.get("token_expires_at") if doc is not None else None
         if expires is not None and expires.tzinfo is None:

@@ -69,13 +69,15 @@ def _texts(language: str | None) -> dict[str, str]:
     return TEXTS.get(language or "en", TEXTS["en"])
 
 
-def confirm_link(public_url: str, token: str) -> str:
-    return f"{public_url.rstrip('/')}/api/trusted-contacts/confirm?token={quote(token)}"
+def confirm_link(public_url: str, token: str, language: str = "en") -> str:
+    lang = "&lang=lus" if language == "lus" else ""
+    return f"{public_url.rstrip('/')}/api/trusted-contacts/confirm?token={quote(token)}{lang}"
 
 
 def confirmation_email(contact: Document, person_name: str, token: str, public_url: str) -> Email:
     texts = _texts(contact.get("language"))
-    values = {"person": person_name, "name": contact["name"], "link": confirm_link(public_url, token)}
+    link = confirm_link(public_url, token, contact.get("language") or "en")
+    values = {"person": person_name, "name": contact["name"], "link": link}
     return Email(to=(contact["email"],), subject=texts["confirm.subject"].format(**values),
                  text=texts["confirm.body"].format(**values) + "\n")
 

@@ -25,8 +25,8 @@ class NoOpenCases:
 class Alerts(Protocol):
     """The SOS capability, as the safety capability reads it."""
 
-    async def open_alert_of(self, person_id: str) -> Document | None:
-        """The person's alert that is open for the Cell (a duress alert shown as cancelled included)."""
+    async def open_alerts_of(self, person_id: str) -> list[Document]:
+        """The person's alerts open for the Cell (a duress alert shown as cancelled included), newest first."""
         ...
 
     async def find(self, alert_id: str) -> Document | None:

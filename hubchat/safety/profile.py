@@ -123,8 +123,8 @@ class SafetyProfiles:
         if not principal.is_officer:
             raise unavailable()
         alert = await self.alerts.find(alert_id)
-        open_alert = await self.alerts.open_alert_of(alert["user_id"]) if alert is not None else None
-        if alert is None or open_alert is None or open_alert["_id"] != alert["_id"]:
+        open_ids = [a["_id"] for a in await self.alerts.open_alerts_of(alert["user_id"])] if alert is not None else []
+        if alert is None or alert["_id"] not in open_ids:
             raise unavailable()
         return await self._shown(principal, alert["user_id"], "alert", alert["_id"])
 
@@ -133,14 +133,22 @@ class SafetyProfiles:
         await self.hit(principal)
         if not principal.is_officer or person_id == principal.user_id:
             raise unavailable()
-        open_alert = await self.alerts.open_alert_of(person_id)
-        if open_alert is not None:
-            return await self._shown(principal, person_id, "alert", open_alert["_id"])
+        open_alerts = await self.alerts.open_alerts_of(person_id)
+        if open_alerts:
+            return await self._shown(principal, person_id, "alert", open_alerts[0]["_id"])
         if await self.cases.has_open_case(person_id):
             return await self._shown(principal, person_id, "case", None)
         if share_active(await self.repo.profile(person_id), self.clock.now()):
             return await self._shown(principal, person_id, "shared", None)
         raise unavailable()
+
+    async def views_of(self, principal: Principal, person_id: str) -> dict[str, Any]:
+        """Officers: who was shown this person's profile, when and why (``safety_profile_audit``)."""
+        await self.hit(principal)
+        if not principal.is_officer:
+            raise unavailable()
+        return {"entries": [{"viewer": e["viewer"], "basis": e["basis"], "alert_id": e.get("alert_id"),
+                             "at": iso(e["at"])} for e in await self.repo.audit_entries(person_id)]}
 
     async def _shown(self, principal: Principal, person_id: str, basis: str, alert_id: str | None) -> dict[str, Any]:
         doc = await self.repo.profile(person_id)

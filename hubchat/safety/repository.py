@@ -21,6 +21,7 @@ import datetime as dt
 from typing import Any
 
 from pymongo import IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from hubchat.clock import utcnow
 from hubchat.infra import Infra
@@ -56,12 +57,17 @@ class SafetyRepository:
         if current is None:
             doc = {"_id": user_id, "fields": fields, "version": 1, "updated_at": utcnow(), "shared": False,
                    "share_until": None}
-            await self.coll(PROFILES).insert_one(doc)
-            return doc
+            try:
+                await self.coll(PROFILES).insert_one(doc)
+                return doc
+            except DuplicateKeyError:  # a first save from another device at the same moment: update it
+                pass
         after: Document | None = await self.coll(PROFILES).find_one_and_update(
             {"_id": user_id}, {"$set": {"fields": fields}, "$inc": {"version": 1},
                                "$currentDate": {"updated_at": True}}, return_document=ReturnDocument.AFTER)
-        return after or await self.save_fields(user_id, fields)
+        if after is None:  # deleted meanwhile: this save creates it again
+            return await self.save_fields(user_id, fields)
+        return after
 
     async def reencrypt(self, user_id: str, version: int, fields: dict[str, str]) -> bool:
         """Rotation: the same values under the current key, if nobody wrote meanwhile."""

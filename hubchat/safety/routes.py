@@ -11,6 +11,7 @@ import html
 
 from aiohttp import web
 
+from hubchat.client_address import address_key, client_address_from_request
 from hubchat.errors import HubchatError
 from hubchat.http_api import ok, path_id, principal_of, read_body
 from hubchat.safety.models import ConfirmIn, ContactIn, ContactPatch, ProfileIn, ShareIn
@@ -43,6 +44,9 @@ def _page(lang: str, body: str, status: int = 200) -> web.Response:
 
 def safety_routes(service: SafetyService) -> list[web.RouteDef]:
     profiles, contacts = service.profiles, service.contacts
+
+    def client(request: web.Request) -> str:
+        return address_key(client_address_from_request(request, service.infra.settings))
 
     async def mine(request: web.Request) -> web.Response:
         return ok(await profiles.mine(await principal_of(request)))
@@ -77,6 +81,10 @@ def safety_routes(service: SafetyService) -> list[web.RouteDef]:
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    async def views_of(request: web.Request) -> web.Response:
+        principal = await principal_of(request)
+        return ok(await profiles.views_of(principal, path_id(request, "user_id")))
+
     async def list_contacts(request: web.Request) -> web.Response:
         return ok(await contacts.list(await principal_of(request)))
 
@@ -110,14 +118,15 @@ def safety_routes(service: SafetyService) -> list[web.RouteDef]:
         if request.content_type == "application/x-www-form-urlencoded":  # the page's button
             form = await request.post()
             try:
-                answer = await contacts.confirm(parse(ConfirmIn, {"token": str(form.get("token", ""))}))
+                req = parse(ConfirmIn, {"token": str(form.get("token", ""))})
+                answer = await contacts.confirm(req, client(request))
             except HubchatError as exc:
                 return _page("en", f'<p>{html.escape(PAGE_TEXT["en"]["bad"])}</p>', status=exc.status)
             lang = str(answer.get("language", "en"))
             return _page(lang, f'<p>{html.escape(PAGE_TEXT.get(lang, PAGE_TEXT["en"])["done"])}</p>')
         req = await read_body(request, ConfirmIn) if request.can_read_body else parse(
             ConfirmIn, {"token": request.query.get("token", "")})
-        return ok(await contacts.confirm(req))
+        return ok(await contacts.confirm(req, client(request)))
 
     return [
         web.get("/api/me/safety-profile", mine),
@@ -127,6 +136,7 @@ def safety_routes(service: SafetyService) -> list[web.RouteDef]:
         web.put("/api/me/safety-profile/share", share),
         web.get("/api/sos/alerts/{alert_id}/safety-profile", for_alert),
         web.get("/api/people/{user_id}/safety-profile", for_person),
+        web.get("/api/people/{user_id}/safety-profile/audit", views_of),
         web.get("/api/trusted-contacts/confirm", confirm_page),
         web.post("/api/trusted-contacts/confirm", confirm),
         web.get("/api/trusted-contacts", list_contacts),

@@ -21,11 +21,13 @@ class SosLink:
     def __init__(self, sos: SosService):
         self.repo = sos.repo
 
-    async def open_alert_of(self, person_id: str) -> Document | None:
-        """The person's alert still open for the Cell (a covered duress alert included)."""
-        alerts = await self.repo.find_many({"user_id": person_id}, projection={"_id": 1, "status": 1, "user_id": 1})
+    async def open_alerts_of(self, person_id: str) -> list[Document]:
+        """The person's alerts still open for the Cell (a covered duress alert included), newest first
+        (a person may raise a new alert after a duress "cancel": both are open for the Cell)."""
+        alerts = await self.repo.find_many({"user_id": person_id},
+                                           projection={"_id": 1, "status": 1, "user_id": 1, "created_at": 1})
         open_ones = [a for a in alerts if a["status"] in OPEN_STATUSES]
-        return open_ones[0] if open_ones else None
+        return sorted(open_ones, key=lambda a: (a["created_at"], a["_id"]), reverse=True)
 
     async def find(self, alert_id: str) -> Document | None:
         return await self.repo.find(alert_id)
