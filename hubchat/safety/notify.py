@@ -12,6 +12,10 @@ Each email is stored in the durable outbox under ``safety-contact:{alert}:{kind}
 person allowed it, within a per-address budget of ``sos_email_budget_per_hour`` (every node
 together; an email over the budget is dropped and logged, never queued for later; when the
 limiter is down the email goes out).
+
+Like every domain event this is at most once per process: a node killed between the SOS write and
+the outbox write (milliseconds) leaves that moment's contact emails unsent; the SOS itself, its
+escalation and the Cell's emails are unaffected.  A graceful stop drains SOS first, then this.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ log = logging.getLogger(__name__)
 
 BUDGET_WINDOW_SECS = 3600.0
 TAG_PREFIX = "safety-contact:"
+# the timeline entries that can be a contact's moment (raise, a transition, the duress "cancel");
+# the rest (notes, locations, dispatch, emails …) are not even looked at
+MOMENT_KINDS = frozenset({"created", "status", "duress"})
 
 
 class ContactNotifier:
@@ -44,14 +51,23 @@ class ContactNotifier:
         self.outbox = outbox
         self._limiter = limiter
         self._background: set[asyncio.Task[None]] = set()
+        self._stopped = False
 
     async def on_entry(self, entry: Document) -> None:
         """Domain event handler: start the work, return at once."""
+        if entry.get("type") not in MOMENT_KINDS:
+            return
+        if self._stopped:  # shutting down: the store is closing (contacts are told at most once anyway)
+            log.warning("trusted contacts: not emailed, the node is stopping",
+                        extra={"alert_id": entry.get("alert_id")})
+            return
         task = asyncio.get_running_loop().create_task(self._notify(entry), name="safety-contacts")
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def drain(self) -> None:
+    async def drain(self, *, stop: bool = False) -> None:
+        """Wait for the work started so far (``stop``: and take no more, at shutdown)."""
+        self._stopped = self._stopped or stop
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 

@@ -51,4 +51,4 @@ class SafetyService:
         try:
             yield
         finally:
-            await self.notifier.drain()
+            await self.notifier.drain(stop=True)
