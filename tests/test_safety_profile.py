@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hubchat.clock import ManualClock
+from hubchat.config import Settings
 from hubchat.safety.crypto import FieldCipher, new_key_entry, parse_keys
 from hubchat.safety.profile import rotate
 from hubchat.safety.repository import PROFILES, SafetyRepository
@@ -26,6 +27,7 @@ from tests.test_sos_helpers import (  # noqa: F401 (fixtures)
     account,
     bearer_at,
     dispatched,
+    fast,
     hub,
     node_factory,
     officer_on_duty,
@@ -305,3 +307,19 @@ async def test_rotate_profile_key_command(hub: HubClient) -> None:
                                         "rotate-profile-key")
     assert result.returncode == 1 and "profile_key_unknown" in result.stderr, result.stderr
     assert PROFILE["employer"] not in result.stderr + result.stdout
+
+
+async def test_requests_are_rate_limited_per_user(settings: Settings, node_factory: Any) -> None:
+    node = await node_factory(fast(settings, safety_requests_per_minute=3))
+    client = node.client
+    someone, other = await person(client), await person(client, "Other")
+    answers = [(await client.request("GET", "/api/me/safety-profile", token=someone["access_token"]))[0]
+               for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    status, body = await client.request("PUT", "/api/me/safety-profile", token=someone["access_token"],
+                                        json={"employer": "X"})
+    assert (status, body["error"]["code"]) == (429, "rate_limited")
+    status, _ = await client.request("GET", "/api/me/safety-profile", token=other["access_token"])
+    assert status == 200  # per user
+    status, body = await client.request("GET", "/api/me/safety-profile", token=someone["access_token"])
+    assert body["error"]["code"] == "rate_limited"
