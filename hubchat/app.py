@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hubchat import auth, channels, checkin, directory, sos, translate
+from hubchat import auth, channels, checkin, directory, safety, sos, translate
 from hubchat import web as web_client
 from hubchat.clock import Clock
 from hubchat.config import Settings
@@ -52,8 +52,17 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     alerts = sos.SosService(infra, accounts, associations, translate_note=translate_note)
     chat.cell_desk = alerts.duty.reachable_ids  # "Contact the Cell": a DM with an officer on duty now
     timers = checkin.CheckinService(infra, accounts, checkin.SosBridge(alerts))
+    # Safety profiles and trusted contacts read SOS through safety.SosLink; cases: safety.OpenCases
+    # (nobody has an open case until the cases capability is wired with safety_service.set_cases).
+    sos_link = safety.SosLink(alerts)
+    safety_service = safety.SafetyService(infra, alerts=sos_link, moments=sos_link)
+
+    async def tell_trusted_contacts(event: sos.TimelineEntryStored) -> None:
+        await safety_service.notifier.on_entry(event.entry)
+
+    infra.events.subscribe(sos.TimelineEntryStored, tell_trusted_contacts)
     app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts,
-                     "translate": translation, "checkin": timers}
+                     "translate": translation, "checkin": timers, "safety": safety_service}
 
     infra.realtime.set_authenticator(accounts.authenticate_socket, accounts.revalidate)
     app[AUTHENTICATOR] = accounts.principal_from_token
@@ -65,6 +74,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app.add_routes(directory.directory_routes(associations))
     app.add_routes(channels.channel_routes(chat))
     app.add_routes(sos.sos_routes(alerts))
+    app.add_routes(safety.safety_routes(safety_service))
     channels.register_events(infra.realtime, chat)
     sos.register_events(infra.realtime, alerts)
     translate.register_events(infra.realtime, translation)
@@ -72,7 +82,8 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     checkin.register_events(infra.realtime, timers)
     app.add_routes(web_client.web_routes(settings))
 
-    indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES, sos.INDEXES, translate.INDEXES, checkin.INDEXES]
+    indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES, sos.INDEXES, translate.INDEXES, checkin.INDEXES,
+               safety.INDEXES]
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
@@ -80,6 +91,8 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
             # Translation stops after chat has drained the listeners that feed it.
             await stack.enter_async_context(translation.running())
             await stack.enter_async_context(chat.running())
+            # contacts' emails are drained after SOS has drained its own work (which may start more)
+            await stack.enter_async_context(safety_service.running())
             await stack.enter_async_context(alerts.running())  # the escalation scheduler
             await stack.enter_async_context(timers.running())  # the check-in scanner (raises SOS)
             yield

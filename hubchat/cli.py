@@ -1,4 +1,5 @@
-"""Command line: ``hubchat serve``, ``hubchat admin create-officer | disable-user | enable-user``,
+"""Command line: ``hubchat serve``, ``hubchat admin create-officer | disable-user | enable-user |
+rotate-profile-key | new-profile-key``,
 ``hubchat backup | restore`` (hubchat/backup.py)."""
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
                        ("enable-user", "enable a disabled account again")):
         toggle = admin_sub.add_parser(name, help=what)
         toggle.add_argument("--email", required=True)
+    admin_sub.add_parser("rotate-profile-key",
+                         help="re-encrypt every safety profile under the current key (the first of profile_keys)")
+    admin_sub.add_parser("new-profile-key", help="print a new safety profile key entry (kid:key) to put first "
+                                                 "in profile_keys or data_dir/profile-key.key")
     mail = sub.add_parser("mail", help="the durable mail outbox")
     mail_sub = mail.add_subparsers(dest="mail_command", required=True)
     listing = mail_sub.add_parser("list", help="emails in the outbox, newest first (kept ones when no SMTP is set)")
@@ -126,6 +131,21 @@ async def _set_disabled(settings: Settings, email: str, disabled: bool) -> None:
     print(f"{'disabled' if disabled else 'enabled'} {user['email']} (id {user['id']})")
 
 
+async def _rotate_profile_key(settings: Settings) -> None:
+    from hubchat import safety
+    from hubchat.infra import Infra
+    from hubchat.safety.crypto import FieldCipher, resolve_profile_keys
+    from hubchat.safety.profile import rotate
+    from hubchat.safety.repository import SafetyRepository
+
+    cipher = FieldCipher(resolve_profile_keys(settings))
+    infra = Infra(settings, attach_store=True)
+    async with infra.running([safety.INDEXES]):
+        counts = await rotate(SafetyRepository(infra), cipher)
+    print(f"safety profiles under key {cipher.current_kid!r}: {counts['reencrypted']} re-encrypted, "
+          f"{counts['unchanged']} already")
+
+
 async def _mail_list(settings: Settings, limit: int) -> None:
     from hubchat.infra import Infra
     from hubchat.outbox import outbox_view
@@ -161,6 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_create_officer(settings, args.email, args.name, password, args.admin))
         elif args.command == "admin" and args.admin_command in ("disable-user", "enable-user"):
             asyncio.run(_set_disabled(settings, args.email, args.admin_command == "disable-user"))
+        elif args.command == "admin" and args.admin_command == "rotate-profile-key":
+            asyncio.run(_rotate_profile_key(settings))
+        elif args.command == "admin" and args.admin_command == "new-profile-key":
+            from hubchat.safety.crypto import new_key_entry
+
+            print(new_key_entry())
         elif args.command == "mail" and args.mail_command == "list":
             asyncio.run(_mail_list(settings, args.limit))
         elif args.command in ("models", "translate"):

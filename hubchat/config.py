@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from hubchat.errors import ConfigError
 
 ENV_PREFIX = "HUBCHAT_"
-SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password", "ops_token", "pin_pepper"})
+SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password", "ops_token", "pin_pepper", "profile_keys"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +129,15 @@ class Settings:
     map_tile_url: str = ""  # e.g. https://tile.example.org/{z}/{x}/{y}.png; empty: markers on a plain map
     map_tile_attribution: str = ""  # shown on the map, as tile servers require
     cell_phone: str = ""  # the Cell's emergency number (E.164, e.g. +913892334567): the SOS screen offers tel:/sms:
+    # --- safety profiles and trusted contacts (hubchat/safety)
+    # secret: "kid:base64url-32-byte-key" entries, comma separated, the current key first; empty:
+    # generated once into data_dir/profile-key.key (see docs/security.md, key rotation)
+    profile_keys: str = ""
+    trusted_contacts_max: int = 5  # trusted contacts per person
+    trusted_contact_confirmations_per_hour: int = 10  # confirmation emails a person may have sent
+    trusted_contact_confirmations_per_address_day: int = 3  # confirmation emails one address receives
+    trusted_contact_confirm_ttl_secs: int = 7 * 24 * 3600  # how long a confirmation link works
+    safety_requests_per_minute: int = 30  # safety profile / trusted contact requests per user
     # --- logs
     log_level: str = "INFO"
     log_format: str = "json"  # json | text

@@ -156,7 +156,8 @@ def test_client_is_small_and_needs_no_outside_host() -> None:
     # person's past alerts, channels between associations and the places editor: ~6 KB)
     # (128 KB until issue 14 added the check-in timer screen, loaded when first opened, and its
     # Mizo and English texts: ~4 KB)
-    assert total < 138_000, f"client is {total} bytes gzipped"
+    # Issue 14's safety page (views/safety.js ~3.7 KB, its English and Mizo texts ~1.8 KB): 6 KB.
+    assert total < 140_000, f"client is {total} bytes gzipped"
 
 
 def test_every_interface_text_exists_in_english_and_mizo() -> None:

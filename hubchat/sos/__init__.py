@@ -7,8 +7,8 @@ Public surface: :class:`SosService` (``running()`` runs the escalation scheduler
 from __future__ import annotations
 
 from hubchat.sos.events import register_events
-from hubchat.sos.repository import INDEXES
+from hubchat.sos.repository import INDEXES, TimelineEntryStored
 from hubchat.sos.routes import sos_routes
 from hubchat.sos.service import SosService
 
-__all__ = ["INDEXES", "SosService", "register_events", "sos_routes"]
+__all__ = ["INDEXES", "SosService", "TimelineEntryStored", "register_events", "sos_routes"]

@@ -20,6 +20,7 @@ import * as chatView from "./views/chat.js";
 import * as sosView from "./views/sos.js";
 import * as historyView from "./views/history.js";
 import * as channelsView from "./views/channels.js";
+import * as safetyView from "./views/safety.js";
 
 // The officers' console (and Leaflet, which it loads) is fetched only when an officer opens it.
 const consoleView = { render: (...args) => import("./views/console.js").then((m) => m.render(...args)) };
@@ -44,6 +45,7 @@ const ROUTES = [
   [/^\/sos\/history$/, historyView.render],
   [/^\/channels\/new$/, channelsView.create],
   [/^\/channels\/([0-9a-f]{24})$/, channelsView.manage],
+  [/^\/safety$/, safetyView.render],
 ];
 
 // Escalation emails link to #/sos/{alert id}: officers open it in the console, others get the SOS screen.
@@ -105,6 +107,7 @@ function renderChrome() {
     const links = [["#/chat", t("nav.chat")], ["#/associations", t("nav.associations")]];
     links.push(["#/checkin", t("nav.checkin")]);
     if (session.isOfficer) links.push(["#/console", t("nav.console")]);
+    links.push(["#/safety", t("nav.safety")]);
     links.push(["#/settings", t("nav.settings")]);
     const here = location.hash || "#/chat";
     nav.append(h("ul", null, links.map(([href, label]) => h("li", null,

@@ -488,6 +488,85 @@ const en = {
   "err.checkin_not_found": "Timer not found.",
   "err.deadline_out_of_range": "Choose a time between 5 minutes and 72 hours from now.",
   "err.reminder_out_of_range": "The reminder must come after now.",
+  // safety profile and trusted contacts (views/safety.js)
+  "nav.safety": "Safety",
+  "safety.title": "Safety profile and trusted contacts",
+  "safety.intro": "What the Diaspora Cell needs to help you fast, and who at home should hear when you press SOS.",
+  "safety.profile": "Safety profile",
+  "safety.who": "Only Diaspora Cell officers can see it, and only while you have an open SOS or case, or while you share it. Every view is recorded. It is stored encrypted.",
+  "safety.homeContacts": "Emergency contacts at home",
+  "safety.abroadContacts": "Emergency contacts abroad",
+  "safety.contactsHint": "One per line: name, phone, relation.",
+  "safety.employer": "Employer",
+  "safety.workplace": "Workplace address",
+  "safety.agent": "Recruiting agent",
+  "safety.passport": "Passport",
+  "safety.passportHeldBy": "Who holds your passport",
+  "safety.visa": "Visa",
+  "safety.visaNotes": "Visa details",
+  "safety.medical": "Medical notes",
+  "safety.languages": "Languages you speak",
+  "safety.languagesHint": "Separated by commas.",
+  "safety.passport.with_me": "With me",
+  "safety.passport.held_by_employer": "Held by my employer",
+  "safety.passport.held_by_agent": "Held by the agent",
+  "safety.passport.held_by_other": "Held by someone else",
+  "safety.passport.lost": "Lost",
+  "safety.passport.unknown": "I don't know",
+  "safety.visa.valid": "Valid",
+  "safety.visa.expiring": "Ends soon",
+  "safety.visa.expired": "Expired",
+  "safety.visa.none": "No visa",
+  "safety.visa.unknown": "I don't know",
+  "safety.save": "Save safety profile",
+  "safety.saved": "Your safety profile is saved.",
+  "safety.sharing": "Sharing",
+  "safety.shared": "Shared with Diaspora Cell officers until you stop it.",
+  "safety.sharedUntil": "Shared with Diaspora Cell officers until {until}.",
+  "safety.notShared": "Not shared: officers see it only while you have an open SOS or case.",
+  "safety.shareFor": "Share for",
+  "safety.shareUntilOff": "Until I stop it",
+  "safety.share24h": "24 hours",
+  "safety.share7d": "7 days",
+  "safety.share": "Share with the Cell",
+  "safety.stopSharing": "Stop sharing",
+  "safety.export": "Download my profile (JSON)",
+  "safety.delete": "Delete my profile",
+  "safety.deleteConfirm": "Yes, delete it",
+  "safety.deleted": "Your safety profile is deleted.",
+  "safety.show": "Show safety profile",
+  "safety.audited": "Viewing it is recorded in the audit log.",
+  "safety.none": "No safety profile is available for this person.",
+  "safety.field.employer": "Employer",
+  "safety.field.workplace_address": "Workplace",
+  "safety.field.recruiting_agent": "Recruiting agent",
+  "safety.field.passport_status": "Passport",
+  "safety.field.passport_held_by": "Passport held by",
+  "safety.field.visa_status": "Visa",
+  "safety.field.visa_notes": "Visa details",
+  "safety.field.medical_notes": "Medical notes",
+  "safety.field.languages": "Languages",
+  "safety.field.emergency_contacts_home": "Contacts at home",
+  "safety.field.emergency_contacts_abroad": "Contacts abroad",
+  "contacts.title": "Trusted contacts",
+  "contacts.intro": "They are emailed when you press SOS, when the Cell takes it up, and when it is closed. Each must confirm their address first.",
+  "contacts.name": "Name",
+  "contacts.email": "Email",
+  "contacts.relation": "Relation",
+  "contacts.language": "Their language",
+  "contacts.mayReceiveLocation": "May receive my location",
+  "contacts.add": "Add contact",
+  "contacts.added": "Contact added: we emailed them a confirmation link.",
+  "contacts.confirmed": "Confirmed",
+  "contacts.waiting": "Waiting for confirmation",
+  "contacts.locationOn": "Location: shared",
+  "contacts.locationOff": "Location: not shared",
+  "contacts.remove": "Remove",
+  "contacts.removeNamed": "Remove {name}",
+  "contacts.full": "You have {n} trusted contacts, the most allowed.",
+  "audit.safety_profile": "viewed the safety profile",
+  "err.too_many_contacts": "You have the most trusted contacts allowed.",
+  "err.contact_exists": "This address is already one of your contacts.",
 };
 
 const lus = {
@@ -968,6 +1047,85 @@ const lus = {
   "err.checkin_not_found": "Timer hmuh a ni lo.", // ?
   "err.deadline_out_of_range": "Tûn atanga minute 5 leh darkar 72 inkar hun thlang rawh.", // ?
   "err.reminder_out_of_range": "Hriat nawn tirna hi tûn hnuah a ni tur a ni.", // ?
+  // safety profile and trusted contacts (views/safety.js): to be reviewed by a Mizo speaker
+  "nav.safety": "Himna", // ?
+  "safety.title": "Himna chanchin leh mi rintlak", // ?
+  "safety.intro": "Diaspora Cell-in an ṭanpui thuai theih nan an mamawh te, leh SOS i hmet hunah in lama hriattir tur te.", // ?
+  "safety.profile": "Himna chanchin", // ?
+  "safety.who": "Diaspora Cell officer-te chauhin an hmu thei, SOS emaw case emaw a hawn laiin, emaw i hriattir laiin. En apiang chhinchhiah a ni. Encrypt-in dahṭhat a ni.", // ?
+  "safety.homeContacts": "In lama biak tur", // ?
+  "safety.abroadContacts": "Ram danga biak tur", // ?
+  "safety.contactsHint": "Tlar khatah pakhat: hming, phone, inlaichinna.", // ?
+  "safety.employer": "Hnathawhtirtu", // ?
+  "safety.workplace": "Hnathawhna hmun", // ?
+  "safety.agent": "Agent", // ?
+  "safety.passport": "Passport",
+  "safety.passportHeldBy": "I passport kengtu", // ?
+  "safety.visa": "Visa",
+  "safety.visaNotes": "Visa chanchin", // ?
+  "safety.medical": "Damdawi lam", // ?
+  "safety.languages": "Ṭawng i thiam te", // ?
+  "safety.languagesHint": "Comma-in then rawh.", // ?
+  "safety.passport.with_me": "Ka kengin", // ?
+  "safety.passport.held_by_employer": "Hnathawhtirtuin a keng", // ?
+  "safety.passport.held_by_agent": "Agent-in a keng", // ?
+  "safety.passport.held_by_other": "Mi dangin a keng", // ?
+  "safety.passport.lost": "A bo", // ?
+  "safety.passport.unknown": "Ka hre lo", // ?
+  "safety.visa.valid": "A la dik", // ?
+  "safety.visa.expiring": "A tawp dawn", // ?
+  "safety.visa.expired": "A tawp tawh", // ?
+  "safety.visa.none": "Visa ka nei lo", // ?
+  "safety.visa.unknown": "Ka hre lo", // ?
+  "safety.save": "Himna chanchin dahṭha rawh", // ?
+  "safety.saved": "I himna chanchin dahṭhat a ni.", // ?
+  "safety.sharing": "Hriattirna", // ?
+  "safety.shared": "I tihtawp hma loh chu Diaspora Cell officer-te hriattir a ni.", // ?
+  "safety.sharedUntil": "{until} thleng Diaspora Cell officer-te hriattir a ni.", // ?
+  "safety.notShared": "Hriattir a ni lo: SOS emaw case emaw a hawn laiin chauh officer-ten an hmu.", // ?
+  "safety.shareFor": "Hriattir chhung", // ?
+  "safety.shareUntilOff": "Ka tihtawp hma loh chu", // ?
+  "safety.share24h": "Darkar 24", // ?
+  "safety.share7d": "Ni 7", // ?
+  "safety.share": "Cell hriattir rawh", // ?
+  "safety.stopSharing": "Hriattir tawh suh", // ?
+  "safety.export": "Ka chanchin la chhuak rawh (JSON)", // ?
+  "safety.delete": "Ka chanchin paih rawh", // ?
+  "safety.deleteConfirm": "Aw, paih rawh", // ?
+  "safety.deleted": "I himna chanchin paih a ni.", // ?
+  "safety.show": "Himna chanchin en rawh", // ?
+  "safety.audited": "I en chu audit log-ah chhinchhiah a ni ang.", // ?
+  "safety.none": "He mi tan himna chanchin a awm lo.", // ?
+  "safety.field.employer": "Hnathawhtirtu", // ?
+  "safety.field.workplace_address": "Hnathawhna hmun", // ?
+  "safety.field.recruiting_agent": "Agent", // ?
+  "safety.field.passport_status": "Passport",
+  "safety.field.passport_held_by": "Passport kengtu", // ?
+  "safety.field.visa_status": "Visa",
+  "safety.field.visa_notes": "Visa chanchin", // ?
+  "safety.field.medical_notes": "Damdawi lam", // ?
+  "safety.field.languages": "Ṭawng", // ?
+  "safety.field.emergency_contacts_home": "In lama biak tur", // ?
+  "safety.field.emergency_contacts_abroad": "Ram danga biak tur", // ?
+  "contacts.title": "Mi rintlak", // ?
+  "contacts.intro": "SOS i hmet hunah te, Cell-in an lâk hunah te, a khar hunah te email an dawng ang. An email an finfiah hmasa phawt tur a ni.", // ?
+  "contacts.name": "Hming",
+  "contacts.email": "Email",
+  "contacts.relation": "Inlaichinna", // ?
+  "contacts.language": "An ṭawng", // ?
+  "contacts.mayReceiveLocation": "Ka awmna an hre thei", // ?
+  "contacts.add": "Belh rawh", // ?
+  "contacts.added": "Belh a ni: finfiahna link kan thawn e.", // ?
+  "contacts.confirmed": "Finfiah a ni", // ?
+  "contacts.waiting": "Finfiah nghak mek", // ?
+  "contacts.locationOn": "Awmna: hriattir", // ?
+  "contacts.locationOff": "Awmna: hriattir lo", // ?
+  "contacts.remove": "Paih rawh", // ?
+  "contacts.removeNamed": "{name} paih rawh", // ?
+  "contacts.full": "Mi rintlak {n} i nei tawh, a tam thei ber.", // ?
+  "audit.safety_profile": "himna chanchin a en", // ?
+  "err.too_many_contacts": "Mi rintlak i neih theih zat i nei tawh.", // ?
+  "err.contact_exists": "He email hi i mi rintlak zingah a awm tawh.", // ?
 };
 
 export const DICTIONARIES = { en, lus };

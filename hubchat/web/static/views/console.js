@@ -11,6 +11,7 @@ import { Subscriptions } from "../state.js";
 import { announce, clear, field, fmtTime, formValues, h, select } from "../dom.js";
 import { getLang, t } from "../i18n.js";
 import { busy, countryName, countryOptions, errorBox, errorText, heading } from "./common.js";
+import { consoleSection as safetyProfileSection } from "./safety.js";
 
 const URGENCY = { open: 0, acknowledged: 1, responding: 2 };
 const OPEN = ["open", "acknowledged", "responding"];
@@ -411,7 +412,7 @@ export function render(main, { params: [selectedParam] }) {
     const audit = h("div", { id: "audit-box" });
     detail.append(title, duress, facts, actions, actionErr.el, noteForm,
       h("h3", null, t("console.timeline")), timeline, h("h3", null, t("console.audit")), audit,
-      h("h3", null, t("console.export")), exports, exportErr.el);
+      h("h3", null, t("console.export")), exports, exportErr.el, safetyProfileSection(a.id));
     pane = { id: a.id, title, duress, facts, actions, actionErr, noteForm, timeline, audit, status: null, data: null };
   }
 
