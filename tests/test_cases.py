@@ -150,6 +150,10 @@ async def test_alert_becomes_one_case_with_notes_reminder_referral_and_close(hub
     assert "referral_json" in [e["action"] for e in alert_audit["entries"]]
 
 
+async def _true(value: bool) -> bool:
+    return value
+
+
 async def _passed(reminders: Any, count: int) -> bool:
     return bool(reminders.passes >= count)
 
@@ -320,3 +324,33 @@ async def test_case_list_filters_and_pages(hub: HubClient) -> None:
     assert {c["id"] for c in made} <= {c["id"] for c in body["cases"]}
     status, body = await hub.request("GET", "/api/cases?until=2000-01-01", token=token)
     assert body["cases"] == []
+
+
+async def test_a_reminder_fires_once_across_two_nodes(hub: HubClient, node_factory: Any, settings: Any,
+                                                      clock: ManualClock) -> None:
+    second = (await node_factory(test_sos_helpers.fast(settings))).client
+    officer = await account(hub, "Two Node Officer", role="officer")
+    socks = [await hub.connect(officer["access_token"]), await second.connect(officer["access_token"])]
+    _, alert = await make_alert(hub)
+    case = await case_from(hub, officer, alert["id"])
+    due = (clock.now() + dt.timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    status, _ = await hub.request("POST", f"/api/cases/{case['id']}/reminders", token=officer["access_token"],
+                                  json={"due_at": due, "note": "Once only"})
+    assert status == 201
+    clock.advance(120)
+
+    def reminder_mails() -> list[Message]:  # nobody is on duty: the alert itself was emailed to the officer
+        return [m for m in hub.smtp.to(officer["email"]) if m["Subject"] == "Case follow-up due"]
+
+    await wait_until(lambda: _true(bool(reminder_mails())))
+    schedulers = [node.services["cases"].reminders for node in (hub, second)]
+    passes = [s.passes for s in schedulers]
+
+    async def both_passed_twice() -> bool:
+        return all(s.passes >= p + 2 for s, p in zip(schedulers, passes, strict=True))
+
+    await wait_until(both_passed_twice)
+    assert sum(s.fired for s in schedulers) == 1 and len(reminder_mails()) == 1
+    for sock in socks:  # the owner's sockets on both nodes heard it, once each
+        await sock.wait_for("case:reminder")
+        assert len(sock.events["case:reminder"]) == 1
