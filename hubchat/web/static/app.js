@@ -20,6 +20,9 @@ import * as sosView from "./views/sos.js";
 
 // The officers' console (and Leaflet, which it loads) is fetched only when an officer opens it.
 const consoleView = { render: (...args) => import("./views/console.js").then((m) => m.render(...args)) };
+// Cases and reports (and Chart.js, which reports load) likewise.
+const casesView = { render: (...args) => import("./views/cases.js").then((m) => m.render(...args)) };
+const reportsView = { render: (...args) => import("./views/reports.js").then((m) => m.render(...args)) };
 
 const ROUTES = [
   [/^\/login$/, auth.login, { public: true }],
@@ -35,6 +38,9 @@ const ROUTES = [
   [/^\/sos\/([0-9a-f]{24})$/, sosLink],
   [/^\/console$/, consoleView.render, { officer: true }],
   [/^\/console\/([0-9a-f]{24})$/, consoleView.render, { officer: true }],
+  [/^\/cases$/, casesView.render, { officer: true }],
+  [/^\/cases\/([0-9a-f]{24})$/, casesView.render, { officer: true }],
+  [/^\/reports$/, reportsView.render, { officer: true }],
 ];
 
 // Escalation emails link to #/sos/{alert id}: officers open it in the console, others get the SOS screen.
@@ -95,6 +101,7 @@ function renderChrome() {
   if (session.signedIn) {
     const links = [["#/chat", t("nav.chat")], ["#/associations", t("nav.associations")]];
     if (session.isOfficer) links.push(["#/console", t("nav.console")]);
+    if (session.isOfficer) links.push(["#/cases", t("nav.cases")], ["#/reports", t("nav.reports")]);
     links.push(["#/settings", t("nav.settings")]);
     const here = location.hash || "#/chat";
     nav.append(h("ul", null, links.map(([href, label]) => h("li", null,
