@@ -354,3 +354,16 @@ async def test_a_reminder_fires_once_across_two_nodes(hub: HubClient, node_facto
     for sock in socks:  # the owner's sockets on both nodes heard it, once each
         await sock.wait_for("case:reminder")
         assert len(sock.events["case:reminder"]) == 1
+
+
+async def test_case_writes_are_rate_limited_per_officer(node_factory: Any, settings: Any) -> None:
+    node = (await node_factory(test_sos_helpers.fast(settings, cases_writes_per_minute=3))).client
+    officer = await account(node, "Busy Officer", role="officer")
+    _, alert = await make_alert(node)
+    case = await case_from(node, officer, alert["id"])  # write 1
+    path = f"/api/cases/{case['id']}/notes"
+    answers = [(await node.request("POST", path, token=officer["access_token"],
+                                   json={"kind": "other", "body": f"note {i}"}))[0] for i in range(3)]
+    assert answers == [201, 201, 429]
+    status, detail = await node.request("GET", f"/api/cases/{case['id']}", token=officer["access_token"])
+    assert [n["body"] for n in detail["notes"]] == ["note 0", "note 1"]
