@@ -8,6 +8,7 @@ to the person; a referral's email carries the alert's export and never the dures
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import xml.etree.ElementTree as ET
@@ -367,3 +368,15 @@ async def test_case_writes_are_rate_limited_per_officer(node_factory: Any, setti
     assert answers == [201, 201, 429]
     status, detail = await node.request("GET", f"/api/cases/{case['id']}", token=officer["access_token"])
     assert [n["body"] for n in detail["notes"]] == ["note 0", "note 1"]
+
+
+async def test_turning_one_alert_into_a_case_at_once_on_two_nodes_makes_one_case(
+        hub: HubClient, node_factory: Any, settings: Any) -> None:
+    second = (await node_factory(test_sos_helpers.fast(settings))).client
+    officers = [await account(hub, f"Racing Officer {i}", role="officer") for i in range(2)]
+    _, alert = await make_alert(hub)
+    answers = await asyncio.gather(*(node.request("POST", "/api/cases/from-alert", token=o["access_token"],
+                                                  json={"alert_id": alert["id"]})
+                                     for node in (hub, second) for o in officers))
+    assert sorted(status for status, _ in answers) == [200, 200, 200, 201]
+    assert len({body["case"]["id"] for _, body in answers}) == 1
