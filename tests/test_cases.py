@@ -127,6 +127,11 @@ async def test_alert_becomes_one_case_with_notes_reminder_referral_and_close(hub
     assert export["alert"]["id"] == alert["id"] and "duress" not in payload.decode()
     assert "Please assist." in text_of(mail)
 
+    async def referral_sent() -> bool:
+        _, got = await hub.request("GET", f"/api/cases/{case['id']}", token=token)
+        return bool(got["referrals"][0]["email"] == "sent")
+
+    await wait_until(referral_sent)  # the outbox's outcome, recorded on the referral
     status, detail = await hub.request("GET", f"/api/cases/{case['id']}", token=token)
     assert status == 200 and detail["case"]["status"] == "referred"
     assert [n["kind"] for n in detail["notes"]] == ["call"]

@@ -97,6 +97,7 @@ class CaseService:
         self.chat = chat
         self.officers_room = officers_room
         self.reminders = ReminderScheduler(infra, self.repo, accounts)
+        infra.outbox.on_outcome(REFERRAL_TAG_PREFIX, self._on_referral_mail)
 
     def running(self) -> contextlib.AbstractAsyncContextManager[None]:
         """The follow-up reminder loop on this node."""
@@ -131,7 +132,7 @@ class CaseService:
             raise not_found()
         return case
 
-    async def _announce(self, case: Document, change: str) -> None:
+    async def _tell_officers(self, case: Document, change: str) -> None:
         await self.infra.realtime.emit("case:changed", {"case": case_view(case), "change": change},
                                        to=self.officers_room)
 
@@ -143,7 +144,7 @@ class CaseService:
         if after is None:
             raise Conflict("the case is closed", code="case_closed")
         await self._audit(case["_id"], principal, action)
-        await self._announce(after, action)
+        await self._tell_officers(after, action)
         return after
 
     # ------------------------------------------------------------ the contract others rely on
@@ -184,7 +185,7 @@ class CaseService:
             stored = await self.repo.insert(case)
             if stored is not None:
                 await self._audit(case["_id"], principal, "open")
-                await self._announce(case, "open")
+                await self._tell_officers(case, "open")
                 return case_view(case), True
             existing = await self.repo.by_alert(req.alert_id)  # another node made it first
             if existing is None:
@@ -212,7 +213,7 @@ class CaseService:
                               summary=req.summary)
         await self.repo.insert(case)
         await self._audit(case["_id"], principal, "open")
-        await self._announce(case, "open")
+        await self._tell_officers(case, "open")
         return case_view(case)
 
     # ------------------------------------------------------------ reading
@@ -383,6 +384,12 @@ class CaseService:
         lines += ["", "Please reply to this address to reach the Cell.", "", self.settings.public_url]
         return Email(to=(agency["email"],), subject=f"Referral from the Diaspora Cell: case {case['_id'][-8:]}",
                      text="\n".join(lines), attachments=attachments)
+
+    async def _on_referral_mail(self, doc: Document, outcome: str) -> None:
+        """The outbox delivered (``sent``) or gave up on (``failed``) a referral's email: recorded
+        on the referral (the officer sees it on the case)."""
+        referral_id = str(doc.get("key", "")).partition("|")[0].removeprefix("case-referral:")
+        await self.repo.coll(CASE_REFERRALS).update_one({"_id": referral_id}, {"$set": {"email_state": outcome}})
 
     # ------------------------------------------------------------ partner agencies
     async def agencies(self, principal: Principal) -> Document:
