@@ -12,13 +12,15 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hubchat import auth, channels, checkin, directory, safety, sos, translate
+from hubchat import auth, cases, channels, checkin, directory, reports, safety, sos, translate
 from hubchat import web as web_client
 from hubchat.clock import Clock
 from hubchat.config import Settings
 from hubchat.http_api import AUTHENTICATOR, METRICS, error_middleware
 from hubchat.infra import Infra
 from hubchat.ops import build_ops_app, ops_routes
+from hubchat.principal import Principal
+from hubchat.store import Document
 
 INFRA = web.AppKey("infra", Infra)
 SERVICES = web.AppKey("services", object)
@@ -61,8 +63,12 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
         await safety_service.notifier.on_entry(event.entry)
 
     infra.events.subscribe(sos.TimelineEntryStored, tell_trusted_contacts)
+    follow_up = cases.CaseService(infra, accounts, _CaseAlerts(alerts), _CaseChat(chat), sos.FEED_ROOM)
+    safety_service.set_cases(follow_up)  # an open case shows the person's safety profile to officers
+    statistics = reports.ReportService(infra, alerts.repo.created_between, follow_up.repo.created_between)
     app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts,
-                     "translate": translation, "checkin": timers, "safety": safety_service}
+                     "translate": translation, "checkin": timers, "safety": safety_service,
+                     "cases": follow_up, "reports": statistics}
 
     infra.realtime.set_authenticator(accounts.authenticate_socket, accounts.revalidate)
     app[AUTHENTICATOR] = accounts.principal_from_token
@@ -75,6 +81,8 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app.add_routes(channels.channel_routes(chat))
     app.add_routes(sos.sos_routes(alerts))
     app.add_routes(safety.safety_routes(safety_service))
+    app.add_routes(cases.case_routes(follow_up))
+    app.add_routes(reports.report_routes(statistics))
     channels.register_events(infra.realtime, chat)
     sos.register_events(infra.realtime, alerts)
     translate.register_events(infra.realtime, translation)
@@ -83,7 +91,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app.add_routes(web_client.web_routes(settings))
 
     indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES, sos.INDEXES, translate.INDEXES, checkin.INDEXES,
-               safety.INDEXES]
+               safety.INDEXES, cases.INDEXES]
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
@@ -95,6 +103,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
             await stack.enter_async_context(safety_service.running())
             await stack.enter_async_context(alerts.running())  # the escalation scheduler
             await stack.enter_async_context(timers.running())  # the check-in scanner (raises SOS)
+            await stack.enter_async_context(follow_up.running())  # case follow-up reminders
             yield
 
     async def close_sockets(app: web.Application) -> None:
@@ -104,3 +113,29 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app.cleanup_ctx.append(lifespan)
     app.on_shutdown.append(close_sockets)
     return app
+
+
+class _CaseAlerts:
+    """Cases' port to SOS (``hubchat/cases/ports.py``)."""
+
+    def __init__(self, alerts: sos.SosService):
+        self._alerts = alerts
+
+    async def find(self, alert_id: str) -> Document | None:
+        return await self._alerts.repo.find(alert_id)
+
+    async def export_for_partner(self, principal: Principal, alert_id: str, fmt: str) -> tuple[str, str, str]:
+        return await self._alerts.reads.export_for_partner(principal, alert_id, fmt)
+
+
+class _CaseChat:
+    """Cases' port to chat (``hubchat/cases/ports.py``)."""
+
+    def __init__(self, chat: channels.ChannelService):
+        self._chat = chat
+
+    async def can_read(self, principal: Principal, channel_id: str) -> bool:
+        return await self._chat.can_read(principal, channel_id)
+
+    async def message(self, message_id: str) -> Document | None:
+        return await self._chat.translations.message(message_id)

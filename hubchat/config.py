@@ -138,6 +138,13 @@ class Settings:
     trusted_contact_confirmations_per_address_day: int = 3  # confirmation emails one address receives
     trusted_contact_confirm_ttl_secs: int = 7 * 24 * 3600  # how long a confirmation link works
     safety_requests_per_minute: int = 30  # safety profile / trusted contact requests per user
+    # --- cases and the Cell's reports
+    cases_writes_per_minute: int = 60  # case changes (notes, status, referrals …) per officer, every node together
+    cases_reads_per_minute: int = 240  # case reads (list, detail) per user
+    cases_referrals_per_hour: int = 30  # referral emails per officer
+    cases_reminder_interval_secs: float = 1.0  # how often each node looks for due follow-up reminders
+    reports_min_count: int = 5  # k: counts 1..k-1 are shown as "<k", percentiles need n >= k
+    reports_max_months: int = 24  # the longest date range one report may cover
     # --- logs
     log_level: str = "INFO"
     log_format: str = "json"  # json | text
@@ -247,11 +254,16 @@ def _check(settings: Settings) -> None:
     if settings.jwt_secret and len(settings.jwt_secret) < 32:
         raise ConfigError("jwt_secret: use at least 32 characters (HS256 needs a 256-bit key)")
     for name in ("access_token_ttl_secs", "refresh_token_ttl_secs", "message_rate_limit", "port", "ops_port",
-                 "max_sockets_per_user", "max_sockets_per_address", "sos_duty_grace_secs", "checkin_min_secs"):
+                 "max_sockets_per_user", "max_sockets_per_address", "sos_duty_grace_secs", "checkin_min_secs",
+                 "cases_writes_per_minute", "cases_reads_per_minute", "cases_referrals_per_hour"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{name}: must not be negative")
     if settings.checkin_max_secs < settings.checkin_min_secs:
         raise ConfigError("checkin_max_secs: must not be below checkin_min_secs")
+    if settings.reports_min_count < 2:
+        raise ConfigError("reports_min_count: must be at least 2 (1 would show every count)")
+    if not 1 <= settings.reports_max_months <= 120:
+        raise ConfigError("reports_max_months: must be between 1 and 120")
     if settings.mongo_select_timeout_ms < 1:
         raise ConfigError("mongo_select_timeout_ms: must be at least 1")
     if settings.deployment and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", settings.deployment):

@@ -29,7 +29,7 @@ from hubchat.background import BackgroundTasks
 from hubchat.config import Settings
 from hubchat.errors import Unavailable
 
-__all__ = ["Email", "Mailer", "is_temporary"]
+__all__ = ["Attachment", "Email", "Mailer", "is_temporary"]
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,24 @@ CLOSE_WAIT_SECS = 5.0
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A text file attached to an email (a JSON or CAP export): ``content_type`` is ``type/subtype``."""
+
+    filename: str
+    content_type: str
+    content: str
+
+
+@dataclass(frozen=True)
 class Email:
-    """One message to one or more recipients; ``html`` adds an HTML alternative to ``text``."""
+    """One message to one or more recipients; ``html`` adds an HTML alternative to ``text``;
+    ``attachments`` are added as MIME attachments (UTF-8)."""
 
     to: tuple[str, ...]
     subject: str
     text: str
     html: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 # One bare address, ASCII only: no list, display name, quotes, spaces or control characters.
@@ -96,6 +107,10 @@ class Mailer:
         message.set_content(email.text)
         if email.html is not None:
             message.add_alternative(email.html, subtype="html")
+        for attachment in email.attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            message.add_attachment(attachment.content.encode("utf-8"), maintype=maintype, subtype=subtype,
+                                   filename=attachment.filename)
         return message
 
     async def send(self, email: Email) -> None:

@@ -34,7 +34,7 @@ from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from hubchat.config import Settings
-from hubchat.mail import Email, Mailer, is_temporary
+from hubchat.mail import Attachment, Email, Mailer, is_temporary
 from hubchat.schema import new_id
 from hubchat.store import Document, Store
 
@@ -115,7 +115,9 @@ class Outbox:
         stored = 0
         for address in email.to:
             doc = {"_id": new_id(), "key": f"{key}|{address.lower()}", "to": address, "subject": email.subject,
-                   "text": email.text, "html": email.html, "state": state, "attempts": 0, "tag": tag,
+                   "text": email.text, "html": email.html, "attachments": [
+                       {"filename": a.filename, "content_type": a.content_type, "content": a.content}
+                       for a in email.attachments], "state": state, "attempts": 0, "tag": tag,
                    "due_ms": created, "created_ms": created, "lease_ms": 0, "claimed_by": None}
             try:
                 await self._coll().insert_one(doc)
@@ -196,7 +198,10 @@ class Outbox:
         return doc
 
     async def _deliver(self, doc: Document) -> None:
-        email = Email(to=(doc["to"],), subject=doc["subject"], text=doc["text"], html=doc.get("html"))
+        attachments = tuple(Attachment(a["filename"], a["content_type"], a["content"])
+                            for a in doc.get("attachments") or [])
+        email = Email(to=(doc["to"],), subject=doc["subject"], text=doc["text"], html=doc.get("html"),
+                      attachments=attachments)
         mine = {"_id": doc["_id"], "claimed_by": self.node_id, "state": "sending"}
         try:
             await self._mailer().send_once(email)

@@ -16,7 +16,7 @@ import hubchat.mail as mail_module
 from hubchat.config import Settings
 from hubchat.embedded_mongo import free_loopback_port
 from hubchat.errors import Unavailable
-from hubchat.mail import Email, Mailer
+from hubchat.mail import Attachment, Email, Mailer
 
 
 def mail_settings(port: int, **changes: Any) -> Settings:
@@ -109,6 +109,19 @@ async def test_text_only(smtp: Any, smtp_port: int) -> None:
     [message] = await smtp.wait_for("ruth@example.org")
     assert not message.is_multipart()
     assert body(message, "plain").strip() == "Plain only."
+
+
+async def test_attachments_arrive_as_mime_attachments(smtp: Any, smtp_port: int) -> None:
+    mailer = Mailer(mail_settings(smtp_port))
+    export = '{"alert": {"id": "x", "note": "Mizo: Ka ṭhian"}}'
+    await mailer.send(Email(to=("desk@example.org",), subject="Referral", text="See attached.",
+                            attachments=(Attachment("sos-x.json", "application/json", export),)))
+
+    [message] = await smtp.wait_for("desk@example.org")
+    assert body(message, "plain").strip() == "See attached."
+    [part] = [p for p in message.walk() if p.get_content_disposition() == "attachment"]
+    assert part.get_filename() == "sos-x.json" and part.get_content_type() == "application/json"
+    assert part.get_payload(decode=True).decode("utf-8") == export
 
 
 async def test_retries_until_the_server_comes_up(caplog: pytest.LogCaptureFixture) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from hubchat.sos.events import register_events
 from hubchat.sos.repository import INDEXES, TimelineEntryStored
+from hubchat.sos.rooms import FEED_ROOM
 from hubchat.sos.routes import sos_routes
 from hubchat.sos.service import SosService
 
-__all__ = ["INDEXES", "SosService", "TimelineEntryStored", "register_events", "sos_routes"]
+__all__ = ["FEED_ROOM", "INDEXES", "SosService", "TimelineEntryStored", "register_events", "sos_routes"]

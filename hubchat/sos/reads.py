@@ -11,12 +11,13 @@ timeline, both exports) is written to ``alert_audit`` before the answer goes out
 from __future__ import annotations
 
 import datetime as dt
+import json
 from urllib.parse import urlsplit
 
 from hubchat.config import Settings
 from hubchat.errors import Forbidden, Unavailable, ValidationFailed
 from hubchat.principal import Principal
-from hubchat.sos.access import load, view_for, viewer
+from hubchat.sos.access import load, standing_of, view_for, viewer
 from hubchat.sos.duty import DutyRoster, require_officer
 from hubchat.sos.lifecycle import Standing, may_see_full
 from hubchat.sos.models import CLOSED_STATUSES, OPEN_STATUSES, AlertsQuery, FeedIn
@@ -154,6 +155,27 @@ class AlertReads:
         host = urlsplit(self.settings.public_url).hostname or "hubchat.local"
         xml: str = alert_to_cap(shown, events, sender=f"hubchat@{host}", web_url=self.settings.public_url)
         return xml
+
+    async def export_for_partner(self, principal: Principal, alert_id: str, fmt: str) -> tuple[str, str, str]:
+        """(filename, content type, text) of the JSON or CAP export a Cell officer sends to a partner
+        agency with a case referral: the alert as anyone outside the Cell may read it (no duress,
+        no PIN attempts), audited as ``referral_json`` / ``referral_cap`` for the officer."""
+        require_officer(principal)
+        alert = await self.repo.get(alert_id)
+        outside = Standing()
+        shown = apparent(alert)
+        events = await self._events(alert, outside)
+        await self.repo.audit(alert_id, viewer(principal, standing_of(alert, principal)), f"referral_{fmt}")
+        if fmt == "cap":
+            from hubchat.sos.cap import alert_to_cap
+
+            host = urlsplit(self.settings.public_url).hostname or "hubchat.local"
+            xml: str = alert_to_cap(shown, events, sender=f"hubchat@{host}", web_url=self.settings.public_url)
+            return f"sos-{alert_id}.cap.xml", "application/cap+xml", xml
+        alert_view = {k: v for k, v in full_view(shown).items() if not k.startswith("duress")}
+        body = {"alert": alert_view, "timeline": [event_view(e) for e in events],
+                "track": [track_view(p) for p in await self._track(alert, outside)]}
+        return f"sos-{alert_id}.json", "application/json", json.dumps(body, ensure_ascii=False, indent=1)
 
     async def audit(self, principal: Principal, alert_id: str) -> Document:
         require_officer(principal)

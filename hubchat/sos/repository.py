@@ -50,6 +50,7 @@ INDEXES = {
         IndexModel([("user_id", 1), ("trigger_ids", 1)], name="alerts_user_trigger_ids"),
         IndexModel([("status", 1), ("created_at", -1)], name="alerts_status_created"),
         IndexModel([("escalation.next_at", 1)], name="alerts_escalation_next_at"),
+        IndexModel([("created_ms", 1)], name="alerts_created_ms"),  # the Cell's reports (hubchat/reports)
     ],
     ALERT_EVENTS: [IndexModel([("alert_id", 1), ("seq", 1)], unique=True, name="alert_events_alert_seq")],
     ALERT_TRACK: [IndexModel([("alert_id", 1), ("at", 1)], name="alert_track_alert_at")],
@@ -136,6 +137,13 @@ class AlertRepository:
             return AGAIN if after is None else (before, after)
 
         return await retry_on_conflict(attempt, attempts=MUTATE_ATTEMPTS, exhausted=busy())
+
+    async def created_between(self, from_ms: int, to_ms: int, limit: int,
+                              projection: Document | None = None) -> list[Document]:
+        """Alerts raised in [from_ms, to_ms): one integer range on ``alerts_created_ms`` (the
+        embedded store serves integer ranges from an index, not datetime ranges)."""
+        cursor = self.coll(ALERTS).find({"created_ms": {"$gte": from_ms, "$lt": to_ms}}, projection).limit(limit)
+        return [doc async for doc in cursor]
 
     async def next_seq(self, alert_id: str) -> int:
         doc = await self.coll(ALERTS).find_one_and_update(

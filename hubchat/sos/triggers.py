@@ -179,7 +179,8 @@ class TriggerHandler:
             "note": req.note, "battery_pct": req.battery_pct, "location": location,
             "location_known": location is not None, "location_logged_ts": now.timestamp() if location else 0.0,
             "status": "open", "duress": False, "cover": None,
-            "created_at": now, "updated_at": now, "closed_at": None, "acknowledged_by": None,
+            "created_at": now, "created_ms": int(now.timestamp() * 1000),  # reports range over it (integer: indexed)
+            "updated_at": now, "closed_at": None, "acknowledged_by": None,
             "responders": [], "dispatch": [],
             "escalation": initial_state(now, self.settings, self.realtime.node_id),
             "version": 1, "last_seq": 1,

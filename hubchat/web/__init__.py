@@ -93,9 +93,9 @@ class StaticFiles:
         return [p.relative_to(self.root).as_posix() for p in self._files()]
 
     def modules(self) -> list[str]:
-        """Relative paths of the ES modules (everything ``.js`` except Leaflet, a classic script)."""
+        """Relative paths of the ES modules (everything ``.js`` except Leaflet and Chart.js, classic scripts)."""
         return [p.relative_to(self.root).as_posix() for p in self._files()
-                if p.suffix == ".js" and "leaflet" not in p.parts]
+                if p.suffix == ".js" and "leaflet" not in p.parts and "chart.js" not in p.parts]
 
     def get(self, rel: str) -> Asset | None:
         pure = PurePosixPath(rel)
@@ -206,7 +206,7 @@ def web_routes(settings: Settings) -> list[web.RouteDef]:
     # Everything a member needs is preloaded in parallel (no import waterfall on a slow link);
     # the officers' console is loaded on demand.
     preload = "\n".join(f'<link rel="modulepreload" href="{base}/{m}">' for m in files.modules()
-                        if m not in ("app.js", "views/console.js"))
+                        if m not in ("app.js", "views/console.js", "views/cases.js", "views/reports.js"))
     page_headers = {
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",

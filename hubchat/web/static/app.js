@@ -26,6 +26,9 @@ import * as safetyView from "./views/safety.js";
 const consoleView = { render: (...args) => import("./views/console.js").then((m) => m.render(...args)) };
 // The check-in timer screen, fetched when first opened (it is not on the SOS path).
 const checkinView = { render: (...args) => import("./views/checkin.js").then((m) => m.render(...args)) };
+// Cases and reports (and Chart.js, which reports load) likewise.
+const casesView = { render: (...args) => import("./views/cases.js").then((m) => m.render(...args)) };
+const reportsView = { render: (...args) => import("./views/reports.js").then((m) => m.render(...args)) };
 
 const ROUTES = [
   [/^\/login$/, auth.login, { public: true }],
@@ -46,6 +49,9 @@ const ROUTES = [
   [/^\/channels\/new$/, channelsView.create],
   [/^\/channels\/([0-9a-f]{24})$/, channelsView.manage],
   [/^\/safety$/, safetyView.render],
+  [/^\/cases$/, casesView.render, { officer: true }],
+  [/^\/cases\/([0-9a-f]{24})$/, casesView.render, { officer: true }],
+  [/^\/reports$/, reportsView.render, { officer: true }],
 ];
 
 // Escalation emails link to #/sos/{alert id}: officers open it in the console, others get the SOS screen.
@@ -108,6 +114,7 @@ function renderChrome() {
     links.push(["#/checkin", t("nav.checkin")]);
     if (session.isOfficer) links.push(["#/console", t("nav.console")]);
     links.push(["#/safety", t("nav.safety")]);
+    if (session.isOfficer) links.push(["#/cases", t("nav.cases")], ["#/reports", t("nav.reports")]);
     links.push(["#/settings", t("nav.settings")]);
     const here = location.hash || "#/chat";
     nav.append(h("ul", null, links.map(([href, label]) => h("li", null,

@@ -567,6 +567,113 @@ const en = {
   "audit.safety_profile": "viewed the safety profile",
   "err.too_many_contacts": "You have the most trusted contacts allowed.",
   "err.contact_exists": "This address is already one of your contacts.",
+  // --- cases and reports (issue 14)
+  "nav.cases": "Cases",
+  "nav.reports": "Reports",
+  "cases.title": "Cases",
+  "cases.more": "Show more",
+  "cases.status": "Status",
+  "cases.any": "Any",
+  "cases.country": "Country",
+  "cases.search": "Person's name",
+  "cases.since": "Opened from",
+  "cases.until": "Opened until",
+  "cases.mine": "Only mine",
+  "cases.filter": "Filter",
+  "cases.none": "No cases.",
+  "cases.person": "Person",
+  "cases.owner": "Owner",
+  "cases.opened": "Opened",
+  "cases.back": "← All cases",
+  "cases.caseOf": "Case: {name}",
+  "cases.outcome": "Outcome",
+  "cases.alert": "Alert",
+  "cases.openAlert": "Open the alert",
+  "cases.summary": "Summary",
+  "cases.save": "Save",
+  "cases.takeOver": "Take over this case",
+  "cases.notes": "Notes",
+  "cases.addNote": "Add note",
+  "cases.noteKind": "Kind",
+  "cases.noteBody": "Note",
+  "cases.reminders": "Follow-up reminders",
+  "cases.addReminder": "Add reminder",
+  "cases.due": "Due",
+  "cases.reminderNote": "What to follow up",
+  "cases.referrals": "Referrals",
+  "cases.refer": "Send referral",
+  "cases.agency": "Partner agency",
+  "cases.attach": "Attach",
+  "cases.referralNote": "Message to the agency",
+  "cases.addAgency": "Add agency",
+  "cases.newAgency": "New partner agency",
+  "cases.agencyName": "Name",
+  "cases.agencyKind": "Kind",
+  "cases.agencyEmail": "Email",
+  "cases.close": "Close the case",
+  "cases.outcomeNote": "Closing note",
+  "cases.fromAlert": "Open a case for this alert",
+  "case.status.open": "Open",
+  "case.status.in_progress": "In progress",
+  "case.status.referred": "Referred",
+  "case.status.closed": "Closed",
+  "case.outcome.safe": "Safe",
+  "case.outcome.repatriated": "Repatriated",
+  "case.outcome.legal_action": "Legal action",
+  "case.outcome.referred_elsewhere": "Referred elsewhere",
+  "case.outcome.no_contact": "No contact",
+  "case.outcome.declined_help": "Declined help",
+  "case.outcome.duplicate": "Duplicate",
+  "case.outcome.other": "Other",
+  "case.note.call": "Call",
+  "case.note.visit": "Visit",
+  "case.note.referral": "Referral",
+  "case.note.other": "Other",
+  "case.reminder.pending": "pending",
+  "case.reminder.firing": "due now",
+  "case.reminder.fired": "sent",
+  "case.reminder.cancelled": "cancelled",
+  "case.attach.json": "Alert record (JSON)",
+  "case.attach.cap": "Alert record (CAP XML)",
+  "case.attach.none": "Nothing",
+  "case.agency.mission": "Indian mission",
+  "case.agency.police": "Police",
+  "case.agency.ngo": "NGO",
+  "case.agency.other": "Other",
+  "audit.referral_json": "sent to a partner agency (JSON)",
+  "audit.referral_cap": "sent to a partner agency (CAP)",
+  "reports.title": "Reports",
+  "reports.show": "Show",
+  "reports.csv": "Download CSV",
+  "reports.from": "From",
+  "reports.to": "To",
+  "reports.country": "Country",
+  "reports.total": "Total",
+  "reports.unknown": "Unknown",
+  "reports.suppressed": "Counts below {k} are shown as “<{k}”, with other cells hidden where needed so they cannot be worked out.",
+  "reports.alertsPerMonth": "Alerts and cases per month",
+  "reports.alerts": "Alerts",
+  "reports.cases": "Cases",
+  "reports.ackTime": "Time to acknowledge (seconds)",
+  "reports.alertsByCountry": "Alerts by country and month",
+  "reports.casesByCountry": "Cases by country and month",
+  "reports.ackOverall": "Time to acknowledge over {n} alerts: median {p50} s, 90% within {p90} s.",
+  "reports.escalations": "Escalation steps reached",
+  "reports.outcomes": "Outcomes of closed cases",
+  "reports.step.none": "None",
+  "reports.step.t1": "First escalation",
+  "reports.step.t2": "Second escalation",
+  "mycase.status": "Your case with the Diaspora Cell: {status}",
+  "err.case_not_found": "Case not found.",
+  "err.case_closed": "This case is closed.",
+  "err.invalid_owner": "The owner must be a Cell officer.",
+  "err.invalid_due_at": "Choose a time in the future.",
+  "err.agency_not_found": "Partner agency not found.",
+  "err.no_alert": "This case has no alert to attach.",
+  "err.range_too_long": "Choose a shorter period.",
+  "err.range_too_busy": "Too many records: choose a shorter period.",
+  "err.message_not_found": "Message not found.",
+  "err.person_not_found": "Person not found.",
 };
 
 const lus = {
@@ -1126,6 +1233,113 @@ const lus = {
   "audit.safety_profile": "himna chanchin a en", // ?
   "err.too_many_contacts": "Mi rintlak i neih theih zat i nei tawh.", // ?
   "err.contact_exists": "He email hi i mi rintlak zingah a awm tawh.", // ?
+  // --- cases and reports (issue 14)
+  "nav.cases": "Case-te", // ?
+  "nav.reports": "Report-te", // ?
+  "cases.title": "Case-te", // ?
+  "cases.more": "A dang en rawh", // ?
+  "cases.status": "Dinhmun", // ?
+  "cases.any": "Eng pawh", // ?
+  "cases.country": "Ram", // ?
+  "cases.search": "Mi hming", // ?
+  "cases.since": "Hawn ṭanna", // ?
+  "cases.until": "Hawn tawpna", // ?
+  "cases.mine": "Ka ta chauh", // ?
+  "cases.filter": "Thlur rawh", // ?
+  "cases.none": "Case a awm lo.", // ?
+  "cases.person": "Mi", // ?
+  "cases.owner": "Enkawltu", // ?
+  "cases.opened": "Hawn ni", // ?
+  "cases.back": "← Case zawng zawng", // ?
+  "cases.caseOf": "Case: {name}", // ?
+  "cases.outcome": "A rah chhuah", // ?
+  "cases.alert": "Alert", // ?
+  "cases.openAlert": "Alert hawng rawh", // ?
+  "cases.summary": "A tawi", // ?
+  "cases.save": "Dah ṭha rawh", // ?
+  "cases.takeOver": "He case hi la rawh", // ?
+  "cases.notes": "Chhinchhiahna", // ?
+  "cases.addNote": "Chhinchhiahna belh rawh", // ?
+  "cases.noteKind": "Chi", // ?
+  "cases.noteBody": "Chhinchhiahna", // ?
+  "cases.reminders": "Hriat nawn tirna", // ?
+  "cases.addReminder": "Hriat nawn tirna belh rawh", // ?
+  "cases.due": "Hun", // ?
+  "cases.reminderNote": "Zawh leh tur", // ?
+  "cases.referrals": "Thawn chhawnna", // ?
+  "cases.refer": "Thawn chhawng rawh", // ?
+  "cases.agency": "Thawhpui pawl", // ?
+  "cases.attach": "Belh rawh", // ?
+  "cases.referralNote": "Pawl hnena thuchah", // ?
+  "cases.addAgency": "Pawl belh rawh", // ?
+  "cases.newAgency": "Thawhpui pawl thar", // ?
+  "cases.agencyName": "Hming", // ?
+  "cases.agencyKind": "Chi", // ?
+  "cases.agencyEmail": "Email", // ?
+  "cases.close": "Case khar rawh", // ?
+  "cases.outcomeNote": "Kharna chhinchhiahna", // ?
+  "cases.fromAlert": "He alert hian case hawng rawh", // ?
+  "case.status.open": "Hawn", // ?
+  "case.status.in_progress": "Thawh mek", // ?
+  "case.status.referred": "Thawn chhawn", // ?
+  "case.status.closed": "Khar", // ?
+  "case.outcome.safe": "Himna", // ?
+  "case.outcome.repatriated": "In lam haw", // ?
+  "case.outcome.legal_action": "Dan lam hmalakna", // ?
+  "case.outcome.referred_elsewhere": "Hmun dangah thawn", // ?
+  "case.outcome.no_contact": "Biak pawh theih loh", // ?
+  "case.outcome.declined_help": "Ṭanpuina duh lo", // ?
+  "case.outcome.duplicate": "Inang nawn", // ?
+  "case.outcome.other": "A dang", // ?
+  "case.note.call": "Phone", // ?
+  "case.note.visit": "Tlawh", // ?
+  "case.note.referral": "Thawn chhawnna", // ?
+  "case.note.other": "A dang", // ?
+  "case.reminder.pending": "nghah mek", // ?
+  "case.reminder.firing": "a hun tawh", // ?
+  "case.reminder.fired": "thawn zo", // ?
+  "case.reminder.cancelled": "sut", // ?
+  "case.attach.json": "Alert chanchin (JSON)", // ?
+  "case.attach.cap": "Alert chanchin (CAP XML)", // ?
+  "case.attach.none": "Engmah", // ?
+  "case.agency.mission": "India mission", // ?
+  "case.agency.police": "Police", // ?
+  "case.agency.ngo": "NGO", // ?
+  "case.agency.other": "A dang", // ?
+  "audit.referral_json": "thawhpui pawlah thawn (JSON)", // ?
+  "audit.referral_cap": "thawhpui pawlah thawn (CAP)", // ?
+  "reports.title": "Report-te", // ?
+  "reports.show": "Entir rawh", // ?
+  "reports.csv": "CSV download rawh", // ?
+  "reports.from": "Ṭanna", // ?
+  "reports.to": "Tawpna", // ?
+  "reports.country": "Ram", // ?
+  "reports.total": "A vaiin", // ?
+  "reports.unknown": "Hriat loh", // ?
+  "reports.suppressed": "{k} aia tlem chu “<{k}” tiin an lang a, chhut chhuah theih loh nan a dang pawh thup a ni.", // ?
+  "reports.alertsPerMonth": "Thla tin alert leh case", // ?
+  "reports.alerts": "Alert", // ?
+  "reports.cases": "Case", // ?
+  "reports.ackTime": "Chhan hun (second)", // ?
+  "reports.alertsByCountry": "Ram leh thla tin alert", // ?
+  "reports.casesByCountry": "Ram leh thla tin case", // ?
+  "reports.ackOverall": "Alert {n} chhan hun: a laihawl {p50} s, 90% chu {p90} s chhungin.", // ?
+  "reports.escalations": "Escalation thlen chin", // ?
+  "reports.outcomes": "Case khar te rah chhuah", // ?
+  "reports.step.none": "Awm lo", // ?
+  "reports.step.t1": "Escalation hmasa", // ?
+  "reports.step.t2": "Escalation pahnihna", // ?
+  "mycase.status": "Diaspora Cell-ah i case: {status}", // ?
+  "err.case_not_found": "Case hmuh a ni lo.", // ?
+  "err.case_closed": "He case hi khar a ni.", // ?
+  "err.invalid_owner": "Enkawltu chu Cell officer a ni tur a ni.", // ?
+  "err.invalid_due_at": "Hun lo la awm tur thlang rawh.", // ?
+  "err.agency_not_found": "Thawhpui pawl hmuh a ni lo.", // ?
+  "err.no_alert": "He case hian alert belh tur a nei lo.", // ?
+  "err.range_too_long": "Hun tawi zawk thlang rawh.", // ?
+  "err.range_too_busy": "A tam lutuk: hun tawi zawk thlang rawh.", // ?
+  "err.message_not_found": "Thuthawn hmuh a ni lo.", // ?
+  "err.person_not_found": "Mi hmuh a ni lo.", // ?
 };
 
 export const DICTIONARIES = { en, lus };

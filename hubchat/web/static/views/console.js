@@ -408,11 +408,22 @@ export function render(main, { params: [selectedParam] }) {
         }));
         return b;
       }));
+    const caseErr = errorBox();
+    const caseButton = h("button", { type: "button", class: "secondary small", id: "open-case" }, t("cases.fromAlert"));
+    caseButton.addEventListener("click", () => busy(caseButton, async () => {
+      caseErr.show(null);
+      try {
+        await (await import("./cases.js")).openCaseFromAlert(a.id);
+      } catch (e) {
+        caseErr.show(e);
+      }
+    }));
     const timeline = h("div", { id: "timeline-box" });
     const audit = h("div", { id: "audit-box" });
     detail.append(title, duress, facts, actions, actionErr.el, noteForm,
       h("h3", null, t("console.timeline")), timeline, h("h3", null, t("console.audit")), audit,
-      h("h3", null, t("console.export")), exports, exportErr.el, safetyProfileSection(a.id));
+      h("h3", null, t("console.export")), exports, exportErr.el, safetyProfileSection(a.id),
+      h("h3", null, t("cases.title")), caseButton, caseErr.el);
     pane = { id: a.id, title, duress, facts, actions, actionErr, noteForm, timeline, audit, status: null, data: null };
   }
 
