@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hubchat import auth, channels, directory, sos, translate
+from hubchat import auth, channels, directory, push, sos, translate
 from hubchat import web as web_client
 from hubchat.clock import Clock
 from hubchat.config import Settings
 from hubchat.http_api import AUTHENTICATOR, METRICS, error_middleware
 from hubchat.infra import Infra
 from hubchat.ops import build_ops_app, ops_routes
+from hubchat.sos.repository import TimelineEntryStored
 
 INFRA = web.AppKey("infra", Infra)
 SERVICES = web.AppKey("services", object)
@@ -53,6 +54,42 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts,
                      "translate": translation}
 
+    # Web Push (hubchat/push): new DMs and mentions, and every new SOS for the officers told of it.
+    async def live_sessions(session_ids: list[str]) -> set[str]:
+        now = infra.clock.now()
+        cursor = infra.store[auth.service.SESSIONS].find(
+            {"_id": {"$in": session_ids}, "revoked_at": None, "expires_at": {"$gt": now}}, {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
+
+    pushes = push.PushService(infra, live_sessions)
+    app[SERVICES]["push"] = pushes  # type: ignore[index]
+
+    async def push_message(event: channels.MessageStored) -> None:
+        message = event.message
+        if message["edited_at"] is not None or message["deleted"]:
+            return  # an edit republishes the message: pushed once, when it was new
+        channel = await chat.channel_repo.get(message["channel_id"])
+        if channel is None:
+            return
+        if channel["kind"] != "dm" and "@" not in (message["body"] or ""):
+            return
+        users = await accounts.users_by_id(await chat.access.member_ids(channel))
+        members = [(uid, str(u.get("display_name") or "")) for uid, u in users.items()]
+        await pushes.new_message(message, channel, members)
+
+    infra.events.subscribe(channels.MessageStored, push_message)
+
+    async def push_alert(event: TimelineEntryStored) -> None:
+        entry = event.entry
+        officers = entry.get("data", {}).get("officers") if entry.get("type") == "dispatch" else None
+        if not officers:
+            return
+        alert = await alerts.repo.find(entry["alert_id"])
+        if alert is not None:
+            await pushes.new_alert(alert["_id"], officers, alert.get("person", {}).get("country"))
+
+    infra.events.subscribe(TimelineEntryStored, push_alert)
+
     infra.realtime.set_authenticator(accounts.authenticate_socket, accounts.revalidate)
     app[AUTHENTICATOR] = accounts.principal_from_token
     infra.realtime.attach(app)
@@ -63,12 +100,13 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app.add_routes(directory.directory_routes(associations))
     app.add_routes(channels.channel_routes(chat))
     app.add_routes(sos.sos_routes(alerts))
+    app.add_routes(push.push_routes(pushes))
     channels.register_events(infra.realtime, chat)
     sos.register_events(infra.realtime, alerts)
     translate.register_events(infra.realtime, translation)
     app.add_routes(web_client.web_routes(settings))
 
-    indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES, sos.INDEXES, translate.INDEXES]
+    indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES, sos.INDEXES, translate.INDEXES, push.INDEXES]
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
@@ -77,6 +115,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
             await stack.enter_async_context(translation.running())
             await stack.enter_async_context(chat.running())
             await stack.enter_async_context(alerts.running())  # the escalation scheduler
+            await stack.enter_async_context(pushes.running())  # the push outbox senders
             yield
 
     async def close_sockets(app: web.Application) -> None:
