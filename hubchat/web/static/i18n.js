@@ -406,6 +406,22 @@ const en = {
   "err.session_revoked": "You were logged out.",
   "err.association_not_found": "Association not found.",
   "err.invalid_state": "This cannot be done now.",
+
+  // views/push.js
+  "push.title": "Notifications",
+  "push.intro": "The lock screen shows who wrote, not what, unless you allow previews.",
+  "push.turnOn": "Turn on notifications on this device",
+  "push.turnOff": "Turn off on this device",
+  "push.onHere": "Notifications are on for this device.",
+  "push.offHere": "Notifications are off for this device.",
+  "push.unsupported": "This browser cannot receive notifications.",
+  "push.denied": "Notifications are blocked for this site. Allow them in the browser's site settings.",
+  "push.failed": "This browser could not reach its push service. Try again later.",
+  "push.what": "Notify me about",
+  "push.dms": "Direct messages",
+  "push.mentions": "Mentions of my name",
+  "push.previews": "Show the message text on the lock screen",
+  "push.sos": "Every new SOS while I am on duty",
 };
 
 const lus = {
@@ -804,6 +820,22 @@ const lus = {
   "err.session_revoked": "Chhuah tir i ni.",
   "err.association_not_found": "Pawl hmuh a ni lo.",
   "err.invalid_state": "Tûnah hian tih theih a ni lo.",
+
+  // views/push.js (DRAFT: every line uncertain)
+  "push.title": "Hriattirna",
+  "push.intro": "Lock screen-ah chuan tu nge ziak tih chauh a lang ang, preview i phal loh chuan.",
+  "push.turnOn": "He device-ah hian hriattirna tihnun rawh",
+  "push.turnOff": "He device-ah hian tihmit rawh",
+  "push.onHere": "He device-ah hian hriattirna a nung.",
+  "push.offHere": "He device-ah hian hriattirna a mit.",
+  "push.unsupported": "He browser hian hriattirna a dawng thei lo.",
+  "push.denied": "He site atan hriattirna dan a ni. Browser site settings-ah phal rawh.",
+  "push.failed": "He browser hian a push service a pan thei lo. Nakinah ti nawn leh rawh.",
+  "push.what": "Heng chungchangah hian min hriattir rawh",
+  "push.dms": "Thuthawn mimal",
+  "push.mentions": "Ka hming an sawi chhuah hian",
+  "push.previews": "Lock screen-ah thuthawn chu lantir rawh",
+  "push.sos": "Duty-a ka awm laiin SOS thar zawng zawng",
 };
 
 export const DICTIONARIES = { en, lus };
