@@ -136,3 +136,14 @@ async def test_a_device_that_logged_out_gets_no_more_pushes(hub: HubClient, push
     await quiet(hub, sock)
     assert len(push_sink.to(phone)) == 1
     assert await subscription_count(hub) == 0
+
+
+async def test_subscribing_is_rate_limited_per_user(hub: HubClient, push_sink: PushServiceSink) -> None:
+    member = await account(hub, "Member")
+    for _ in range(30):
+        await subscribe(hub, member["access_token"], push_sink.subscription())
+    status, body = await hub.request("POST", "/api/push/subscriptions", member["access_token"],
+                                     json=push_sink.subscription().to_json())
+    assert status == 429 and body["error"]["code"] == "rate_limited"
+    other = await account(hub, "Other")
+    await subscribe(hub, other["access_token"], push_sink.subscription())

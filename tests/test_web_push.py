@@ -1,9 +1,12 @@
 """Web Push in Debian's Chromium (issue 12, item 5), against a real hubchat.
 
-What Chromium can do here and what it cannot: headless Chromium has no push service (no Google
-services, no internet), so ``pushManager.subscribe`` is refused ("Registration failed") even with
-the notifications permission granted, and no real subscription can reach the server from the
-browser.  Tested instead, each for real:
+What Chromium can do here and what it cannot: Chromium's push service is Google's (FCM), out of
+reach here.  In a Playwright context (an incognito-like profile) ``pushManager.subscribe`` is
+refused at once ("Registration failed - permission denied", Chromium logs that it has no Push API
+in incognito) even with the notifications permission granted; in a persistent profile it never
+settles (checked by hand: no answer within 20 s).  So no real subscription can reach the server
+from the browser here; the route it would call is tested with browser-shaped subscriptions in
+tests/test_push*.py.  Tested here instead, each for real:
 
 * the settings card: permission asked, the refusal shown, no subscription stored; the choices
   read and written through ``/api/me/push-settings`` (officers also see "every new SOS");
