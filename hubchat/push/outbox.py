@@ -17,7 +17,8 @@ The same guarantees as the mail outbox (hubchat/outbox.py), for Web Push:
   (hubchat/push/vapid.py); requests never follow redirects.
 
 States: ``pending`` → ``sending`` → ``sent`` | ``pending`` (retry) | ``gone`` | ``failed`` |
-``dropped``.  Times are epoch milliseconds of the injected clock.
+``dropped``; a push in a final state keeps neither its payload (a DM preview) nor the
+subscription's keys.  Times are epoch milliseconds of the injected clock.
 """
 
 from __future__ import annotations
@@ -152,7 +153,10 @@ class PushOutbox:
         return doc
 
     async def _set(self, doc: Document, change: Document) -> None:
+        """Record an attempt's outcome; a push that is done keeps no payload and no keys."""
         mine = {"_id": doc["_id"], "claimed_by": self.infra.realtime.node_id, "state": "sending"}
+        if change["state"] != "pending":
+            change = {**change, "payload": None, "p256dh": None, "auth": None}
         await self._coll().update_one(mine, {"$set": {**change, "lease_ms": 0}})
 
     async def _deliver(self, doc: Document) -> None:
