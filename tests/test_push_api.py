@@ -4,6 +4,7 @@ subscriptions, subscriptions are bounded, and a signed-out device gets no more p
 # ruff: noqa: F811  (fixtures imported from the helper modules are parameters here)
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -147,3 +148,14 @@ async def test_subscribing_is_rate_limited_per_user(hub: HubClient, push_sink: P
     assert status == 429 and body["error"]["code"] == "rate_limited"
     other = await account(hub, "Other")
     await subscribe(hub, other["access_token"], push_sink.subscription())
+
+
+async def test_one_endpoint_subscribed_many_times_at_once_is_stored_once(
+        hub: HubClient, push_sink: PushServiceSink) -> None:
+    member = await account(hub, "Member")
+    phone = push_sink.subscription()
+    answers = await asyncio.gather(*(hub.request("POST", "/api/push/subscriptions", member["access_token"],
+                                                 json=phone.to_json()) for _ in range(5)))
+    assert all(status in (201, 503) for status, _ in answers), answers
+    assert any(status == 201 for status, _ in answers)
+    assert await subscription_count(hub) == 1

@@ -12,14 +12,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
+from pymongo.errors import DuplicateKeyError
 
 from hubchat.clock import iso, utcnow
+from hubchat.errors import Unavailable
 from hubchat.infra import Infra
 from hubchat.schema import new_id
 from hubchat.store import Document
 
 SUBSCRIPTIONS = "push_subscriptions"
 SETTINGS = "push_settings"
+SAVE_ATTEMPTS = 3
 DEFAULTS = {"dms": True, "mentions": True, "previews": False, "sos": True}
 
 INDEXES = {
@@ -51,9 +54,16 @@ class PushRepository:
         doc: Document = {"_id": new_id(), "user_id": user_id, "session_id": session_id, "endpoint": endpoint,
                          "p256dh": p256dh, "auth": auth, "created_at": utcnow()}
         # One endpoint is one browser profile: whoever subscribes it last receives its pushes.
-        # (Replaced whole: the embedded store ignores $setOnInsert in upserts.)
-        await self._subs().delete_many({"endpoint": endpoint})
-        await self._subs().insert_one(doc)
+        # (Replaced whole: the embedded store ignores $setOnInsert in upserts.)  Two subscribes of
+        # one endpoint at once: the loser's insert meets the unique index and goes round again.
+        for attempt in range(SAVE_ATTEMPTS):
+            await self._subs().delete_many({"endpoint": endpoint})
+            try:
+                await self._subs().insert_one(doc)
+                break
+            except DuplicateKeyError:
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise Unavailable("the subscription is changing, retry", code="push_busy") from None
         mine = [d async for d in self._subs().find({"user_id": user_id}, {"_id": 1}).sort("created_at", -1)]
         extra = [d["_id"] for d in mine[max(limit, 1):]]
         if extra:
