@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from hubchat import auth, cases, channels, checkin, directory, reports, safety, sos, translate
+from hubchat import auth, cases, channels, checkin, directory, push, reports, safety, sos, translate
 from hubchat import web as web_client
 from hubchat.clock import Clock
 from hubchat.config import Settings
@@ -66,9 +66,37 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     follow_up = cases.CaseService(infra, accounts, _CaseAlerts(alerts), _CaseChat(chat), sos.FEED_ROOM)
     safety_service.set_cases(follow_up)  # an open case shows the person's safety profile to officers
     statistics = reports.ReportService(infra, alerts.repo.created_between, follow_up.repo.created_between)
+    # Web Push (hubchat/push): new DMs and mentions, and every new SOS for the officers told of it.
+    pushes = push.PushService(infra, accounts.live_sessions)
     app[SERVICES] = {"accounts": accounts, "directory": associations, "channels": chat, "sos": alerts,
                      "translate": translation, "checkin": timers, "safety": safety_service,
-                     "cases": follow_up, "reports": statistics}
+                     "cases": follow_up, "reports": statistics, "push": pushes}
+
+    async def push_message(event: channels.MessageStored) -> None:
+        message = event.message
+        if message["edited_at"] is not None or message["deleted"]:
+            return  # an edit republishes the message: pushed once, when it was new
+        channel = await chat.channel_repo.get(message["channel_id"])
+        if channel is None:
+            return
+        if channel["kind"] != "dm" and "@" not in (message["body"] or ""):
+            return
+        users = await accounts.users_by_id(await chat.access.member_ids(channel))
+        members = [(uid, str(u.get("display_name") or "")) for uid, u in users.items()]
+        await pushes.new_message(message, channel, members)
+
+    infra.events.subscribe(channels.MessageStored, push_message)
+
+    async def push_alert(event: sos.TimelineEntryStored) -> None:
+        entry = event.entry
+        officers = entry.get("data", {}).get("officers") if entry.get("type") == "dispatch" else None
+        if not officers:
+            return
+        alert = await alerts.repo.find(entry["alert_id"])
+        if alert is not None:
+            await pushes.new_alert(alert["_id"], officers, alert.get("person", {}).get("country"))
+
+    infra.events.subscribe(sos.TimelineEntryStored, push_alert)
 
     infra.realtime.set_authenticator(accounts.authenticate_socket, accounts.revalidate)
     app[AUTHENTICATOR] = accounts.principal_from_token
@@ -83,6 +111,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app.add_routes(safety.safety_routes(safety_service))
     app.add_routes(cases.case_routes(follow_up))
     app.add_routes(reports.report_routes(statistics))
+    app.add_routes(push.push_routes(pushes))
     channels.register_events(infra.realtime, chat)
     sos.register_events(infra.realtime, alerts)
     translate.register_events(infra.realtime, translation)
@@ -91,7 +120,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
     app.add_routes(web_client.web_routes(settings))
 
     indexes = [auth.INDEXES, directory.INDEXES, channels.INDEXES, sos.INDEXES, translate.INDEXES, checkin.INDEXES,
-               safety.INDEXES, cases.INDEXES]
+               safety.INDEXES, cases.INDEXES, push.INDEXES]
 
     async def lifespan(app: web.Application) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
@@ -104,6 +133,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
             await stack.enter_async_context(alerts.running())  # the escalation scheduler
             await stack.enter_async_context(timers.running())  # the check-in scanner (raises SOS)
             await stack.enter_async_context(follow_up.running())  # case follow-up reminders
+            await stack.enter_async_context(pushes.running())  # the push outbox senders
             yield
 
     async def close_sockets(app: web.Application) -> None:

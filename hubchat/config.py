@@ -21,7 +21,8 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from hubchat.errors import ConfigError
 
 ENV_PREFIX = "HUBCHAT_"
-SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password", "ops_token", "pin_pepper", "profile_keys"})
+SECRET_FIELDS = frozenset({"jwt_secret", "smtp_password", "ops_token", "pin_pepper", "profile_keys",
+                           "vapid_private_key"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,6 +146,18 @@ class Settings:
     cases_reminder_interval_secs: float = 1.0  # how often each node looks for due follow-up reminders
     reports_min_count: int = 5  # k: counts 1..k-1 are shown as "<k", percentiles need n >= k
     reports_max_months: int = 24  # the longest date range one report may cover
+    # --- Web Push (hubchat/push): VAPID keys and the push services the server may POST to
+    vapid_private_key: str = ""  # PEM or base64url P-256 scalar; empty: generated once into data_dir/vapid-private.pem
+    vapid_subject: str = ""  # mailto: or https: contact for push services; empty: mailto: of mail_from's address
+    # Subscriptions must be https and on one of these hosts (or a subdomain): the server never
+    # POSTs to an address a client picked.  Empty: Web Push subscriptions are refused.
+    push_service_hosts: str = ("fcm.googleapis.com,updates.push.services.mozilla.com,push.services.mozilla.com,"
+                               "notify.windows.com,push.apple.com")
+    push_extra_origins: str = ""  # exact origins also allowed (e.g. http://127.0.0.1:8999 in tests); comma separated
+    push_max_subscriptions: int = 10  # per user; the oldest is replaced by a new one
+    push_max_attempts: int = 10  # push outbox: attempts before a push is marked failed
+    push_ttl_secs: int = 3600  # how long a push service keeps a chat push for an offline device
+    push_sos_ttl_secs: int = 86400
     # --- logs
     log_level: str = "INFO"
     log_format: str = "json"  # json | text

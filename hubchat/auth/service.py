@@ -373,6 +373,14 @@ class AccountService:
         return Principal(user_id=user["_id"], role=user["role"], session_id=claims.session_id,
                          display_name=user["display_name"], language=user.get("language", "en"))
 
+    async def live_sessions(self, session_ids: list[str]) -> set[str]:
+        """Which of these sessions are neither revoked nor expired (Web Push drops the others'
+        subscriptions)."""
+        cursor = self.infra.store[SESSIONS].find(
+            {"_id": {"$in": session_ids}, "revoked_at": None, "expires_at": {"$gt": self.infra.clock.now()}},
+            {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
+
     async def revalidate(self, principal: Principal) -> Principal | None:
         """The Principal of this session as the store has it now; None when the session was
         revoked or the account disabled or removed (for sockets connected a while ago)."""

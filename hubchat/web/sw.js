@@ -65,3 +65,58 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(cacheFirst(request));
   }
 });
+
+// ---------------------------------------------------------------- Web Push (hubchat/push)
+// A push carries {v, kind: "sos" | "dm" | "mention", title, body, tag, url} (docs/api.md, "Web
+// Push").  It is shown as it came: the server already left out what a lock screen must not show.
+// A click focuses an open hubchat tab at the view named by ``url`` (the console for an SOS, the
+// conversation for a message), or opens one.
+
+const PUSH_KINDS = new Set(["sos", "dm", "mention"]);
+
+function pushUrl(url) {
+  return typeof url === "string" && url.startsWith("/#/") ? url : "/";
+}
+
+function showPush(data) {
+  const kind = PUSH_KINDS.has(data.kind) ? data.kind : "other";
+  const title = typeof data.title === "string" && data.title ? data.title.slice(0, 120) : "hubchat";
+  const options = {
+    body: typeof data.body === "string" ? data.body.slice(0, 240) : "",
+    data: { url: pushUrl(data.url), kind },
+    icon: "/static/icon.svg",
+    badge: "/static/icon.svg",
+    lang: "en",
+  };
+  if (typeof data.tag === "string" && data.tag) {
+    options.tag = data.tag.slice(0, 64);
+    options.renotify = kind === "sos";
+  }
+  if (kind === "sos") options.requireInteraction = true; // stays until an officer acts on it
+  return self.registration.showNotification(title, options);
+}
+
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = {};
+  }
+  event.waitUntil(showPush(data && typeof data === "object" ? data : {}));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = pushUrl(event.notification.data && event.notification.data.url);
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
+    if (open) {
+      open.postMessage({ type: "hubchat:open", url });
+      await open.focus();
+      return;
+    }
+    await self.clients.openWindow(url);
+  })());
+});

@@ -21,6 +21,7 @@ import * as sosView from "./views/sos.js";
 import * as historyView from "./views/history.js";
 import * as channelsView from "./views/channels.js";
 import * as safetyView from "./views/safety.js";
+import { listenForNotificationClicks, mountPushSettings } from "./views/push.js";
 
 // The officers' console (and Leaflet, which it loads) is fetched only when an officer opens it.
 const consoleView = { render: (...args) => import("./views/console.js").then((m) => m.render(...args)) };
@@ -34,7 +35,7 @@ const ROUTES = [
   [/^\/login$/, auth.login, { public: true }],
   [/^\/signup$/, auth.signup, { public: true }],
   [/^\/verify$/, auth.verify, { public: true }],
-  [/^\/settings$/, auth.settings],
+  [/^\/settings$/, settingsPage],
   [/^\/chat$/, chatView.render],
   [/^\/chat\/([0-9a-f]{24})$/, chatView.render],
   [/^\/associations$/, directory.search],
@@ -53,6 +54,13 @@ const ROUTES = [
   [/^\/cases\/([0-9a-f]{24})$/, casesView.render, { officer: true }],
   [/^\/reports$/, reportsView.render, { officer: true }],
 ];
+
+// The settings page with its notifications card (views/push.js).
+function settingsPage(main, context) {
+  const done = auth.settings(main, context);
+  mountPushSettings(main.querySelector("section.narrow") || main);
+  return done;
+}
 
 // Escalation emails link to #/sos/{alert id}: officers open it in the console, others get the SOS screen.
 function sosLink(_main, { params: [id] }) {
@@ -208,6 +216,7 @@ async function boot() {
   await route();
   // The app shell from the service worker's cache when there is no network (hubchat/web/sw.js).
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+  listenForNotificationClicks(); // a clicked push notification opens its view here
 }
 
 boot();

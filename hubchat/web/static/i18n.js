@@ -674,6 +674,22 @@ const en = {
   "err.range_too_busy": "Too many records: choose a shorter period.",
   "err.message_not_found": "Message not found.",
   "err.person_not_found": "Person not found.",
+
+  // views/push.js
+  "push.title": "Notifications",
+  "push.intro": "The lock screen shows who wrote, not what, unless you allow previews.",
+  "push.turnOn": "Turn on notifications on this device",
+  "push.turnOff": "Turn off on this device",
+  "push.onHere": "Notifications are on for this device.",
+  "push.offHere": "Notifications are off for this device.",
+  "push.unsupported": "This browser cannot receive notifications.",
+  "push.denied": "Notifications are blocked for this site. Allow them in the browser's site settings.",
+  "push.failed": "This browser could not reach its push service. Try again later.",
+  "push.what": "Notify me about",
+  "push.dms": "Direct messages",
+  "push.mentions": "Mentions of my name",
+  "push.previews": "Show the message text on the lock screen",
+  "push.sos": "Every new SOS while I am on duty",
 };
 
 const lus = {
@@ -1340,6 +1356,22 @@ const lus = {
   "err.range_too_busy": "A tam lutuk: hun tawi zawk thlang rawh.", // ?
   "err.message_not_found": "Thuthawn hmuh a ni lo.", // ?
   "err.person_not_found": "Mi hmuh a ni lo.", // ?
+
+  // views/push.js (DRAFT: every line uncertain)
+  "push.title": "Hriattirna",
+  "push.intro": "Lock screen-ah chuan tu nge ziak tih chauh a lang ang, preview i phal loh chuan.",
+  "push.turnOn": "He device-ah hian hriattirna tihnun rawh",
+  "push.turnOff": "He device-ah hian tihmit rawh",
+  "push.onHere": "He device-ah hian hriattirna a nung.",
+  "push.offHere": "He device-ah hian hriattirna a mit.",
+  "push.unsupported": "He browser hian hriattirna a dawng thei lo.",
+  "push.denied": "He site atan hriattirna dan a ni. Browser site settings-ah phal rawh.",
+  "push.failed": "He browser hian a push service a pan thei lo. Nakinah ti nawn leh rawh.",
+  "push.what": "Heng chungchangah hian min hriattir rawh",
+  "push.dms": "Thuthawn mimal",
+  "push.mentions": "Ka hming an sawi chhuah hian",
+  "push.previews": "Lock screen-ah thuthawn chu lantir rawh",
+  "push.sos": "Duty-a ka awm laiin SOS thar zawng zawng",
 };
 
 export const DICTIONARIES = { en, lus };
