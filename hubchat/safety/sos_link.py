@@ -37,8 +37,8 @@ class SosLink:
 
     async def moment(self, entry: Document) -> AlertMoment | None:
         alert = await self.repo.find(entry["alert_id"])
-        if alert is None:
-            return None
+        if alert is None or alert.get("silent"):
+            return None  # (a silent alert, the check-in's duress PIN: nobody outside the Cell hears of it)
         cover_moment = entry["type"] == "duress" and (entry.get("data") or {}).get("cover")
         if covered(alert) and not cover_moment:
             return None  # after a duress "cancel" nothing more reaches anyone outside the Cell

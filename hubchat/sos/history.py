@@ -3,7 +3,8 @@
 Every alert is shaped by :func:`hubchat.sos.views.person_view` — the very view the person's
 screens get — so a duress alert is its frozen "cancelled" cover here too.  Which alerts are
 listed, their order and their pages are decided on those views alone (never on the stored
-status, ``duress`` or ``open_key``), so a duress-cancelled alert cannot be told from a real
+status, ``duress`` or ``open_key``; a *silent* alert, raised by a check-in's duress PIN, is
+never the person's and never listed), so a duress-cancelled alert cannot be told from a real
 cancel by its presence, its place in the list or a page boundary.  An alert still open for the
 person is on the SOS screen, not here.
 
@@ -64,7 +65,8 @@ class PersonHistory:
         """``{alerts: [person view], next_before, hidden_before}``: the caller's alerts only."""
         stored = await self.repo.find_many({"user_id": principal.user_id}, limit=MAX_ALERTS_READ)
         hidden = await self._hidden_before(principal.user_id)
-        views = [view for view in map(person_view, stored)
+        # (a silent alert — the check-in's duress PIN — was never the person's to see)
+        views = [view for view in map(person_view, (a for a in stored if not a.get("silent")))
                  if view["status"] in CLOSED_AS_SEEN and not (hidden and (view["closed_at"] or "") <= hidden)]
         views.sort(key=_newest_first, reverse=True)
         if query.before is not None:

@@ -191,7 +191,8 @@ class TriggerHandler:
             # as a duress "cancel" leaves an alert: covered at once (everyone outside the Cell
             # would be shown a cancelled alert, though nobody outside it is ever told of this
             # one), not the person's open alert, every step left due now
-            alert.update(duress=True, open_key=f"duress:{alert_id}")
+            # ``silent``: never the person's (not in their history) nor anyone's outside the Cell
+            alert.update(duress=True, silent=True, open_key=f"duress:{alert_id}")
             alert["escalation"]["next_at"] = now
             # (the cover keeps nothing of where the alert came from: to anyone outside the Cell
             # it is an ordinary alert the person cancelled)
