@@ -60,8 +60,10 @@ ConnectionHook = Callable[[Principal, str], Awaitable[None]]
 
 MANAGER_START_TIMEOUT_SECS = 5.0
 # A socket's Principal is read again from the store at its first event after this long, in case
-# a revocation published on the bus (at most once) did not reach this node.
+# a revocation published on the bus (at most once) did not reach this node; a socket that sends
+# nothing is read again by the node's sweep, which looks every PRINCIPAL_SWEEP_SECS (real time).
 PRINCIPAL_RECHECK_SECS = 30.0
+PRINCIPAL_SWEEP_SECS = 5.0
 ROOMS_TOPIC = "realtime.rooms"
 SESSIONS_TOPIC = "realtime.sessions"
 # Names python-socketio gives its own lifecycle handlers; a client packet naming one runs nothing.
@@ -136,6 +138,8 @@ class Realtime:
         self._slots: SocketSlots | None = None
         self._held: dict[str, list[str]] = {}  # sid -> the slot keys its socket holds
         self._slots_task: asyncio.Task[None] | None = None
+        self._sweep_task: asyncio.Task[None] | None = None
+        self.sweeps = 0  # passes of the idle-socket sweep (tests wait on it)
         self._emits = BackgroundTasks("emit")
         self.connect_hooks: list[ConnectionHook] = []
         self.disconnect_hooks: list[ConnectionHook] = []
@@ -234,6 +238,41 @@ class Realtime:
                 await self._slots.refresh(held)
             except HubchatError:
                 log.warning("socket slots not refreshed", extra={"sockets": len(self._held)})
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(PRINCIPAL_SWEEP_SECS)
+            try:
+                await self.sweep_idle()
+            except Exception:  # a store outage: the next pass tries again
+                log.warning("idle sockets not read again", exc_info=True)
+
+    async def sweep_idle(self) -> None:
+        """Read again the Principal of every socket not read for PRINCIPAL_RECHECK_SECS (a socket
+        that only listens would otherwise keep the rights of a revocation the bus lost).  One read
+        per session, not per socket; a revoked session, disabled account or changed role closes
+        its sockets."""
+        if self._revalidate is None:
+            return
+        now = self._clock.monotonic()
+        due: dict[tuple[str, str, str], list[str]] = {}
+        for sid, principal in list(self._principals.items()):
+            if now - self._checked_at.get(sid, 0.0) >= PRINCIPAL_RECHECK_SECS:
+                due.setdefault((principal.user_id, principal.session_id, principal.role), []).append(sid)
+        for sids in due.values():
+            first = self._principals.get(sids[0])
+            if first is None:
+                continue
+            fresh = await self._revalidate(first)
+            for sid in sids:
+                if sid not in self._principals:
+                    continue
+                if fresh is None or fresh.role != first.role:
+                    await self.sio.disconnect(sid)
+                else:
+                    self._checked_at[sid] = self._clock.monotonic()
+                    self._principals[sid] = fresh
+        self.sweeps += 1
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
         await self._release_slots(sid)
@@ -404,6 +443,8 @@ class Realtime:
         """
         if self._slots_task is None:
             self._slots_task = asyncio.create_task(self._refresh_slots_forever(), name="hubchat-socket-slots")
+        if self._sweep_task is None and self._revalidate is not None:
+            self._sweep_task = asyncio.create_task(self._sweep_forever(), name="hubchat-principal-sweep")
         manager = self.sio.manager
         if self.sio.manager_initialized:
             return
@@ -427,9 +468,10 @@ class Realtime:
         """Send the emits still pending, stop the cross-node manager's listener and close its
         Redis connections."""
         await self._emits.drain()
-        if self._slots_task is not None:
-            await cancel_and_wait({self._slots_task})
-            self._slots_task = None
+        for task in (self._slots_task, self._sweep_task):
+            if task is not None:
+                await cancel_and_wait({task})
+        self._slots_task = self._sweep_task = None
         manager = self.sio.manager
         listener = getattr(manager, "thread", None)
         if isinstance(listener, asyncio.Task):

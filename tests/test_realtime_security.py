@@ -267,3 +267,29 @@ async def test_a_missed_revocation_is_caught_when_the_principal_is_read_again(
     finally:
         await demoted_sock.close()
         await disabled_sock.close()
+
+
+async def test_a_socket_that_only_listens_is_read_again_by_the_nodes_sweep(
+        hub: HubClient, clock: ManualClock) -> None:
+    """A socket that never sends an event (it only listens to the Cell feed) would never reach the
+    per-event re-read: the node's sweep reads it again, so a demotion the bus never carried still
+    closes it."""
+    store = hub.services["accounts"].infra.store
+    realtime = hub.services["accounts"].infra.realtime
+    officer = await account(hub, "Listening Officer", role="officer")
+    kept = await account(hub, "Still An Officer", role="officer")
+    listening, unchanged = await raw(hub, officer["access_token"]), await raw(hub, kept["access_token"])
+    try:
+        await store["users"].update_one({"_id": officer["id"]}, {"$set": {"role": "member"}})
+        clock.advance(realtime_module.PRINCIPAL_RECHECK_SECS)
+        passes = realtime.sweeps
+
+        async def swept() -> bool:
+            return realtime.sweeps > passes
+        await wait_until(swept, timeout=3 * realtime_module.PRINCIPAL_SWEEP_SECS)
+        await listening.until(lambda: listening.closed)
+        assert not unchanged.closed
+        assert "officers" in (await unchanged.call("duty:list"))[0]
+    finally:
+        await listening.close()
+        await unchanged.close()
