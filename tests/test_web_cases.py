@@ -87,6 +87,8 @@ async def test_alert_to_case_note_referral_and_close_and_the_person_sees_the_sta
     person = await actors("person", viewport=PHONE)
     await person.login(someone["email"], landing="#/chat")
     await person.goto("#/sos")
+    assert await person.page.locator("#my-case").count() == 0  # not on the SOS screen: only on request
+    await person.goto("#/sos/history")
     await expect(person.page.locator("#my-case")).to_have_text("Your case with the Diaspora Cell: Closed")
     assert "Deira" not in await person.page.content()
     await person.shot("cases-04-person-status")

@@ -1,12 +1,14 @@
 // The person's own past alerts (GET /api/me/sos/alerts): when, what, how it ended as they saw it,
 // and who acknowledged it.  The server sends the very person view shown live, so a duress "cancel"
 // is listed as a cancel.  "Hide my past alerts" hides them from this list on every device (the
-// Cell keeps them); nothing is loaded until the person opens this page.
+// Cell keeps them); nothing is loaded until the person opens this page.  The person's case status
+// is here too, not on the SOS screen: whoever picks up the phone sees neither without asking.
 
 import { api } from "../api.js";
 import { announce, clear, fmtTime, h } from "../dom.js";
 import { getLang, t } from "../i18n.js";
 import { busy, errorBox, heading } from "./common.js";
+import { myCaseLine } from "./mycase.js";
 
 export function render(main) {
   const err = errorBox();
@@ -47,7 +49,7 @@ export function render(main) {
   });
 
   main.append(h("section", { class: "narrow my-alerts" }, heading(t("mine.title")),
-    h("p", { class: "muted small" }, t("mine.intro")), err.el, list, empty, more,
+    myCaseLine(), h("p", { class: "muted small" }, t("mine.intro")), err.el, list, empty, more,
     h("p", { class: "small" }, hide), h("p", { class: "small muted" }, t("mine.hideNote")),
     h("p", null, h("a", { href: "#/sos" }, t("mine.back")))));
   load();

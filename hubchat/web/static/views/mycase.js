@@ -1,4 +1,5 @@
-// The person's own case, status only (never notes or referrals): a line on the SOS screen.
+// The person's own case, status only (never notes or referrals): a line on the person's
+// past-alerts page (#/sos/history), shown only when the person opens it.
 
 import { api } from "../api.js";
 import { h } from "../dom.js";

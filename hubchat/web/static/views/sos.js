@@ -11,7 +11,6 @@ import { getLang, t } from "../i18n.js";
 import { addNote, cancelAlert, dismiss, sos, trigger, warmUpLocation } from "../sosstore.js";
 import { busy, errorBox, errorText, heading } from "./common.js";
 import { cachedConfig, loadConfig } from "../config.js";
-import { myCaseLine } from "./mycase.js";
 
 const HOLD_MS = 1000;
 const CATEGORIES = ["medical", "violence", "exploitation", "detention", "stranded", "other"];
@@ -81,7 +80,7 @@ export function render(main) {
       })));
     locLine = h("p", { class: "small muted", id: "sos-location-state" });
     const confirmSlot = h("div", { class: "confirm-slot" });
-    root.append(heading(t("sos.title")), myCaseLine(), h("p", { class: "lead" }, t("sos.intro")), hold, hint,
+    root.append(heading(t("sos.title")), h("p", { class: "lead" }, t("sos.intro")), hold, hint,
       confirmSlot, locLine,
       h("details", { class: "sos-details" }, h("summary", null, t("sos.addDetails")), cats,
         field(t("sos.note"), note)),
@@ -130,7 +129,7 @@ export function render(main) {
     const meta = h("p", { class: "small muted", id: "sos-meta" });
     const footer = h("div", { class: "sos-footer", id: "sos-footer" });
     const noteForm = drawNoteForm();
-    root.append(heading(t("sos.alertTitle")), status, myCaseLine(), steps, loc, meta, err.el, noteForm, footer);
+    root.append(heading(t("sos.alertTitle")), status, steps, loc, meta, err.el, noteForm, footer);
     root._parts = { steps, status, loc, meta, footer, err, noteForm };
     update();
   }
