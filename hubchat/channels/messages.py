@@ -37,6 +37,7 @@ from pymongo.errors import DuplicateKeyError
 from hubchat.channels.access import AccessReader
 from hubchat.channels.fanout import Fanout, channel_room
 from hubchat.channels.models import HistoryQuery, SendMessage, SyncPoint
+from hubchat.channels.ports import SettleTranslation
 from hubchat.channels.repository import ChannelRepository, MessageRepository, ReceiptRepository
 from hubchat.channels.rules import Access
 from hubchat.channels.views import MessageView, message_view
@@ -87,6 +88,9 @@ class MessageService:
         self.repo = messages
         self.receipts = receipts
         self.fanout = fanout
+        # Set by app.py when a translation capability runs (a translation known at once goes
+        # into the insert and message:new; no message:translated follows then).
+        self.settle_translation: SettleTranslation | None = None
 
     # ------------------------------------------------------------ send
     async def send(self, principal: Principal, req: SendMessage) -> MessageView:
@@ -121,6 +125,10 @@ class MessageService:
             "language": principal.language, "created_at": utcnow(), "edited_at": None,
             "deleted": False, "deleted_at": None,
         }
+        if self.settle_translation is not None:
+            translation = self.settle_translation(req.body, principal.language, version)
+            if translation is not None:
+                doc["translation"] = translation
         try:
             await self.repo.insert(doc)
         except DuplicateKeyError:

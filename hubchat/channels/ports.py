@@ -3,8 +3,8 @@ used through ``hubchat.auth.AccountService`` itself)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 from hubchat.directory.membership import Memberships
 
@@ -20,3 +20,10 @@ class Directory(Protocol):
     async def approved_ids(self, association_ids: Iterable[str]) -> set[str]:
         """Which of these associations are approved."""
         ...
+
+
+# The translation capability's answer for a new message, known at once with no I/O: the
+# ``translation`` sub-document to store in the insert (and carry in ``message:new``), or None
+# when only the translation worker can tell (body, language, version) -> fields.
+# Implemented by ``hubchat.translate.TranslationService.settled_fields``; wired in ``app.py``.
+SettleTranslation = Callable[[str, "str | None", int], "dict[str, Any] | None"]
