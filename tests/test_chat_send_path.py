@@ -28,10 +28,13 @@ class Commands(monitoring.CommandListener):
     def __init__(self) -> None:
         self.on = False
         self.seen: list[tuple[str, str]] = []
+        self.raw: list[tuple[str, str, Any]] = []  # (command, collection, its filter)
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if self.on:
-            self.seen.append((event.command_name, str(event.command.get(event.command_name))))
+            name, collection = event.command_name, str(event.command.get(event.command_name))
+            self.seen.append((name, collection))
+            self.raw.append((name, collection, event.command.get("filter", event.command.get("query"))))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -41,7 +44,7 @@ class Commands(monitoring.CommandListener):
 
     @contextlib.contextmanager
     def recording(self) -> Iterator[list[tuple[str, str]]]:
-        self.seen = []
+        self.seen, self.raw = [], []
         self.on = True
         try:
             yield self.seen
