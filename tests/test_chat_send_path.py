@@ -4,6 +4,7 @@ sharing the real Redis and the embedded store), idempotency from the unique inde
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -52,6 +53,9 @@ class Commands(monitoring.CommandListener):
             self.on = False
 
 
+# What a send could touch (other collections belong to background pollers: mail outbox, SOS).
+CHAT_COLLECTIONS = {"channels", "messages", "receipts", "memberships", "users", "sessions", "associations",
+                    "translation_memory", "translation_memory_words"}
 COMMANDS = Commands()
 monitoring.register(COMMANDS)  # before any client of these tests is created
 
@@ -91,14 +95,16 @@ async def test_a_send_makes_at_most_two_store_round_trips_before_its_ack(setting
             # The fan-out and the own read receipt are spawned at the end of send and run only
             # once it has returned (the ack): what is recorded here is the ack path alone.
             view = await messages.send(principal, body)
-        assert before_ack == [("findAndModify", "channels"), ("insert", "messages")], before_ack
+        send_path = [c for c in before_ack if c[1] in CHAT_COLLECTIONS]  # not the mail outbox's poller
+        assert send_path == [("findAndModify", "channels"), ("insert", "messages")], before_ack
         assert view["seq"] == 2
         await quiet(hub)
 
         with COMMANDS.recording() as retry:  # a retry of a stored message: found by the unique index
             again = await messages.send(principal, body)
         assert again["id"] == view["id"] and again["seq"] == 2
-        assert [name for name, _ in retry] == ["findAndModify", "insert", "find", "update"]  # the hole recorded
+        assert [name for name, coll in retry if coll in CHAT_COLLECTIONS] == ["findAndModify", "insert", "find",
+                                                                             "update"]  # the hole recorded
         await quiet(hub)
         channel = await chat.store["channels"].find_one({"_id": channel_id})
         assert channel["holes"] == [3] and channel["last_seq"] == 3
@@ -163,3 +169,29 @@ async def test_the_cache_never_outlives_its_ttl(settings: Settings, smtp: SmtpSi
         assert "message" in await send(rec, channel_id, "cached")  # no event: the entry is still used
         clock.advance(TTL_SECS + 1)
         assert error_code(await send(rec, channel_id, "after a silent removal")) == "not_member"
+
+
+async def test_concurrent_inserts_share_writes_and_each_gets_its_own_outcome(settings: Settings, smtp: SmtpSink,
+                                                                              aiohttp_server: Any) -> None:
+    """Group commit: inserts queued while none is written go out as one write; a retry's
+    duplicate key reaches that caller only and the others are stored."""
+    async with running_hub(settings, smtp, aiohttp_server) as hub:
+        chat = Chat(hub)
+        alice = await chat.user("Alice")
+        channel_id = await chat.channel(await chat.association(alice))
+        rec = await chat.connect(alice)
+        first = (await send(rec, channel_id, "first", "group-commit-0001"))["message"]
+        repo = chat.service.messages.repo
+        stored = await chat.store["messages"].find_one({"_id": first["id"]})
+        docs = [{**stored, "_id": new_id(), "seq": 100 + i, "client_msg_id": client_id()} for i in range(9)]
+        retry = {**stored, "_id": new_id(), "seq": 200}  # the same (channel, sender, client_msg_id)
+        batches = repo.group_commit.batches
+
+        with COMMANDS.recording() as seen:
+            outcomes = await asyncio.gather(*(repo.insert(d) for d in [*docs[:4], retry, *docs[4:]]),
+                                            return_exceptions=True)
+        assert [type(o).__name__ for o in outcomes] == ["NoneType"] * 4 + ["DuplicateKeyError"] + ["NoneType"] * 5
+        assert repo.group_commit.batches - batches == 1
+        assert [c for c in seen if c[1] == "messages"] == [("insert", "messages")]  # one write for ten
+        assert await chat.count_messages(channel_id=channel_id) == 10
+        assert await chat.count_messages(channel_id=channel_id, seq=200) == 0

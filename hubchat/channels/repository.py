@@ -26,6 +26,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from hubchat.channels.group_commit import GroupCommit
 from hubchat.clock import utcnow
 from hubchat.errors import Unavailable
 from hubchat.infra import Infra
@@ -142,14 +143,16 @@ class ChannelRepository:
 class MessageRepository:
     def __init__(self, infra: Infra):
         self.infra = infra
+        self.group_commit = GroupCommit(lambda: self._coll)
 
     @property
     def _coll(self) -> Any:
         return self.infra.store[MESSAGES]
 
     async def insert(self, doc: Document) -> None:
-        """Raises DuplicateKeyError when (channel, sender, client_msg_id) is already stored."""
-        await self._coll.insert_one(doc)
+        """Raises DuplicateKeyError when (channel, sender, client_msg_id) is already stored.
+        Concurrent inserts share one write (:mod:`hubchat.channels.group_commit`)."""
+        await self.group_commit.insert(doc)
 
     async def get(self, message_id: str) -> Document | None:
         doc: Document | None = await self._coll.find_one({"_id": message_id})
