@@ -589,7 +589,14 @@ class StepResult:
     max_ms: float = float("nan")
     send_lag_p99_ms: float = float("nan")
     cpu: dict[str, float] = field(default_factory=dict)
+    cpu_secs: float = 0.0  # the interval the cpu % are over
     passed: bool = False
+
+    def cpu_us_per_delivery(self, name: str) -> float:
+        """CPU time (µs) the named process spent per delivered message in this step."""
+        if name not in self.cpu or not self.delivered:
+            return float("nan")
+        return self.cpu[name] / 100.0 * self.cpu_secs / self.delivered * 1e6
 
 
 @dataclass
@@ -684,6 +691,7 @@ async def run_step(ctx: RunContext, target: Target, rate: int, per_message: int)
     while col.outstanding > 0 and perf() < end_send + args.straggler_secs:
         await asyncio.sleep(0.02)
     result.cpu = ctx.cpu.since(cpu_snap)
+    result.cpu_secs = perf() - cpu_snap[0]
     result.expected = count * per_message
     result.delivered = col.delivered
     result.lost = col.outstanding
@@ -764,6 +772,7 @@ def fmt(value: float, digits: int = 1) -> str:
     return "-" if value != value else f"{value:.{digits}f}"  # NaN -> "-"
 
 
+PER_DELIVERY = ("server", "mongo", "redis")  # CPU per delivered message, µs (issue #9)
 CPU_COLUMNS = (("server", "CPU server"), ("mongo", "CPU nx-27017"), ("redis", "CPU redis"),
                ("clients", "CPU clients"), ("others", "CPU others"))
 
@@ -775,11 +784,14 @@ def target_table(res: TargetResult) -> str:
         f"setup {res.setup_secs:.0f} s; stopped: {res.stop_reason}",
         "",
         "| rate (msg/s) | sent | deliveries/s | p50 ms | p99 ms | max ms | lost | send lag p99 ms | "
-        + "".join(f"{title} | " for _, title in cols) + "pass |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(cols) + ":---:|",
+        + "".join(f"{title} | " for _, title in cols)
+        + "".join(f"{title} µs/delivery | " for key, title in cols if key in PER_DELIVERY) + "pass |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(cols)
+        + "---:|" * sum(key in PER_DELIVERY for key, _ in cols) + ":---:|",
     ]
     for s in res.steps:
         cpu = "".join(f"{fmt(s.cpu[k], 0)}% | " if k in s.cpu else "- | " for k, _ in cols)
+        cpu += "".join(f"{fmt(s.cpu_us_per_delivery(k), 0)} | " for k, _ in cols if k in PER_DELIVERY)
         lost = str(s.lost) + (f" (+error acks {s.ack_errors})" if s.ack_errors else "")
         lines.append(f"| {s.rate} | {s.sent} | {s.deliveries_per_s:.0f} | {fmt(s.p50_ms)} | {fmt(s.p99_ms)} | "
                      f"{fmt(s.max_ms)} | {lost} | {fmt(s.send_lag_p99_ms)} | {cpu}{'yes' if s.passed else 'no'} |")

@@ -47,6 +47,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
         await translation.submit_message(event.message)
 
     infra.events.subscribe(channels.MessageStored, translate_stored)
+    chat.messages.settle_translation = translation.settled_fields  # known at once: in message:new
 
     async def translate_note(text: str, lang: str | None) -> translate.TranslationResult:
         return await translation.translate_text(text, lang, translate.Priority.SOS)

@@ -128,8 +128,12 @@ async def test_no_model_then_cli_backfill_reaches_connected_clients(settings: Se
         await reader.wait_for("channel:added")
         ack = await sender.call("message:send", {"channel_id": channel_id, "client_msg_id": uuid.uuid4().hex,
                                                  "body": "Naktukah inkhawmna a awm ang."})
-        [first] = await reader.wait_for("message:translated")
+        # Known at once (no model for lus-en): stored with the message and carried in message:new,
+        # in the ack too; no second fan-out.
+        assert ack["message"]["translation"]["status"] == "unavailable"
+        [first] = await reader.wait_for("message:new")
         assert first["translation"]["status"] == "unavailable" and first["translation"]["text"] is None
+        assert first["translation"]["source_lang"] == "lus" and first["translation"]["lang"] == "en"
 
         def hubchat(*argv: str) -> int:
             parser = argparse.ArgumentParser(prog="hubchat")
@@ -138,6 +142,7 @@ async def test_no_model_then_cli_backfill_reaches_connected_clients(settings: Se
 
         assert await asyncio.to_thread(hubchat, "models", "install", str(argos_package_lus_en)) == 0
         assert await asyncio.to_thread(hubchat, "translate", "backfill", "--since", "1h") == 0
-        [_, second] = await reader.wait_for("message:translated", count=2)
+        [second] = await reader.wait_for("message:translated")
+        assert reader.events["message:translated"] == [second]  # the only one: none for "unavailable"
         assert second["message_id"] == ack["message"]["id"]
         assert (second["translation"]["status"], second["translation"]["engine"]) == ("done", "model")

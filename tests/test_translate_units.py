@@ -14,7 +14,8 @@ from hubchat.translate.cache import CacheKey, MemoryTranslationCache, cache_text
 from hubchat.translate.commands import parse_since
 from hubchat.translate.models import translation_view
 from hubchat.translate.phrasebook import DEFAULT_PHRASEBOOK_PATH, Match, Phrasebook, phrase_key
-from hubchat.translate.pipeline import decide_source
+from hubchat.translate.pipeline import Pipeline, decide_source
+from hubchat.translate.worker import BatchWorker
 
 # GATITOS lexicon, Google Research, CC BY 4.0: see tests/data/gatitos/SOURCE.md and LICENSE.
 GATITOS = Path(__file__).resolve().parent / "data" / "gatitos" / "lus_en.tsv"
@@ -339,3 +340,28 @@ def test_parse_since() -> None:
     assert parse_since("2024-12-31", now) == dt.datetime(2024, 12, 31, tzinfo=dt.UTC)
     with pytest.raises(Exception, match="--since"):
         parse_since("yesterday-ish", now)
+
+
+def _pipeline(models: dict[str, str]) -> Pipeline:
+    async def never(direction: str, texts: list[str]) -> tuple[str, list[str]]:
+        raise AssertionError("settled() must not reach the model")
+
+    return Pipeline(phrasebook=Phrasebook.load(DEFAULT_PHRASEBOOK_PATH), cache=MemoryTranslationCache(),
+                    worker=BatchWorker(never), model_version=models.get)  # type: ignore[arg-type]
+
+
+def test_settled_knows_without_io_or_says_none() -> None:
+    """What can go into a message's insert (and its message:new) at once."""
+    without_model = _pipeline({})
+    phrase = without_model.settled("Where are you?", "en")
+    assert phrase is not None and (phrase.status, phrase.text, phrase.engine) == ("done", "Khawiah nge i awm?",
+                                                                                  "phrasebook")
+    emoji = without_model.settled("👍 https://example.org", "en")
+    assert emoji is not None and emoji.status == "same_language"
+    unknown = without_model.settled("Naktukah inkhawmna a awm ang.", "lus")
+    assert unknown is not None
+    assert (unknown.status, unknown.source_lang, unknown.target_lang) == ("unavailable", "lus", "en")
+    with_model = _pipeline({"lus-en": "lus-en@1"})
+    assert with_model.settled("Naktukah inkhawmna a awm ang.", "lus") is None  # the model decides
+    phrase_anyway = with_model.settled("Khawiah nge i awm?", "lus")
+    assert phrase_anyway is not None and phrase_anyway.status == "done"

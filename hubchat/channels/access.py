@@ -1,7 +1,9 @@
-"""Reads the facts the membership rules need, from the store, on every call (never from clients).
+"""Reads the facts the membership rules need, from the store (never from clients).
 
 Sources: the directory (its ``Memberships`` read model: active memberships and roles; which
 associations are approved) and the accounts (who is a cell officer), through their methods.
+A user's roles come through the node's :class:`~hubchat.channels.access_cache.AccessCache`,
+which is checked against a cross-node epoch on every call (as fresh as a store read).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hubchat.auth.service import AccountService
+from hubchat.channels.access_cache import AccessCache, Epochs, MemoryEpochs, RedisEpochs, Roles
 from hubchat.channels.ports import Directory
 from hubchat.channels.repository import ChannelRepository
 from hubchat.channels.rules import Access, channels_filter, is_member
@@ -24,6 +27,26 @@ class AccessReader:
         self.directory = directory
         self.memberships = directory.memberships
         self.channels = channels
+        self.infra = channels.infra
+        self._memory_epochs = MemoryEpochs()
+        self._redis_epochs: RedisEpochs | None = None
+        self.cache = AccessCache(self._epochs, self.infra.clock)
+
+    def _epochs(self) -> Epochs:
+        redis = self.infra.redis
+        if redis is None:
+            return self._memory_epochs
+        if self._redis_epochs is None or self._redis_epochs.redis is not redis:
+            self._redis_epochs = RedisEpochs(redis, self.infra.settings.redis_prefix)
+        return self._redis_epochs
+
+    async def forget(self, user_id: str) -> None:
+        """The user's memberships or roles changed (committed): drop cached roles on every node."""
+        await self.cache.forget(user_id)
+
+    async def _read_roles(self, user_id: str) -> Roles:
+        rows = await self.memberships.active_of_user(user_id)
+        return {row["association_id"]: row["role"] for row in rows}
 
     async def of_principal(self, principal: Principal) -> Access:
         return await self._access(principal.user_id, principal.is_officer)
@@ -32,8 +55,7 @@ class AccessReader:
         return await self._access(user["_id"], user.get("role") in STAFF_ROLES)
 
     async def _access(self, user_id: str, is_officer: bool, approved_only: bool = False) -> Access:
-        rows = await self.memberships.active_of_user(user_id)
-        roles = {row["association_id"]: row["role"] for row in rows}
+        roles = dict(await self.cache.roles(user_id, self._read_roles))
         if approved_only and roles:
             approved = await self.directory.approved_ids(roles)
             roles = {aid: role for aid, role in roles.items() if aid in approved}

@@ -1,19 +1,23 @@
 """Messages: send (idempotent, sequenced), history, sync after reconnect, edit and delete.
 
-Send: authorise → a retry of a stored ``client_msg_id`` returns the stored message (409
-``client_msg_id_reused`` if the body differs) → rate limit (per user, across nodes) → take
-(seq, version) atomically on the channel → insert → ack → emit ``message:new`` to ``chan:{id}``
-(after the ack; see :class:`~hubchat.channels.fanout.Fanout`) → stored-message listeners
-(translation).
+Send: the sender's roles (access cache, no store read while the cross-node epoch is unchanged)
+→ rate limit (per user, across nodes) → take (seq, version) atomically on the channel *if* the
+membership filter matches (authorisation and sequence in one round trip; else ``not_member``) →
+insert (with the translation when it is known at once) → ack → emit ``message:new`` to
+``chan:{id}`` (after the ack; see :class:`~hubchat.channels.fanout.Fanout`) and store the
+sender's own read receipt → stored-message listeners (translation).  Two store round trips
+before the ack.  A retry of a stored ``client_msg_id`` is found by the unique index (the insert
+fails): it answers the stored message (409 ``client_msg_id_reused`` if the body differs) and
+its freshly taken seq is recorded as a hole (``channels.holes``) so readers never wait for it.
 
 Gap safety: seq is taken before the insert, so a reader can see seq N+1 before N lands.  When a
 page has a hole among the newest ``IN_FLIGHT_WINDOW_SEQS`` seqs of the channel, it is read again
 every ``GAP_REREAD_DELAY_SECS`` for up to ``GAP_WAIT_SECS`` (one budget per request, shared by
 all the channels of a ``sync``) before answering, so a client never moves its ``last_seq`` past a
 message still being inserted.  A hole that remains is a
-seq whose insert failed (crash, concurrent retry of the same client_msg_id): it stays empty
-forever, and clients must accept holes.  Older holes are not waited for.  A socket that is
-connected is in the channel room anyway and receives a late message live.
+seq whose insert failed (crash, retry of the same client_msg_id): it stays empty forever, and
+clients must accept holes; those the channel lists in ``holes`` are not waited for.  Older
+holes are not waited for.  A socket that is connected is in the channel room anyway and receives a late message live.
 
 Versions: every create/edit/delete takes the next channel ``version`` and stores it on the
 message, so ``sync`` can return the messages changed since a client's ``last_version``.  The
@@ -37,11 +41,12 @@ from pymongo.errors import DuplicateKeyError
 from hubchat.channels.access import AccessReader
 from hubchat.channels.fanout import Fanout, channel_room
 from hubchat.channels.models import HistoryQuery, SendMessage, SyncPoint
+from hubchat.channels.ports import SettleTranslation
 from hubchat.channels.repository import ChannelRepository, MessageRepository, ReceiptRepository
-from hubchat.channels.rules import Access
+from hubchat.channels.rules import Access, channels_filter
 from hubchat.channels.views import MessageView, message_view
 from hubchat.clock import utcnow
-from hubchat.errors import Conflict, Forbidden, HubchatError, NotFound
+from hubchat.errors import Conflict, Forbidden, HubchatError, NotFound, RateLimited
 from hubchat.infra import Infra
 from hubchat.principal import Principal
 from hubchat.schema import new_id
@@ -87,6 +92,9 @@ class MessageService:
         self.repo = messages
         self.receipts = receipts
         self.fanout = fanout
+        # Set by app.py when a translation capability runs (a translation known at once goes
+        # into the insert and message:new; no message:translated follows then).
+        self.settle_translation: SettleTranslation | None = None
 
     # ------------------------------------------------------------ send
     async def send(self, principal: Principal, req: SendMessage) -> MessageView:
@@ -105,37 +113,64 @@ class MessageService:
 
     async def _send_admitted(self, principal: Principal, req: SendMessage,
                              started: float) -> tuple[MessageView, bool]:
-        """(the stored message, whether a fan-out that releases the slot was started)."""
-        channel = await self.access.authorise(principal, req.channel_id)
-        stored = await self.repo.by_client_id(channel["_id"], principal.user_id, req.client_msg_id)
-        if stored is not None:
-            return self._replay(stored, req.body), False
+        """(the stored message, whether a fan-out that releases the slot was started).
+
+        Store round trips before the ack: two (take the seq where the membership filter matches;
+        insert).  The sender's roles come from the access cache (checked against the cross-node
+        epoch in Redis), idempotency from the unique index, the own read receipt after the ack."""
+        access = await self.access.of_principal(principal)
         settings = self.infra.settings
-        await self.infra.limiter.hit(f"messages:{principal.user_id}", settings.message_rate_limit,
-                                     settings.message_rate_window_secs, "messages")
-        seq, version = await self.channels.take_seq(channel["_id"])
+        try:
+            await self.infra.limiter.hit(f"messages:{principal.user_id}", settings.message_rate_limit,
+                                         settings.message_rate_window_secs, "messages")
+        except RateLimited:
+            # Over the limit: a retry of a stored message is still answered (a read on this path only).
+            stored = await self.repo.by_client_id(req.channel_id, principal.user_id, req.client_msg_id)
+            if stored is None or not await self._still_member(principal, req.channel_id, access):
+                raise
+            return self._replay(stored, req.body), False
+        channel = await self.channels.take_seq_if(req.channel_id, channels_filter(access))
+        if channel is None:  # no such channel, or not a member: one answer, ids cannot be probed
+            raise Forbidden("you are not a member of this channel", code="not_member")
+        channel_id, seq, version = req.channel_id, int(channel["last_seq"]), int(channel["version"])
         doc: Document = {
-            "_id": new_id(), "channel_id": channel["_id"], "seq": seq, "version": version,
+            "_id": new_id(), "channel_id": channel_id, "seq": seq, "version": version,
             "client_msg_id": req.client_msg_id, "sender_id": principal.user_id,
             "sender_name": principal.display_name, "body": req.body, "body_digest": body_digest(req.body),
             "language": principal.language, "created_at": utcnow(), "edited_at": None,
             "deleted": False, "deleted_at": None,
         }
+        if self.settle_translation is not None:
+            translation = self.settle_translation(req.body, principal.language, version)
+            if translation is not None:
+                doc["translation"] = translation
         try:
             await self.repo.insert(doc)
         except DuplicateKeyError:
-            stored = await self.repo.by_client_id(channel["_id"], principal.user_id, req.client_msg_id)
+            # A retry of a stored message (the unique index says so): answer the stored one.
+            stored = await self.repo.by_client_id(channel_id, principal.user_id, req.client_msg_id)
             if stored is None:
                 raise
-            log.info("concurrent retry of one message: seq left empty",
-                     extra={"channel_id": channel["_id"], "seq": seq})
+            await self.channels.mark_hole(channel_id, seq)
             return self._replay(stored, req.body), False
-        # One's own messages count as read (silently: no receipt event for them), before the ack
-        # so that the sender's very next channel list already shows them read.
-        await self.receipts.advance(channel["_id"], principal.user_id, seq)
         view = message_view(doc)
         self.fanout.later(self._deliver(view, started, release_slot=True))
+        # One's own messages count as read (silently: no receipt event for them), after the ack.
+        self.fanout.later(self._own_receipt(channel_id, principal.user_id, seq))
         return view, True
+
+    async def _still_member(self, principal: Principal, channel_id: str, access: Access) -> bool:
+        try:
+            await self.access.authorise(principal, channel_id, access)
+        except Forbidden:
+            return False
+        return True
+
+    async def _own_receipt(self, channel_id: str, user_id: str, seq: int) -> None:
+        try:
+            await self.receipts.advance(channel_id, user_id, seq)
+        except HubchatError:
+            log.warning("own read receipt not stored", extra={"channel_id": channel_id, "seq": seq})
 
     def _replay(self, stored: Document, body: str) -> MessageView:
         if not stored.get("deleted") and stored.get("body_digest") != body_digest(body):
@@ -214,6 +249,7 @@ class MessageService:
         """One page, ascending by seq, re-read while a hole may be an insert in flight (until
         ``deadline``, a ``time.monotonic()`` shared by all the channels of one request)."""
         head_seq = int(channel["last_seq"])
+        holes = [int(seq) for seq in channel.get("holes", ())]  # known to stay empty: not waited for
         if deadline is None:
             deadline = time.monotonic() + GAP_WAIT_SECS
         while True:
@@ -229,7 +265,7 @@ class MessageService:
                 high = max([ceiling] + [d["seq"] for d in docs[-1:]])
                 low = high - limit + 1
             left_secs = deadline - time.monotonic()
-            if left_secs <= 0 or not has_inflight_hole([d["seq"] for d in docs], low, high, head_seq):
+            if left_secs <= 0 or not has_inflight_hole([d["seq"] for d in docs] + holes, low, high, head_seq):
                 return docs, has_more
             await asyncio.sleep(min(GAP_REREAD_DELAY_SECS, left_secs))
 

@@ -4,7 +4,7 @@ used through ``hubchat.auth.AccountService`` itself)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from hubchat.directory.membership import Memberships
 
@@ -25,3 +25,9 @@ class Directory(Protocol):
 # The Cell officers who can answer a direct message now, best first (on duty and connected, or
 # within the grace period): given by the SOS capability's duty roster, wired in ``app.py``.
 CellDesk = Callable[[], Awaitable[list[str]]]
+
+# The translation capability's answer for a new message, known at once with no I/O: the
+# ``translation`` sub-document to store in the insert (and carry in ``message:new``), or None
+# when only the translation worker can tell (body, language, version) -> fields.
+# Implemented by ``hubchat.translate.TranslationService.settled_fields``; wired in ``app.py``.
+SettleTranslation = Callable[[str, "str | None", int], "dict[str, Any] | None"]

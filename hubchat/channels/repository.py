@@ -5,7 +5,8 @@ Collections::
     channels  {_id, key (unique: "association:{aid}" | "cell:{aid}" | "inter:{id}" | "dm:{a}:{b}"),
                kind, name, association_id | None, association_ids: [aid], invited_association_ids: [aid],
                member_ids: [uid] (dm only), created_by | None, created_at,
-               last_seq (last message seq handed out), version (bumped by every create/edit/delete)}
+               last_seq (last message seq handed out), version (bumped by every create/edit/delete),
+               holes?: [seq] (the newest seqs known to stay empty: see ``mark_hole``)}
     messages  {_id, channel_id, seq, version, client_msg_id, sender_id, sender_name, body | None,
                body_digest | None, language, created_at, edited_at | None, deleted, deleted_at | None,
                translation?: written for the translation capability (channels.translations)}
@@ -25,6 +26,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from hubchat.channels.group_commit import GroupCommit
 from hubchat.clock import utcnow
 from hubchat.errors import Unavailable
 from hubchat.infra import Infra
@@ -33,6 +35,7 @@ from hubchat.store import AGAIN, Again, Document, retry_on_conflict
 CHANNELS = "channels"
 MESSAGES = "messages"
 RECEIPTS = "receipts"
+HOLES_KEPT = 256  # = messages.IN_FLIGHT_WINDOW_SEQS: older holes are not waited for anyway
 
 INDEXES = {
     CHANNELS: [
@@ -101,6 +104,21 @@ class ChannelRepository:
             raise LookupError(channel_id)
         return int(doc["last_seq"]), int(doc["version"])
 
+    async def take_seq_if(self, channel_id: str, condition: Mapping[str, Any]) -> Document | None:
+        """Hand out the next (seq, version) of a channel only if it matches ``condition`` (the
+        membership filter: authorisation and sequencing in one round trip).  The channel after
+        the update (``kind``, ``last_seq``, ``version``), or None: no such channel, or no match."""
+        doc: Document | None = await self._coll.find_one_and_update(
+            {**condition, "_id": channel_id}, {"$inc": {"last_seq": 1, "version": 1}},
+            projection={"kind": 1, "last_seq": 1, "version": 1}, return_document=ReturnDocument.AFTER)
+        return doc
+
+    async def mark_hole(self, channel_id: str, seq: int) -> None:
+        """Record a seq that will never hold a message (its insert lost to a retry of the same
+        ``client_msg_id``), so readers do not wait for it; the newest ``HOLES_KEPT`` are kept."""
+        await self._coll.update_one({"_id": channel_id},
+                                    {"$push": {"holes": {"$each": [seq], "$slice": -HOLES_KEPT}}})
+
     async def take_version(self, channel_id: str) -> int:
         doc = await self._coll.find_one_and_update(
             {"_id": channel_id}, {"$inc": {"version": 1}},
@@ -142,14 +160,16 @@ class ChannelRepository:
 class MessageRepository:
     def __init__(self, infra: Infra):
         self.infra = infra
+        self.group_commit = GroupCommit(lambda: self._coll)
 
     @property
     def _coll(self) -> Any:
         return self.infra.store[MESSAGES]
 
     async def insert(self, doc: Document) -> None:
-        """Raises DuplicateKeyError when (channel, sender, client_msg_id) is already stored."""
-        await self._coll.insert_one(doc)
+        """Raises DuplicateKeyError when (channel, sender, client_msg_id) is already stored.
+        Concurrent inserts share one write (:mod:`hubchat.channels.group_commit`)."""
+        await self.group_commit.insert(doc)
 
     async def get(self, message_id: str) -> Document | None:
         doc: Document | None = await self._coll.find_one({"_id": message_id})

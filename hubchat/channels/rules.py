@@ -2,7 +2,8 @@
 
 Pure functions of a channel document and an :class:`Access` (a user's role and active
 association memberships), so that they can be tested without any store.  The service loads the
-Access from the store on every event; nothing here trusts client-supplied ids.
+Access for every event (the roles through the node's access cache, as fresh as the store: see
+``access_cache.py``); nothing here trusts client-supplied ids.
 
 Kinds and members:
 

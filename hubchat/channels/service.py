@@ -294,7 +294,9 @@ class ChannelService:
         return [channel for channel, _ in made]
 
     async def on_membership_change(self, change: MembershipChange) -> None:
-        """Move the user's sockets into or out of the channels of that association."""
+        """Move the user's sockets into or out of the channels of that association (first, the
+        user's cached roles are dropped on every node: before the change is acknowledged)."""
+        await self.access.forget(change.user_id)
         users = await self.accounts.users_by_id([change.user_id])
         user = users.get(change.user_id)
         if user is None:

@@ -20,6 +20,7 @@ a recipient of their own alert.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from typing import Any
@@ -99,11 +100,18 @@ class Dispatcher:
         then the person's own, then (round 3) the rest of the country."""
         location = alert.get("location")
         ordered: list[tuple[str, float | None]] = []
-        if location:
-            radius = self.settings.sos_dispatch_radius_km if round_no == 1 else self.settings.sos_escalation_radius_km
-            near = await self.directory.near(location["lat"], location["lon"], radius, MAX_NEAR_ASSOCIATIONS)
-            ordered += [(hit["association_id"], hit["distance_km"]) for hit in near]
-        own = await self.directory.association_ids_of(alert["user_id"])
+        own_ids = asyncio.ensure_future(self.directory.association_ids_of(alert["user_id"]))  # meanwhile
+        try:
+            if location:
+                radius = (self.settings.sos_dispatch_radius_km if round_no == 1
+                          else self.settings.sos_escalation_radius_km)
+                near = await self.directory.near(location["lat"], location["lon"], radius, MAX_NEAR_ASSOCIATIONS)
+                ordered += [(hit["association_id"], hit["distance_km"]) for hit in near]
+            own = await own_ids
+        finally:
+            if not own_ids.done():
+                own_ids.cancel()
+                await asyncio.gather(own_ids, return_exceptions=True)
         for doc in await self.directory.approved_associations(ids=own):
             ordered.append((doc["_id"], _nearest_km(doc, location)))
         if round_no >= 3:
@@ -135,13 +143,15 @@ class Dispatcher:
 
         def record(current: Document) -> Document | None:
             told = {e["user_id"] for e in current.get("dispatch", [])}
-            fresh[:] = [r for r in reached if r.user_id not in told]
+            # Covered (a duress PIN accepted as a cancel) since ``reach`` read it: officers only.
+            allowed = [r for r in reached if r.role == "officer" or not covered(current)]
+            fresh[:] = [r for r in allowed if r.user_id not in told]
             if not fresh:
                 return None
             entries = [*current.get("dispatch", []), *(r.entry(round_no, now) for r in fresh)]
             return {"$set": {"dispatch": entries}, "$inc": {"last_seq": 1}}
 
-        written = await self.repo.mutate(alert_id, record)
+        written = await self.repo.mutate(alert_id, record, current=alert)  # no second read of the alert
         if written is None:
             after, seq = await self.repo.get(alert_id), await self.repo.next_seq(alert_id)
         else:

@@ -116,13 +116,16 @@ class AlertRepository:
         return doc
 
     async def mutate(self, alert_id: str, change: Change, extra: Document | None = None, *,
-                     quiet: bool = False) -> tuple[Document, Document] | None:
+                     quiet: bool = False, current: Document | None = None) -> tuple[Document, Document] | None:
         """Read, let ``change(alert)`` compute an update (None: nothing to do), write it if nobody wrote
         in between, else read again.  Returns (before, after), or None when nothing was written.
-        ``quiet``: internal bookkeeping nobody is shown; ``version`` and ``updated_at`` stay as they are."""
+        ``quiet``: internal bookkeeping nobody is shown; ``version`` and ``updated_at`` stay as they are.
+        ``current``: the alert as the caller just read it, used instead of the first read (the
+        write is conditional on its ``version``, so a change in between is read again as usual)."""
+        given = [current] if current is not None else []
 
         async def attempt() -> tuple[Document, Document] | None | Again:
-            before = await self.find(alert_id)
+            before = given.pop() if given else await self.find(alert_id)
             if before is None:
                 return None
             update = change(before)

@@ -96,6 +96,24 @@ class Pipeline:
         self.metrics.text_seconds.observe(result.ms / 1000.0)
         return result
 
+    def settled(self, text: str, declared: str | None) -> TranslationResult | None:
+        """The result, when it is known at once with no I/O (so it can be stored with the message
+        and carried in its ``message:new``): ``same_language``, a whole-text phrasebook phrase,
+        or ``unavailable`` when no model serves the direction.  ``unavailable`` is provisional:
+        :meth:`translate` still consults the translation memory and the phrasebook per sentence
+        and may find a translation after all.  None: only :meth:`translate` can tell."""
+        source = decide_source(text, declared, self.override_confidence)
+        if source is None or not spans.has_words(spans.protect(text).text):
+            return TranslationResult("same_language", source, None if source is None else other(source), text)
+        target = other(source)
+        whole = self.phrasebook.find(text, source)
+        if whole is not None:
+            return TranslationResult("done", source, target, whole.text, "phrasebook", self.phrasebook.version,
+                                     unvetted=not whole.vetted)
+        if self.model_version(f"{source}-{target}") is None:
+            return TranslationResult("unavailable", source, target)
+        return None
+
     async def _translate(self, text: str, declared: str | None, priority: Priority) -> TranslationResult:
         source = decide_source(text, declared, self.override_confidence)
         if source is None or not spans.has_words(spans.protect(text).text):

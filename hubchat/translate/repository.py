@@ -42,6 +42,16 @@ def _stored(changed: Document | None) -> Document | None:
     return None if changed is None else {**(changed.get("translation") or {}), "_version": changed.get("version")}
 
 
+def result_fields(result: TranslationResult, version: int | None) -> Document:
+    """The ``translation`` sub-document of a message for a result (translated from ``version``)."""
+    return {
+        "status": result.status, "source_lang": result.source_lang, "lang": result.target_lang,
+        "text": result.text, "engine": result.engine, "model_version": result.model_version,
+        "unvetted": result.unvetted, "similar": result.similar,
+        "ms": result.ms, "at": utcnow(), "for_version": version,
+    }
+
+
 class TranslationRepository:
     def __init__(self, infra: Infra, messages: TranslatedMessages):
         self.infra = infra
@@ -57,12 +67,7 @@ class TranslationRepository:
     async def store_result(self, message_id: str, channel_id: str, version: int | None,
                            result: TranslationResult) -> Document | None:
         """Write the result on the message; the stored ``translation`` or None if the message changed."""
-        fields = {
-            "status": result.status, "source_lang": result.source_lang, "lang": result.target_lang,
-            "text": result.text, "engine": result.engine, "model_version": result.model_version,
-            "unvetted": result.unvetted, "similar": result.similar,
-            "ms": result.ms, "at": utcnow(), "for_version": version,
-        }
+        fields = result_fields(result, version)
         # a text to show: clients that missed the event get it from sync
         return _stored(await self.messages.set_translation(message_id, channel_id, fields, if_version=version,
                                                            new_version=result.status == "done"))

@@ -31,13 +31,19 @@ from hubchat.translate.detect import Lang
 from hubchat.translate.engine import Engine
 from hubchat.translate.memory import MemoryEntryView, TranslationMemory, entry_view
 from hubchat.translate.metrics import TranslateMetrics
-from hubchat.translate.models import TranslationEvent, TranslationResult, TranslationView, translation_view
+from hubchat.translate.models import (
+    RETRY_STATUSES,
+    TranslationEvent,
+    TranslationResult,
+    TranslationView,
+    translation_view,
+)
 from hubchat.translate.options import TranslateOptions
 from hubchat.translate.packages import PackageInfo
 from hubchat.translate.phrasebook import Phrasebook
 from hubchat.translate.pipeline import Pipeline, other
 from hubchat.translate.ports import CanRead, TranslatedMessages
-from hubchat.translate.repository import TranslationRepository
+from hubchat.translate.repository import TranslationRepository, result_fields
 from hubchat.translate.worker import BatchWorker, Priority, Shed
 
 log = logging.getLogger(__name__)
@@ -54,6 +60,10 @@ BACKFILL_CONCURRENCY = 64
 BACKFILL_RETRY_DELAY_SECS = 0.2
 EXPORT_COLUMNS = ("source_lang", "target_lang", "source_text", "machine_translation", "corrected_text",
                   "author_id", "at")
+
+
+# A message stored with one of these translation statuses is not translated again on its event.
+FINAL_STATUSES = ("done", "same_language")
 
 
 def channel_room(channel_id: str) -> str:
@@ -144,10 +154,22 @@ class TranslationService:
         return self._pipeline
 
     # ------------------------------------------------------------ translating
+    def settled_fields(self, body: str, language: str | None, version: int) -> dict[str, Any] | None:
+        """The ``translation`` sub-document for a new message whose translation is known at once
+        (no I/O: see :meth:`Pipeline.settled`), for the chat capability to store in the insert
+        and carry in ``message:new``, so no second fan-out follows; None when not known yet."""
+        if self._pipeline is None:
+            return None
+        result = self._pipeline.settled(body, language)
+        return None if result is None else result_fields(result, version)
+
     async def submit_message(self, message: Mapping[str, Any], priority: Priority = Priority.CHAT) -> None:
         """Schedule the translation of a stored message and return at once (run on the chat
-        capability's ``MessageStored`` event: takes the stored document or its client view)."""
+        capability's ``MessageStored`` event: takes the stored document or its client view).
+        A message stored with a final translation (``done``, ``same_language``) needs none."""
         if self._pipeline is None or message.get("deleted") or not message.get("body"):
+            return
+        if (message.get("translation") or {}).get("status") in FINAL_STATUSES:
             return
         self._background.spawn(self.translate_message(message, priority), "translate-message")
 
@@ -156,6 +178,9 @@ class TranslationService:
         """Translate, store on the message, emit ``message:translated``; returns the result."""
         message_id = str(message.get("_id") or message["id"])
         result = await self.pipeline.translate(str(message["body"]), message.get("language"), priority)
+        carried = message.get("translation") or {}
+        if result.status in RETRY_STATUSES and carried.get("status") == result.status:
+            return result  # stored with the message and carried in its message:new already
         version = message.get("version")
         stored = await self.repo.store_result(message_id, str(message["channel_id"]),
                                               None if version is None else int(version), result)

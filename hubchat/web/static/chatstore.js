@@ -313,6 +313,7 @@ function onMessage(m) {
   }
   const w = windows.get(m.channel_id);
   if (w && w.loaded) {
+    // m.translation may be set already (known at once: no message:translated follows then).
     const fresh = !w.messages.has(m.seq);
     put(w, m);
     if (m.seq === w.syncSeq + 1) w.syncSeq = m.seq;
