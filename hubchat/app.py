@@ -73,14 +73,24 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
                      "translate": translation, "checkin": timers, "safety": safety_service,
                      "cases": follow_up, "reports": statistics, "push": pushes}
 
+    # A channel's kind never changes: known, it spares a store read per message that is neither
+    # in a DM nor mentions anyone (most of them).
+    kinds: dict[str, str] = {}
+
     async def push_message(event: channels.MessageStored) -> None:
         message = event.message
         if message["edited_at"] is not None or message["deleted"]:
             return  # an edit republishes the message: pushed once, when it was new
+        mentions = "@" in (message["body"] or "")
+        if not mentions and kinds.get(message["channel_id"], "dm") != "dm":
+            return
         channel = await chat.channel_repo.get(message["channel_id"])
         if channel is None:
             return
-        if channel["kind"] != "dm" and "@" not in (message["body"] or ""):
+        if len(kinds) >= 10_000:
+            kinds.clear()
+        kinds[channel["_id"]] = channel["kind"]
+        if channel["kind"] != "dm" and not mentions:
             return
         users = await accounts.users_by_id(await chat.access.member_ids(channel))
         members = [(uid, str(u.get("display_name") or "")) for uid, u in users.items()]

@@ -16,6 +16,7 @@ import pytest
 from rapidfuzz import fuzz
 
 from hubchat.channels.translations import MessageTranslations
+from hubchat.clock import ManualClock
 from hubchat.config import Settings
 from hubchat.errors import Forbidden, NotFound
 from hubchat.infra import Infra
@@ -315,3 +316,27 @@ async def test_a_members_translation_of_the_whole_text_beats_the_phrasebook(
         phrases = await pipeline.translate("Ka hliam. Police ko rawh!", "lus")  # only similar: the phrasebook's
     assert (whole.engine, whole.text) == ("memory", "I'm hurt, please help me!")
     assert (phrases.engine, phrases.text, phrases.similar) == ("phrasebook", "I am injured Call the police", False)
+
+
+async def test_similar_candidates_are_read_once_per_word_until_a_change_or_their_time_is_up(settings: Settings) -> None:
+    """Every chat message with no exact entry asks for its longest words' postings: the node keeps
+    them POSTINGS_TTL_SECS, a change on this node is seen at once, and the store is asked again
+    once the time is up (a change made on another node)."""
+    clock = ManualClock()
+    infra = Infra(settings, clock=clock)
+    async with infra.running([INDEXES]):
+        memory = TranslationMemory(infra, fuzzy_threshold=88.0)
+        await memory.add("lus-en", "Naktukah zing dar 9-ah inkhawm a awm ang", "Tomorrow at 9 there is a meeting",
+                         origin="correction")
+        close = "Naktukah zing dar 9-ah inkhawm a awm ang em"
+        assert (await memory.find("lus-en", [close]))[close].text == "Tomorrow at 9 there is a meeting"
+        words = infra.store[memory_module.WORDS]
+        await words.delete_many({})  # what another node's removal would leave in the store
+        assert close in await memory.find("lus-en", [close])  # the node's postings, still fresh
+        clock.advance(memory_module.POSTINGS_TTL_SECS)
+        assert await memory.find("lus-en", [close]) == {}  # read again: gone
+        other = await memory.add("lus-en", "Naktukah zing dar 10-ah inkhawm a awm ang", "Tomorrow at 10 …",
+                                 origin="correction")
+        assert other is not None
+        near_other = "Naktukah zing dar 10-ah inkhawm a awm ang em"
+        assert (await memory.find("lus-en", [near_other]))[near_other].entry_id == other["_id"]  # at once

@@ -55,6 +55,12 @@ FUZZY_CANDIDATES = 200  # entries scored at most per look-up
 FUZZY_QUERY_WORDS = 4  # the text's longest content words used to find candidates
 FUZZY_TEXTS_MAX = 8  # texts (a message and its sentences) looked up as similar per call
 MAX_TOKENS = 16  # content words stored per entry
+# The similar look-up's postings (word -> candidate entries) are kept on the node this long: every
+# chat message with no exact entry asks for its longest words, and the same words come back all
+# day.  A change made on this node clears them at once; one made on another node is seen as a
+# *similar* candidate within this time (exact look-ups always read the store).
+POSTINGS_TTL_SECS = 30.0
+POSTINGS_CACHED_MAX = 4096
 MIN_TOKEN_CHARS = 3
 MAX_TEXT_CHARS = 4000
 LIST_MAX = 100
@@ -135,6 +141,8 @@ class TranslationMemory:
     def __init__(self, infra: Infra, fuzzy_threshold: float = DEFAULT_FUZZY_THRESHOLD):
         self.infra = infra
         self.fuzzy_threshold = fuzzy_threshold
+        # (direction, word, limit) -> (read at, [(entry_id, key)]): see POSTINGS_TTL_SECS
+        self._postings: dict[tuple[str, str, int], tuple[float, Sequence[tuple[str, str]]]] = {}
 
     @property
     def _entries(self) -> Any:
@@ -177,6 +185,7 @@ class TranslationMemory:
                      for word in content_tokens(key)]
             if words:
                 await self._words.insert_many(words)
+                self._postings.clear()
         doc: Document | None = await self._entries.find_one(query)
         return doc
 
@@ -193,6 +202,7 @@ class TranslationMemory:
         if result.deleted_count == 0:
             raise NotFound("no such translation memory entry", code="memory_entry_not_found")
         await self._words.delete_many({"entry_id": entry_id})
+        self._postings.clear()
 
     # ------------------------------------------------------------ reading
     async def list(self, *, direction: str | None = None, approved: bool | None = None,
@@ -244,10 +254,9 @@ class TranslationMemory:
         per_word = max(1, FUZZY_CANDIDATES // len(words))
         scores: dict[str, float] = {}
         for word in words:
-            cursor = self._words.find({"direction": direction, "word": word}, {"entry_id": 1, "key": 1})
-            async for posting in cursor.limit(per_word):
-                if posting["entry_id"] not in scores:
-                    scores[posting["entry_id"]] = fuzz.ratio(key, posting["key"], score_cutoff=self.fuzzy_threshold)
+            for entry_id, entry_key in await self._postings_of(direction, word, per_word):
+                if entry_id not in scores:
+                    scores[entry_id] = fuzz.ratio(key, entry_key, score_cutoff=self.fuzzy_threshold)
         close = [entry_id for entry_id, score in scores.items() if score]
         ranked = []
         for entry_id in close:
@@ -261,6 +270,18 @@ class TranslationMemory:
         return None
 
     # ------------------------------------------------------------ import / export
+    async def _postings_of(self, direction: str, word: str, limit: int) -> Sequence[tuple[str, str]]:
+        now = self.infra.clock.monotonic()
+        cached = self._postings.get((direction, word, limit))
+        if cached is not None and now - cached[0] < POSTINGS_TTL_SECS:
+            return cached[1]
+        cursor = self._words.find({"direction": direction, "word": word}, {"entry_id": 1, "key": 1})
+        postings = [(p["entry_id"], p["key"]) async for p in cursor.limit(limit)]
+        if len(self._postings) >= POSTINGS_CACHED_MAX:
+            self._postings.clear()
+        self._postings[(direction, word, limit)] = (now, postings)
+        return postings
+
     async def export(self, out: TextIO) -> int:
         """Every entry as TSV (header first), oldest first; returns the count."""
         out.write("\t".join(EXPORT_COLUMNS) + "\n")
