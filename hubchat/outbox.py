@@ -36,6 +36,7 @@ from pymongo.errors import DuplicateKeyError
 from hubchat.config import Settings
 from hubchat.mail import Attachment, Email, Mailer, is_temporary
 from hubchat.schema import new_id
+from hubchat.senders import Senders
 from hubchat.store import Document, Store
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,8 @@ class Outbox:
         self._mailer = mailer
         self.node_id = node_id
         self._listeners: list[tuple[str, OutcomeListener]] = []
-        self._stopping = False
-        self._wake = asyncio.Event()
+        self._senders = Senders("mail outbox", self._claim, self._deliver, count=SENDERS, poll_secs=POLL_SECS,
+                                stop_wait_secs=STOP_WAIT_SECS)
         self.sent = 0
         self.failed = 0
 
@@ -128,7 +129,7 @@ class Outbox:
             log.warning("no smtp_host configured: %d email(s) kept in the local outbox; read them with "
                         "`hubchat mail list`", stored)
         if stored:
-            self._wake.set()
+            self._senders.wake()
         return stored
 
     async def list(self, *, tag: str | None = None, limit: int = 50) -> list[Document]:
@@ -148,44 +149,8 @@ class Outbox:
         if self.keeps_locally:
             yield
             return
-        self._stopping = False
-        senders = [asyncio.get_running_loop().create_task(self._sender(), name=f"outbox-sender-{i}")
-                   for i in range(SENDERS)]
-        try:
+        async with self._senders.running():
             yield
-        finally:
-            # A flag, not only cancel(): an email being handed to SMTP finishes (a cancelled
-            # send would leave its connection open and might be sent again), and a cancellation
-            # that lands inside a driver call can be absorbed there (seen with PyMongo).
-            self._stopping = True
-            self._wake.set()
-            _, late = await asyncio.wait(senders, timeout=STOP_WAIT_SECS)
-            for task in late:
-                task.cancel()
-            if late:
-                log.warning("mail outbox: %d sender(s) did not stop in time", len(late))
-                await asyncio.wait(late, timeout=1.0)
-
-    async def _sender(self) -> None:
-        while not self._stopping:
-            try:
-                doc = await self._claim()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the store is away: try again shortly
-                log.warning("mail outbox: cannot claim (%s)", type(exc).__name__)
-                doc = None
-            if doc is None:
-                if self._stopping:
-                    return
-                self._wake.clear()
-                # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
-                # that arrives as the event fires, and the sender would never stop.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(POLL_SECS):
-                        await self._wake.wait()
-                continue
-            await self._deliver(doc)
 
     async def _claim(self) -> Document | None:
         now = now_ms()

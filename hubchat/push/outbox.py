@@ -23,7 +23,6 @@ subscription's keys.  Times are epoch milliseconds of the injected clock.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
@@ -39,6 +38,7 @@ from hubchat.push.crypto import b64url_decode, encrypt
 from hubchat.push.repository import SUBSCRIPTIONS
 from hubchat.push.vapid import Vapid
 from hubchat.schema import new_id
+from hubchat.senders import Senders
 from hubchat.store import Document
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,8 @@ class PushOutbox:
     def __init__(self, infra: Infra, vapid: Vapid):
         self.infra = infra
         self.vapid = vapid
-        self._stopping = False
-        self._wake = asyncio.Event()
+        self._senders = Senders("push outbox", self._claim, self._deliver, count=SENDERS, poll_secs=POLL_SECS,
+                                stop_wait_secs=STOP_WAIT_SECS)
         self._http: aiohttp.ClientSession | None = None
         self.sent = 0
         self.failed = 0
@@ -73,7 +73,7 @@ class PushOutbox:
 
     def wake(self) -> None:
         """Look for due pushes now (a test that advanced the clock; a new push)."""
-        self._wake.set()
+        self._senders.wake()
 
     # ------------------------------------------------------------ enqueue
     async def enqueue(self, key: str, subscriptions: Iterable[Document], payload: str, *, urgency: str,
@@ -92,7 +92,7 @@ class PushOutbox:
                 continue
             stored += 1
         if stored:
-            self._wake.set()
+            self._senders.wake()
         return stored
 
     async def list(self, limit: int = 50) -> list[Document]:
@@ -101,46 +101,13 @@ class PushOutbox:
     # ------------------------------------------------------------ sending
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        self._stopping = False
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECS))
-        senders = [asyncio.get_running_loop().create_task(self._sender(), name=f"push-sender-{i}")
-                   for i in range(SENDERS)]
         try:
-            yield
+            async with self._senders.running():
+                yield
         finally:
-            self._stopping = True
-            self._wake.set()
-            _, late = await asyncio.wait(senders, timeout=STOP_WAIT_SECS)
-            for task in late:
-                task.cancel()
-            if late:
-                await asyncio.wait(late, timeout=1.0)
             await self._http.close()
             self._http = None
-
-    async def _sender(self) -> None:
-        while not self._stopping:
-            try:
-                doc = await self._claim()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the store is away: try again shortly
-                log.warning("push outbox: cannot claim (%s)", type(exc).__name__)
-                doc = None
-            if doc is None:
-                if self._stopping:
-                    return
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(POLL_SECS):
-                        await self._wake.wait()
-                continue
-            try:
-                await self._deliver(doc)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the store failed while recording: the lease hands it on
-                log.warning("push outbox: could not record a delivery (%s)", type(exc).__name__)
 
     async def _claim(self) -> Document | None:
         now = self.now_ms()
