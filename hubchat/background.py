@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT_SECS = 5.0
+MAX_BACKOFF_SECS = 30.0  # the longest pause of a periodic pass that keeps failing
 
 
 class BackgroundTasks:
@@ -72,3 +73,20 @@ async def cancel_and_wait(tasks: set[asyncio.Task[Any]], timeout_secs: float = D
     if pending:
         log.warning("%d task(s) did not stop after %.1f s of cancelling", len(pending), timeout_secs)
     return len(pending)
+
+
+async def run_every(interval_secs: float, one_pass: Callable[[], Awaitable[None]], what: str) -> None:
+    """Run ``one_pass`` every ``interval_secs`` (at least 10 ms) until cancelled; a pass that fails
+    (the store is away) is logged and retried after a pause that doubles up to MAX_BACKOFF_SECS."""
+    interval = max(interval_secs, 0.01)
+    delay = interval
+    while True:
+        try:
+            await one_pass()
+            delay = interval
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed; retrying in %.1f s", what, delay)
+            delay = min(max(delay, interval) * 2, MAX_BACKOFF_SECS)
+        await asyncio.sleep(delay)

@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from hubchat.background import cancel_and_wait
+from hubchat.background import cancel_and_wait, run_every
 from hubchat.cases.ports import Accounts
 from hubchat.cases.repository import CaseRepository
 from hubchat.cases.views import case_view
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 LEASE_MS = 60_000
 BATCH = 50
-MAX_BACKOFF_SECS = 30.0
 
 
 class ReminderScheduler:
@@ -52,18 +51,7 @@ class ReminderScheduler:
             await cancel_and_wait({task})
 
     async def run_forever(self) -> None:
-        interval = max(self.infra.settings.cases_reminder_interval_secs, 0.01)
-        delay = interval
-        while True:
-            try:
-                await self.run_due()
-                delay = interval
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("case reminders pass failed; retrying in %.1f s", delay)
-                delay = min(max(delay, interval) * 2, MAX_BACKOFF_SECS)
-            await asyncio.sleep(delay)
+        await run_every(self.infra.settings.cases_reminder_interval_secs, self.run_due, "case reminders pass")
 
     async def run_due(self) -> None:
         node = self.infra.realtime.node_id

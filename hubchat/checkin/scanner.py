@@ -24,6 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from hubchat.background import run_every
 from hubchat.checkin.ports import Alerts
 from hubchat.checkin.repository import CheckinRepository
 from hubchat.clock import Clock
@@ -33,7 +34,6 @@ from hubchat.store import Document
 log = logging.getLogger(__name__)
 
 LEASE_MS = 30_000
-MAX_BACKOFF_SECS = 30.0
 
 Remind = Callable[[Document], Awaitable[None]]
 Fired = Callable[[Document], Awaitable[None]]
@@ -57,17 +57,7 @@ class CheckinScanner:
         self.fired_here = 0
 
     async def run_forever(self) -> None:
-        delay = self.interval_secs
-        while True:
-            try:
-                await self.run_due()
-                delay = self.interval_secs
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("check-in scan failed; retrying in %.1f s", delay)
-                delay = min(delay * 2, MAX_BACKOFF_SECS)
-            await asyncio.sleep(delay)
+        await run_every(self.interval_secs, self.run_due, "check-in scan")
 
     async def run_due(self) -> None:
         now = ms(self.clock)

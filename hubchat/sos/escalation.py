@@ -48,6 +48,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from hubchat.background import run_every
 from hubchat.clock import Clock, SystemClock
 from hubchat.config import Settings
 from hubchat.outbox import Outbox
@@ -73,7 +74,6 @@ TRIGGER_REASONS = {"nobody_on_duty": "nobody is on duty", "none_connected": "no 
 MAX_LEVEL = 2
 STEP_NAMES = {1: "t1", 2: "t2"}
 STEP_STALE_SECS = 10.0
-MAX_BACKOFF_SECS = 30.0
 DUE_BATCH = 100
 OPEN_SCAN_LIMIT = 5000  # open alerts read per status and pass (far above any real emergency load)
 CLAIM_ATTEMPTS = 10
@@ -126,18 +126,7 @@ class Escalator:
 
     # ------------------------------------------------------------ the loop
     async def run_forever(self) -> None:
-        interval = max(self.settings.sos_scheduler_interval_secs, 0.01)
-        delay = interval
-        while True:
-            try:
-                await self.run_due()
-                delay = interval
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("sos escalation pass failed; retrying in %.1f s", delay)
-                delay = min(max(delay, interval) * 2, MAX_BACKOFF_SECS)
-            await asyncio.sleep(delay)
+        await run_every(self.settings.sos_scheduler_interval_secs, self.run_due, "sos escalation pass")
 
     async def run_due(self) -> None:
         """One pass: every due step and every stale claim, each taken by at most one node."""
