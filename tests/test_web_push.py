@@ -127,8 +127,14 @@ async def test_the_service_worker_shows_the_sos_push_the_server_sent_and_a_click
     await cdp.send("ServiceWorker.deliverPushMessage", {"origin": web_hub.base_url.rstrip("/"),
                                                          "registrationId": registration["registrationId"],
                                                          "data": json.dumps(pushed)})
-    await desk.page.wait_for_function(f"async () => ({NOTIFICATIONS})().then((n) => n.length === 1)")
-    [shown] = await desk.eval(NOTIFICATIONS)
+    # (polled here: wait_for_function takes an async function's promise as already truthy)
+    notifications: list[dict[str, Any]] = []
+    for _ in range(100):
+        notifications = await desk.eval(NOTIFICATIONS)
+        if notifications:
+            break
+        await desk.page.wait_for_timeout(100)
+    [shown] = notifications
     assert shown == {"title": "New SOS alert", "body": "IN", "tag": f"sos-{alert_id}",
                      "data": {"url": f"/#/console/{alert_id}", "kind": "sos"}, "sticky": True}
     assert "Lalremruati" not in json.dumps(shown)
