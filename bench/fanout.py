@@ -962,11 +962,13 @@ async def start_mongo(ctx: RunContext) -> Child:
     data = ctx.tmp / "mongo"
     (data / "store").mkdir(parents=True, exist_ok=True)
     port = free_port()
-    from hubchat.embedded_mongo import LAUNCH_VARIANTS  # the same child hubchat starts (with its store fix)
+    # The same child hubchat starts (with its store fixes, in the same server mode).
+    from hubchat.embedded_mongo import LAUNCH_VARIANTS, SERVER_MODES
 
     child = Child("nx-27017", [sys.executable, "-c", LAUNCH_VARIANTS["hubchat"],
                                "--data-dir", str(data / "store"), "--host", "127.0.0.1", "--port", str(port),
-                               "--log-file", str(data / "nx-27017.log"), "--pid-file", str(data / "nx-27017.pid")],
+                               "--log-file", str(data / "nx-27017.log"), "--pid-file", str(data / "nx-27017.pid"),
+                               *SERVER_MODES["threaded"]],
                   dict(os.environ), data / "stdout.log")
     await child.start()
     ctx.mongo_uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"

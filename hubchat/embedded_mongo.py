@@ -67,6 +67,13 @@ LAUNCH_VARIANTS = {
     ),
 }
 
+# How nx-27017 serves its connections.  "threaded" (hubchat's choice): one thread per connection
+# that reads, runs and answers each command in turn.  "asyncio" (nx-27017's default): an event
+# loop that hands every command to a worker thread and back, which costs the store ~30-40 % more
+# CPU per command on this workload (bench/store_commands.py; results in bench/RESULTS.md).
+# Commands are serialised by nx-27017's lock on the SQLite connection either way.
+SERVER_MODES = {"threaded": ("--threaded",), "asyncio": ()}
+
 
 def secure_data_dir(data_dir: Path) -> None:
     """``data_dir`` (and its ``mongo`` store) 0700, the files directly in them 0600: nobody but
@@ -129,9 +136,12 @@ class EmbeddedMongo:
     """``async with EmbeddedMongo(path) as server: server.uri``"""
 
     def __init__(self, data_dir: Path | str, port: int | None = None, *, variant: str = "hubchat",
-                 supervise: bool = False):
+                 supervise: bool = False, server_mode: str = "threaded"):
         if variant not in LAUNCH_VARIANTS:
             raise ValueError(f"unknown nx-27017 launch variant {variant!r}")
+        if server_mode not in SERVER_MODES:
+            raise ValueError(f"unknown nx-27017 server mode {server_mode!r}")
+        self.server_mode = server_mode
         self.data_dir = Path(data_dir)
         self.port = port or free_loopback_port()
         self.variant = variant
@@ -162,6 +172,7 @@ class EmbeddedMongo:
             sys.executable, "-c", LAUNCH_VARIANTS[self.variant],
             "--data-dir", str(store_dir), "--host", "127.0.0.1", "--port", str(self.port),
             "--log-file", str(log_file), "--pid-file", str(self.data_dir / PID_FILE),
+            *SERVER_MODES[self.server_mode],
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL, umask=0o077,
         )

@@ -10,12 +10,14 @@ from hubchat.channels.messages import has_inflight_hole
 from hubchat.channels.models import History, SendMessage, Sync
 from hubchat.channels.rules import (
     Access,
+    ChannelShape,
     channels_filter,
     dm_key,
     is_member,
     may_accept,
     may_dm,
     may_invite,
+    member_filter,
 )
 from hubchat.errors import ValidationFailed
 from hubchat.schema import parse
@@ -149,6 +151,19 @@ def test_channels_filter_selects_what_is_member_admits(access: Access) -> None:
     query = channels_filter(access)
     for channel in channels:
         assert _matches(query, channel) is is_member(channel, access), channel
+
+
+@pytest.mark.parametrize("access", [plain_a, plain_b, stranger, bearer_a, bearer_b, officer])
+def test_the_filter_for_a_known_shape_selects_what_is_member_admits(access: Access) -> None:
+    """The plain filter a node uses for a channel whose kind and association it has seen (a send's
+    membership check) admits exactly whom is_member admits; None means certainly not a member."""
+    channels = [association(A), association(B), cell(A), cell(B), inter(A), inter(B, C), inter(C),
+                dm(plain_a.user_id, bearer_a.user_id), dm(officer.user_id, stranger.user_id)]
+    for channel in channels:
+        query = member_filter(ChannelShape.of(channel), access)
+        admitted = query is not None and _matches(query, channel)
+        assert admitted is is_member(channel, access), channel
+        assert "$or" not in (query or {})  # a conjunction: the store serves it from its indexes
 
 
 # ---------------------------------------------------------------- gap detection

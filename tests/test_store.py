@@ -160,3 +160,77 @@ async def test_equality_on_indexed_array_fields_matches_elements(store: Store) -
     assert [d["_id"] async for d in store["chans"].find({"member_ids": "u2"})] == ["a"]
     assert await store["chans"].find_one({"owner_id": "o", "tag_ids": "t"}) is not None
     assert await store["chans"].count_documents({"member_ids": "u3"}) == 0
+
+
+async def test_filters_with_an_id_and_a_clause_only_sql_cannot_serve_keep_their_answers(store: Store) -> None:
+    """``{_id: ..., $or: [...]}`` (a chat send's membership filter) matches exactly as MongoDB does,
+    on the embedded store's narrowed Python path (hubchat.embedded_server.narrow_python_query_path)."""
+    chans = store["chans_or"]
+    await chans.insert_many([
+        {"_id": "c1", "kind": "association", "association_id": "a1", "last_seq": 0},
+        {"_id": "c2", "kind": "dm", "member_ids": ["u1", "u2"], "last_seq": 0},
+        {"_id": "c3", "kind": "inter", "association_ids": ["a1", "a2"], "last_seq": 0},
+    ])
+
+    def member(user: str, associations: list[str]) -> dict[str, Any]:
+        return {"$or": [{"kind": "association", "association_id": {"$in": associations}},
+                        {"kind": "inter", "association_ids": {"$in": associations}},
+                        {"kind": "dm", "member_ids": user}]}
+
+    taken = await chans.find_one_and_update({**member("u9", ["a1"]), "_id": "c1"}, {"$inc": {"last_seq": 1}},
+                                            return_document=ReturnDocument.AFTER)
+    assert taken is not None and taken["last_seq"] == 1
+    assert await chans.find_one_and_update({**member("u9", ["a2"]), "_id": "c1"}, {"$inc": {"last_seq": 1}}) is None
+    assert await chans.find_one({**member("u1", []), "_id": "c2"}) is not None
+    assert await chans.find_one({**member("u3", []), "_id": "c2"}) is None
+    assert await chans.find_one({**member("u3", ["a2"]), "_id": "c3"}) is not None
+    found = [d["_id"] async for d in chans.find({**member("u1", ["a1"]), "_id": {"$in": ["c1", "c2", "zz"]}})
+             .sort("_id", -1)]
+    assert found == ["c2", "c1"]
+    assert [d["_id"] async for d in chans.find({**member("u1", ["a1"]), "_id": {"$nin": ["c1"]}})
+            .sort("_id", 1)] == ["c2", "c3"]
+    assert (await chans.find_one({"_id": "c1"}))["last_seq"] == 1  # the refused take changed nothing
+
+
+def test_the_python_query_path_reads_only_the_rows_its_id_or_its_branches_allow() -> None:
+    """neosqlite as patched by hubchat.embedded_server (in this process): a filter with an ``_id`` and
+    an ``$or`` decodes the one row its ``_id`` names, and an ``$or`` of SQL-selectable branches the
+    rows they select, not every row of the collection (it decoded all 3,000 before the patch, so a
+    send and a channel list cost time proportional to the number of channels)."""
+    import neosqlite
+    from neosqlite.collection.cursor import Cursor
+
+    from hubchat.embedded_server import patch_neosqlite
+
+    patch_neosqlite()
+    db = neosqlite.Connection(":memory:")
+    chans = db["chans"]
+    chans.insert_many([{"_id": f"c{i:05d}", "kind": "dm", "member_ids": ["u1", f"u{i}"], "n": 0}
+                       for i in range(3000)])
+    decoded = 0
+    load = Cursor._load_documents
+
+    def counting(self: Any, rows: Any) -> Any:
+        nonlocal decoded
+        for doc in load(self, rows):
+            decoded += 1
+            yield doc
+
+    Cursor._load_documents = counting  # type: ignore[method-assign]
+    try:
+        query = {"_id": "c00010", "$or": [{"kind": "dm", "member_ids": "u1"}, {"kind": "association"}]}
+        assert chans.find_one_and_update(query, {"$inc": {"n": 1}}) is not None
+        assert decoded <= 2  # the match, and the document returned after the update
+        decoded = 0
+        assert len(list(chans.find({"$or": [{"kind": "dm"}, {"n": {"$exists": True, "$type": "string"}}]}))) == 3000
+        assert decoded == 3000  # a branch SQL cannot select: every row read, as before the patch
+        chans.insert_one({"_id": "x1", "kind": "association", "association_id": "a1", "n": 0})
+        decoded = 0
+        listed = list(chans.find({"$or": [{"kind": "association", "association_id": {"$in": ["a1"]}},
+                                          {"kind": "cell", "association_id": {"$in": []}},
+                                          {"kind": "dm", "member_ids": "u7"}]}).sort("_id", -1))
+        assert [doc["_id"] for doc in listed] == ["x1", "c00007"]
+        assert decoded == 2  # each branch selected through SQL: the two matches decoded, not 3,001 rows
+    finally:
+        Cursor._load_documents = load  # type: ignore[method-assign]
+        db.close()

@@ -43,7 +43,7 @@ from hubchat.channels.fanout import Fanout, channel_room
 from hubchat.channels.models import HistoryQuery, SendMessage, SyncPoint
 from hubchat.channels.ports import SettleTranslation
 from hubchat.channels.repository import ChannelRepository, MessageRepository, ReceiptRepository
-from hubchat.channels.rules import Access, channels_filter
+from hubchat.channels.rules import Access, ChannelShape, channels_filter, member_filter
 from hubchat.channels.views import MessageView, message_view
 from hubchat.clock import utcnow
 from hubchat.errors import Conflict, Forbidden, HubchatError, NotFound, RateLimited
@@ -60,6 +60,7 @@ SYNC_MAX_ITEMS = 1000  # messages + updates in one sync answer, over all its cha
 GAP_WAIT_SECS = 0.25  # per request, however many channels it reads
 GAP_REREAD_DELAY_SECS = 0.05
 IN_FLIGHT_WINDOW_SEQS = 256
+SHAPES_KEPT = 100_000  # channel shapes remembered per node (a few MB at most; cleared when full)
 
 
 
@@ -92,6 +93,7 @@ class MessageService:
         self.repo = messages
         self.receipts = receipts
         self.fanout = fanout
+        self._shapes: dict[str, ChannelShape] = {}  # channel id -> its immutable kind and association
         # Set by app.py when a translation capability runs (a translation known at once goes
         # into the insert and message:new; no message:translated follows then).
         self.settle_translation: SettleTranslation | None = None
@@ -129,7 +131,7 @@ class MessageService:
             if stored is None or not await self._still_member(principal, req.channel_id, access):
                 raise
             return self._replay(stored, req.body), False
-        channel = await self.channels.take_seq_if(req.channel_id, channels_filter(access))
+        channel = await self._take_seq(req.channel_id, access)
         if channel is None:  # no such channel, or not a member: one answer, ids cannot be probed
             raise Forbidden("you are not a member of this channel", code="not_member")
         channel_id, seq, version = req.channel_id, int(channel["last_seq"]), int(channel["version"])
@@ -158,6 +160,23 @@ class MessageService:
         # One's own messages count as read (silently: no receipt event for them), after the ack.
         self.fanout.later(self._own_receipt(channel_id, principal.user_id, seq))
         return view, True
+
+    async def _take_seq(self, channel_id: str, access: Access) -> Document | None:
+        """The channel after taking its next (seq, version), if ``access`` is a member; else None.
+
+        The membership is decided by the store in the same atomic update.  A channel whose shape
+        (kind, association: never changed once created) this node has seen gets a plain filter
+        for that shape (served from the indexes); an unknown one the general ``$or`` filter."""
+        shape = self._shapes.get(channel_id)
+        condition = channels_filter(access) if shape is None else member_filter(shape, access)
+        if condition is None:
+            return None
+        channel = await self.channels.take_seq_if(channel_id, condition)
+        if channel is not None and shape is None:
+            if len(self._shapes) >= SHAPES_KEPT:
+                self._shapes.clear()
+            self._shapes[channel_id] = ChannelShape.of(channel)
+        return channel
 
     async def _still_member(self, principal: Principal, channel_id: str, access: Access) -> bool:
         try:

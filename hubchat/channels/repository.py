@@ -107,10 +107,12 @@ class ChannelRepository:
     async def take_seq_if(self, channel_id: str, condition: Mapping[str, Any]) -> Document | None:
         """Hand out the next (seq, version) of a channel only if it matches ``condition`` (the
         membership filter: authorisation and sequencing in one round trip).  The channel after
-        the update (``kind``, ``last_seq``, ``version``), or None: no such channel, or no match."""
+        the update (``kind``, ``association_id``, ``last_seq``, ``version``), or None: no such
+        channel, or no match."""
         doc: Document | None = await self._coll.find_one_and_update(
             {**condition, "_id": channel_id}, {"$inc": {"last_seq": 1, "version": 1}},
-            projection={"kind": 1, "last_seq": 1, "version": 1}, return_document=ReturnDocument.AFTER)
+            projection={"kind": 1, "association_id": 1, "last_seq": 1, "version": 1},
+            return_document=ReturnDocument.AFTER)
         return doc
 
     async def mark_hole(self, channel_id: str, seq: int) -> None:

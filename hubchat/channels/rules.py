@@ -80,6 +80,40 @@ def channels_filter(access: Access) -> dict[str, Any]:
     ]}
 
 
+@dataclasses.dataclass(frozen=True)
+class ChannelShape:
+    """The fields of a channel that never change after it is created (its kind and, for
+    association and cell channels, its association): safe to remember for as long as one likes."""
+
+    kind: str
+    association_id: str | None
+
+    @classmethod
+    def of(cls, channel: Channel) -> ChannelShape:
+        return cls(str(channel.get("kind")), channel.get("association_id"))
+
+
+def member_filter(shape: ChannelShape, access: Access) -> dict[str, Any] | None:
+    """A MongoDB filter matching the one channel of this shape exactly when :func:`is_member`
+    admits ``access`` to it (a plain conjunction the store serves from its indexes, unlike
+    :func:`channels_filter`'s ``$or``); None when the shape alone already says no."""
+    if shape.kind == "association":
+        if shape.association_id not in access.association_ids:
+            return None
+        return {"kind": "association", "association_id": shape.association_id}
+    if shape.kind == "cell":
+        if not (access.is_officer or shape.association_id in access.office_bearer_of):
+            return None
+        return {"kind": "cell", "association_id": shape.association_id}
+    if shape.kind == "inter":  # association_ids change (invitations, leaving): decided by the store
+        if not access.office_bearer_of:
+            return None
+        return {"kind": "inter", "association_ids": {"$in": sorted(access.office_bearer_of)}}
+    if shape.kind == "dm":
+        return {"kind": "dm", "member_ids": access.user_id}
+    return None
+
+
 def _reaches(sender: Access, target: Access) -> bool:
     """A plain member's right: officers, and office bearers of the sender's associations."""
     return target.is_officer or not target.office_bearer_of.isdisjoint(sender.association_ids)
