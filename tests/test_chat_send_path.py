@@ -195,3 +195,27 @@ async def test_concurrent_inserts_share_writes_and_each_gets_its_own_outcome(set
         assert [c for c in seen if c[1] == "messages"] == [("insert", "messages")]  # one write for ten
         assert await chat.count_messages(channel_id=channel_id) == 10
         assert await chat.count_messages(channel_id=channel_id, seq=200) == 0
+
+
+async def test_own_read_receipts_queued_behind_a_write_go_out_as_one_and_never_move_back(
+        settings: Settings, smtp: SmtpSink, aiohttp_server: Any) -> None:
+    """The senders' own receipts (after the ack): those queued before the writer runs (or while it
+    writes) go out as one bulk write, keep only each reader's highest seq, create missing
+    receipts and never lower a stored one."""
+    async with running_hub(settings, smtp, aiohttp_server) as hub:
+        chat = Chat(hub)
+        users = [await chat.user(f"U{i}") for i in range(4)]
+        channel_id = await chat.channel(await chat.association(users[0], members=users[1:]))
+        own = chat.service.messages.own_receipts
+        await own.advance(channel_id, users[3]["id"], 50)  # stored before: higher than what follows
+        batches = own.batches
+
+        with COMMANDS.recording() as seen:
+            await asyncio.gather(own.advance(channel_id, users[0]["id"], 1),
+                                 *(own.advance(channel_id, users[i % 3]["id"], seq) for i, seq in
+                                   enumerate([7, 9, 4, 8, 12, 5])),
+                                 own.advance(channel_id, users[3]["id"], 20))
+        assert own.batches - batches == 1
+        assert [c for c in seen if c[1] == "receipts"] == [("update", "receipts")]  # one write for eight
+        stored = {doc["user_id"]: doc["seq"] async for doc in chat.store["receipts"].find({"channel_id": channel_id})}
+        assert stored == {users[0]["id"]: 8, users[1]["id"]: 12, users[2]["id"]: 5, users[3]["id"]: 50}

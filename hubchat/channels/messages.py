@@ -5,7 +5,8 @@ Send: the sender's roles (access cache, no store read while the cross-node epoch
 membership filter matches (authorisation and sequence in one round trip; else ``not_member``) →
 insert (with the translation when it is known at once) → ack → emit ``message:new`` to
 ``chan:{id}`` (after the ack; see :class:`~hubchat.channels.fanout.Fanout`) and store the
-sender's own read receipt → stored-message listeners (translation).  Two store round trips
+sender's own read receipt (batched with other senders': ``own_receipts.py``) → stored-message
+listeners (translation).  Two store round trips
 before the ack.  A retry of a stored ``client_msg_id`` is found by the unique index (the insert
 fails): it answers the stored message (409 ``client_msg_id_reused`` if the body differs) and
 its freshly taken seq is recorded as a hole (``channels.holes``) so readers never wait for it.
@@ -41,6 +42,7 @@ from pymongo.errors import DuplicateKeyError
 from hubchat.channels.access import AccessReader
 from hubchat.channels.fanout import Fanout, channel_room
 from hubchat.channels.models import HistoryQuery, SendMessage, SyncPoint
+from hubchat.channels.own_receipts import OwnReceipts
 from hubchat.channels.ports import SettleTranslation
 from hubchat.channels.repository import ChannelRepository, MessageRepository, ReceiptRepository
 from hubchat.channels.rules import Access, ChannelShape, channels_filter, member_filter
@@ -93,6 +95,7 @@ class MessageService:
         self.repo = messages
         self.receipts = receipts
         self.fanout = fanout
+        self.own_receipts = OwnReceipts(receipts)  # written after the ack, in batches
         self._shapes: dict[str, ChannelShape] = {}  # channel id -> its immutable kind and association
         # Set by app.py when a translation capability runs (a translation known at once goes
         # into the insert and message:new; no message:translated follows then).
@@ -158,7 +161,7 @@ class MessageService:
         view = message_view(doc)
         self.fanout.later(self._deliver(view, started, release_slot=True))
         # One's own messages count as read (silently: no receipt event for them), after the ack.
-        self.fanout.later(self._own_receipt(channel_id, principal.user_id, seq))
+        self.fanout.later(self.own_receipts.advance(channel_id, principal.user_id, seq))
         return view, True
 
     async def _take_seq(self, channel_id: str, access: Access) -> Document | None:
@@ -184,12 +187,6 @@ class MessageService:
         except Forbidden:
             return False
         return True
-
-    async def _own_receipt(self, channel_id: str, user_id: str, seq: int) -> None:
-        try:
-            await self.receipts.advance(channel_id, user_id, seq)
-        except HubchatError:
-            log.warning("own read receipt not stored", extra={"channel_id": channel_id, "seq": seq})
 
     def _replay(self, stored: Document, body: str) -> MessageView:
         if not stored.get("deleted") and stored.get("body_digest") != body_digest(body):

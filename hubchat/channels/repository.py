@@ -23,10 +23,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from hubchat.channels.group_commit import GroupCommit
+from hubchat.channels.group_commit import DUPLICATE_KEY, GroupCommit
 from hubchat.clock import utcnow
 from hubchat.errors import Unavailable
 from hubchat.infra import Infra
@@ -249,6 +249,26 @@ class ReceiptRepository:
                 return AGAIN
 
         return await retry_on_conflict(attempt, attempts=2, exhausted=Unavailable("storage is unavailable, retry"))
+
+    async def advance_many(self, seqs: Mapping[tuple[str, str], int]) -> None:
+        """Raise each (channel id, user id)'s read seq to the given seq if higher, in one unordered
+        bulk write (upserts).  An upsert that lost a race with another first write of the same
+        receipt (duplicate key) is sent again once, as the update it then is."""
+        now = utcnow()
+        ops = [UpdateOne({"_id": self._id(channel_id, user_id)},
+                         {"$max": {"seq": seq},
+                          "$set": {"channel_id": channel_id, "user_id": user_id, "updated_at": now}},
+                         upsert=True)
+               for (channel_id, user_id), seq in seqs.items()]
+        if not ops:
+            return
+        try:
+            await self._coll.bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if not errors or any(error.get("code") != DUPLICATE_KEY for error in errors):
+                raise
+            await self._coll.bulk_write([ops[int(error["index"])] for error in errors], ordered=False)
 
     async def read_seqs(self, user_id: str, channel_ids: Iterable[str]) -> dict[str, int]:
         """channel_id -> this user's read seq (channels never read are absent)."""
