@@ -115,6 +115,16 @@ def id_condition(builder: Any, query: Mapping[str, Any]) -> tuple[str, list[Any]
     return None
 
 
+def _plain_values(value: Any) -> bool:
+    """Only JSON scalars, lists and documents of them (neosqlite's SQL compares these as MongoDB
+    does; a datetime, binary or ObjectId value keeps the filter on the Python path)."""
+    if isinstance(value, Mapping):
+        return all(_plain_values(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_plain_values(item) for item in value)
+    return isinstance(value, (*_SCALARS, bool))
+
+
 def _never_matches(branch: Mapping[str, Any]) -> bool:
     """A branch with ``{"$in": []}`` on a field matches no document."""
     return any(isinstance(value, Mapping) and dict(value) == {"$in": []} for value in branch.values())
@@ -123,9 +133,10 @@ def _never_matches(branch: Mapping[str, Any]) -> bool:
 def or_branches(query: Mapping[str, Any]) -> list[dict[str, Any]] | None:
     """``{rest, $or: [b1, b2, ...]}`` as the filters ``{rest, b1}``, ``{rest, b2}``, ... (branches that
     can never match left out), or None when the filter has no such shape (no ``$or``, a branch that
-    is not a plain document, or a field named both in a branch and beside the ``$or``)."""
+    is not a plain document, a field named both in a branch and beside the ``$or``, or a value
+    other than JSON scalars)."""
     branches = query.get("$or")
-    if not isinstance(branches, list) or not branches:
+    if not isinstance(branches, list) or not branches or not _plain_values(dict(query)):
         return None
     rest = {key: value for key, value in query.items() if key != "$or"}
     merged: list[dict[str, Any]] = []

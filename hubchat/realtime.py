@@ -356,7 +356,7 @@ class Realtime:
 
     # ------------------------------------------------------------ the one way out
     async def emit(self, event: str, data: Mapping[str, Any], *, to: str | Sequence[str],
-                   skip_sid: str | None = None) -> None:
+                   skip_sid: str | Sequence[str] | None = None) -> None:
         """Send ``event`` to a room (``user_room(id)`` for every socket of a user; a socket's sid
         is a room too) or to several rooms at once, each socket once (python-socketio deduplicates
         sockets across the rooms of one emit, on every node).  Call it after the write the event
@@ -364,8 +364,9 @@ class Realtime:
         rooms: str | list[str] = to if isinstance(to, str) else list(to)
         if not rooms:
             return
+        skip: str | list[str] | None = skip_sid if skip_sid is None or isinstance(skip_sid, str) else list(skip_sid)
         try:
-            await self.sio.emit(event, data, to=rooms, skip_sid=skip_sid)
+            await self.sio.emit(event, data, to=rooms, skip_sid=skip)
         except Exception:
             log.exception("emit failed; the write it announces stands", extra={"event": event})
 

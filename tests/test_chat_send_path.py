@@ -219,3 +219,29 @@ async def test_own_read_receipts_queued_behind_a_write_go_out_as_one_and_never_m
         assert [c for c in seen if c[1] == "receipts"] == [("update", "receipts")]  # one write for eight
         stored = {doc["user_id"]: doc["seq"] async for doc in chat.store["receipts"].find({"channel_id": channel_id})}
         assert stored == {users[0]["id"]: 8, users[1]["id"]: 12, users[2]["id"]: 5, users[3]["id"]: 50}
+
+
+async def test_presence_goes_to_the_channel_rooms_without_reading_member_lists(
+        settings: Settings, smtp: SmtpSink, aiohttp_server: Any) -> None:
+    """A user's presence is one emit to the rooms of their channels: a connected peer hears it, a
+    connected user sharing no channel does not, nor do the user's own sockets; and announcing
+    reads no association's member list (it did: one read of every member per transition)."""
+    async with running_hub(settings, smtp, aiohttp_server) as hub:
+        chat = Chat(hub)
+        alice, bob, carol = await chat.user("Alice"), await chat.user("Bob"), await chat.user("Carol")
+        crowd = [await chat.user(f"Member {i}") for i in range(12)]
+        await chat.association(alice, members=(bob, *crowd))
+        await chat.association(carol)
+        bob_rec, carol_rec = await chat.connect(bob), await chat.connect(carol)
+        alice_rec = await chat.connect(alice)
+        await bob_rec.wait_for("presence:updated", where=lambda e: e == {"user_id": alice["id"], "online": True})
+        await settled(hub, bob_rec, carol_rec, alice_rec)
+
+        with COMMANDS.recording():
+            await chat.service.presence.announce(alice["id"], False)
+        member_lists = [raw for raw in COMMANDS.raw if raw[1] == "memberships" and "association_id" in str(raw[2])]
+        assert member_lists == []
+        await bob_rec.wait_for("presence:updated", where=lambda e: e == {"user_id": alice["id"], "online": False})
+        await settled(hub, bob_rec, carol_rec, alice_rec)
+        assert not any(e["user_id"] == alice["id"] for e in carol_rec.events["presence:updated"])
+        assert not any(e["user_id"] == alice["id"] for e in alice_rec.events["presence:updated"])

@@ -234,3 +234,16 @@ def test_the_python_query_path_reads_only_the_rows_its_id_or_its_branches_allow(
     finally:
         Cursor._load_documents = load  # type: ignore[method-assign]
         db.close()
+
+
+def test_only_filters_of_plain_values_are_split_into_their_or_branches() -> None:
+    """A datetime (or any value SQL may compare differently from MongoDB) keeps the whole filter on
+    neosqlite's own path; plain branches are split and a branch that can match nothing is dropped."""
+    from hubchat.embedded_server import or_branches
+
+    at = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    assert or_branches({"state": "x", "$or": [{"a": 1}, {"b": {"$in": []}}, {"c": {"$gte": 2}}]}) == [
+        {"state": "x", "a": 1}, {"state": "x", "c": {"$gte": 2}}]
+    assert or_branches({"$or": [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": "x"}}]}) is None
+    assert or_branches({"a": 1, "$or": [{"a": 2}]}) is None  # a field on both sides
+    assert or_branches({"a": 1}) is None

@@ -2,9 +2,11 @@
 
 A user goes online with their first live connection on any node and offline with their last
 (:mod:`hubchat.presence` reports each transition once across nodes).  Each transition is sent
-as one ``presence:updated`` {user_id, online} per peer (users sharing a channel), through their
-``user:{id}`` rooms.  Announcements are queued and sent one at a time by one worker, so a quick
-online→offline of one user reaches peers in that order from this node.
+as one ``presence:updated`` {user_id, online} to the rooms of the user's channels (one emit: every
+connected peer's sockets are in them and get it once; the user's own sockets on this node are
+skipped), so announcing costs no read of member lists, however large the channel.  Announcements
+are queued and sent by one worker, in order; those that queued up while it was busy are merged to
+each user's last state (a user who came and went meanwhile is announced once, as gone).
 
 Heartbeat (in :meth:`PresenceAnnouncer.running`): every ``presence_ttl_secs / 3`` this node
 refreshes its connections and sweeps connections whose node stopped refreshing (a dead node),
@@ -21,9 +23,9 @@ from collections.abc import AsyncIterator, Sequence
 from hubchat.auth.service import AccountService
 from hubchat.background import cancel_and_wait
 from hubchat.channels.access import AccessReader
+from hubchat.channels.fanout import channel_room
 from hubchat.infra import Infra
 from hubchat.principal import Principal
-from hubchat.realtime import user_room
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +67,18 @@ class PresenceAnnouncer:
         return await self.infra.presence.online(visible) if visible else {}
 
     async def announce(self, user_id: str, online: bool) -> None:
+        """One emit to the rooms of the user's channels: every connected peer's sockets are in
+        them (each socket gets it once), so no member list is read however large the channel."""
         users = await self.accounts.users_by_id([user_id])
         user = users.get(user_id)
         if user is None:
             return
-        peers = await self.access.peers_of(await self.access.of_user(user))
-        if peers:
-            await self.infra.realtime.emit("presence:updated", {"user_id": user_id, "online": online},
-                                   to=[user_room(peer) for peer in sorted(peers)])
+        channels = await self.access.channels_of(await self.access.of_user(user))
+        if channels:
+            realtime = self.infra.realtime
+            await realtime.emit("presence:updated", {"user_id": user_id, "online": online},
+                                to=[channel_room(channel["_id"]) for channel in channels],
+                                skip_sid=sorted(realtime.local_sids(user_id)))
 
     # ------------------------------------------------------------ loops
     @contextlib.asynccontextmanager
@@ -92,15 +98,21 @@ class PresenceAnnouncer:
 
     async def _work(self, queue: asyncio.Queue[tuple[str, bool]]) -> None:
         while True:
-            user_id, online = await queue.get()
+            taken = [await queue.get()]
+            while not queue.empty():  # what queued up meanwhile: each user's last state only
+                taken.append(queue.get_nowait())
+            latest = dict(taken)
             try:
-                await self.announce(user_id, online)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("presence announcement failed", extra={"user_id": user_id})
+                for user_id, online in latest.items():
+                    try:
+                        await self.announce(user_id, online)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        log.exception("presence announcement failed", extra={"user_id": user_id})
             finally:
-                queue.task_done()
+                for _ in taken:
+                    queue.task_done()
 
     async def _heartbeat(self) -> None:
         interval = max(self.infra.settings.presence_ttl_secs / 3, MIN_HEARTBEAT_SECS)
