@@ -605,6 +605,7 @@ class TargetResult:
     clients: int
     per_message: int  # deliveries expected per message
     setup_secs: float
+    settle_secs: float = 0.0
     steps: list[StepResult] = field(default_factory=list)
     stop_reason: str = ""
 
@@ -725,6 +726,23 @@ async def run_step(ctx: RunContext, target: Target, rate: int, per_message: int)
     return result
 
 
+SETTLE_CPU_PCT = 15.0  # the server is quiet below this % of one core over a second
+SETTLE_MAX_SECS = 180.0
+
+
+async def settle(ctx: RunContext) -> float:
+    """Wait until the server uses less than SETTLE_CPU_PCT of a core over one second (the work
+    its setup left behind, such as presence announcements to everyone who connected, would
+    otherwise be measured as the ladder's); returns how long that took (at most SETTLE_MAX_SECS)."""
+    started = perf()
+    while perf() - started < SETTLE_MAX_SECS:
+        snap = ctx.cpu.snapshot()
+        await asyncio.sleep(1.0)
+        if ctx.cpu.since(snap).get("server", 0.0) < SETTLE_CPU_PCT:
+            break
+    return perf() - started
+
+
 async def run_target(ctx: RunContext, target: Target) -> TargetResult:
     args = ctx.args
     log(f"{target.name}: starting")
@@ -738,7 +756,9 @@ async def run_target(ctx: RunContext, target: Target) -> TargetResult:
     setup_secs = perf() - t_setup
     per_message = await probe_fanout(ctx, target)
     log(f"{target.name}: ready in {setup_secs:.1f} s; each message reaches {per_message} clients")
-    res = TargetResult(target.name, len(target.clients), per_message, setup_secs)
+    settle_secs = await settle(ctx)
+    log(f"{target.name}: server quiet after {settle_secs:.1f} s (work left from the setup, e.g. presence)")
+    res = TargetResult(target.name, len(target.clients), per_message, setup_secs, settle_secs=settle_secs)
     failures = 0
     for rate in args.rate_list:
         if perf() > ctx.deadline:
@@ -781,7 +801,7 @@ def target_table(res: TargetResult) -> str:
     cols = [(key, title) for key, title in CPU_COLUMNS if any(key in s.cpu for s in res.steps)]
     lines = [
         f"**{res.name}** — {res.clients} clients, each message delivered to {res.per_message}; "
-        f"setup {res.setup_secs:.0f} s; stopped: {res.stop_reason}",
+        f"setup {res.setup_secs:.0f} s, then quiet after {res.settle_secs:.0f} s; stopped: {res.stop_reason}",
         "",
         "| rate (msg/s) | sent | deliveries/s | p50 ms | p99 ms | max ms | lost | send lag p99 ms | "
         + "".join(f"{title} | " for _, title in cols)

@@ -245,3 +245,32 @@ async def test_presence_goes_to_the_channel_rooms_without_reading_member_lists(
         await settled(hub, bob_rec, carol_rec, alice_rec)
         assert not any(e["user_id"] == alice["id"] for e in carol_rec.events["presence:updated"])
         assert not any(e["user_id"] == alice["id"] for e in alice_rec.events["presence:updated"])
+
+
+async def test_presence_held_back_under_pressure_goes_out_merged_as_one_batch_per_channel(
+        settings: Settings, smtp: SmtpSink, aiohttp_server: Any) -> None:
+    """Presence is light work: while the node is under pressure (here: SOS work running) the
+    announcer waits; the transitions queued meanwhile are merged to each user's last state and
+    reach each channel room as one presence:batch, only the channel's members."""
+    async with running_hub(settings, smtp, aiohttp_server) as hub:
+        chat = Chat(hub)
+        alice, bob, carol, dave = [await chat.user(n) for n in ("Alice", "Bob", "Carol", "Dave")]
+        await chat.association(alice, members=(bob, dave))
+        await chat.association(carol)
+        bob_rec, carol_rec = await chat.connect(bob), await chat.connect(carol)
+        await settled(hub, bob_rec, carol_rec)
+        bob_rec.events.clear()
+        presence, admission = chat.service.presence, hub.services["accounts"].infra.admission
+
+        async with admission.urgent():  # SOS work running: light work waits
+            for user, online in ((alice, True), (dave, True), (alice, False)):
+                await presence._announce_soon(user["id"], online)
+            await asyncio.sleep(0.3)
+            assert "presence:batch" not in bob_rec.events and "presence:updated" not in bob_rec.events
+        (batch,) = await bob_rec.wait_for("presence:batch")
+        assert sorted(batch["updates"], key=lambda u: u["user_id"]) == sorted(
+            [{"user_id": alice["id"], "online": False}, {"user_id": dave["id"], "online": True}],
+            key=lambda u: u["user_id"])
+        await settled(hub, bob_rec, carol_rec)
+        assert "presence:updated" not in bob_rec.events
+        assert "presence:batch" not in carol_rec.events and "presence:updated" not in carol_rec.events

@@ -6,7 +6,10 @@ as one ``presence:updated`` {user_id, online} to the rooms of the user's channel
 connected peer's sockets are in them and get it once; the user's own sockets on this node are
 skipped), so announcing costs no read of member lists, however large the channel.  Announcements
 are queued and sent by one worker, in order; those that queued up while it was busy are merged to
-each user's last state (a user who came and went meanwhile is announced once, as gone).
+each user's last state (a user who came and went meanwhile is announced once, as gone), and a
+burst of several users goes to each channel room as one ``presence:batch`` {updates: [...]} of
+its members' transitions.  Presence is light work: while the node is under pressure
+(hubchat/overload.py) the worker waits, and what queues meanwhile is merged into its next batch.
 
 Heartbeat (in :meth:`PresenceAnnouncer.running`): every ``presence_ttl_secs / 3`` this node
 refreshes its connections and sweeps connections whose node stopped refreshing (a dead node),
@@ -18,18 +21,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
 from hubchat.auth.service import AccountService
 from hubchat.background import cancel_and_wait
 from hubchat.channels.access import AccessReader
 from hubchat.channels.fanout import channel_room
 from hubchat.infra import Infra
+from hubchat.overload import Overloaded
 from hubchat.principal import Principal
+from hubchat.store import Document
 
 log = logging.getLogger(__name__)
 
 MIN_HEARTBEAT_SECS = 0.05
+PRESSURE_WAIT_MAX_SECS = 30.0
 ERROR_BACKOFF_MAX_SECS = 60.0
 SHUTDOWN_DRAIN_SECS = 5.0
 
@@ -69,16 +76,38 @@ class PresenceAnnouncer:
     async def announce(self, user_id: str, online: bool) -> None:
         """One emit to the rooms of the user's channels: every connected peer's sockets are in
         them (each socket gets it once), so no member list is read however large the channel."""
-        users = await self.accounts.users_by_id([user_id])
-        user = users.get(user_id)
-        if user is None:
-            return
-        channels = await self.access.channels_of(await self.access.of_user(user))
+        channels = await self._channels_of(user_id)
         if channels:
             realtime = self.infra.realtime
             await realtime.emit("presence:updated", {"user_id": user_id, "online": online},
                                 to=[channel_room(channel["_id"]) for channel in channels],
                                 skip_sid=sorted(realtime.local_sids(user_id)))
+
+    async def announce_many(self, states: Mapping[str, bool]) -> None:
+        """Several users' transitions at once: each channel room gets one ``presence:batch`` with
+        the transitions of its members (``presence:updated`` when it has one), so a burst of N
+        members of one channel coming back costs one delivery per socket, not N."""
+        if len(states) == 1:
+            ((user_id, online),) = states.items()
+            await self.announce(user_id, online)
+            return
+        rooms: dict[str, list[dict[str, Any]]] = {}
+        for user_id, online in states.items():
+            for channel in await self._channels_of(user_id):
+                rooms.setdefault(channel_room(channel["_id"]), []).append({"user_id": user_id, "online": online})
+        realtime = self.infra.realtime
+        for room, updates in rooms.items():
+            if len(updates) == 1:
+                await realtime.emit("presence:updated", updates[0], to=room,
+                                    skip_sid=sorted(realtime.local_sids(updates[0]["user_id"])))
+            else:
+                await realtime.emit("presence:batch", {"updates": updates}, to=room)
+
+    async def _channels_of(self, user_id: str) -> list[Document]:
+        user = (await self.accounts.users_by_id([user_id])).get(user_id)
+        if user is None:
+            return []
+        return await self.access.channels_of(await self.access.of_user(user))
 
     # ------------------------------------------------------------ loops
     @contextlib.asynccontextmanager
@@ -99,20 +128,32 @@ class PresenceAnnouncer:
     async def _work(self, queue: asyncio.Queue[tuple[str, bool]]) -> None:
         while True:
             taken = [await queue.get()]
-            while not queue.empty():  # what queued up meanwhile: each user's last state only
-                taken.append(queue.get_nowait())
-            latest = dict(taken)
             try:
-                for user_id, online in latest.items():
-                    try:
-                        await self.announce(user_id, online)
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception:
-                        log.exception("presence announcement failed", extra={"user_id": user_id})
+                await self._while_under_pressure()
+                while not queue.empty():  # what queued up meanwhile: each user's last state only
+                    taken.append(queue.get_nowait())
+                await self.announce_many(dict(taken))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("presence announcement failed", extra={"users": len(taken)})
             finally:
                 for _ in taken:
                     queue.task_done()
+
+    async def _while_under_pressure(self) -> None:
+        """Presence is light work, shed first (hubchat/overload.py): while the node is under
+        pressure the announcement waits (up to ``PRESSURE_WAIT_MAX_SECS``), and the transitions
+        queued meanwhile go out with it, merged."""
+        waited = 0.0
+        while waited < PRESSURE_WAIT_MAX_SECS:
+            try:
+                self.infra.admission.check_light("presence")
+                return
+            except Overloaded as busy:
+                pause = min(busy.retry_after_ms / 1000, PRESSURE_WAIT_MAX_SECS - waited)
+                await asyncio.sleep(pause)
+                waited += pause
 
     async def _heartbeat(self) -> None:
         interval = max(self.infra.settings.presence_ttl_secs / 3, MIN_HEARTBEAT_SECS)

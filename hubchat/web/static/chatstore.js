@@ -125,6 +125,10 @@ export function startChat(me) {
   on("receipt:updated", onReceipt);
   on("typing", onTyping);
   on("presence:updated", ({ user_id, online }) => { presence.set(user_id, online); changed(null); });
+  on("presence:batch", ({ updates }) => {
+    for (const { user_id, online } of updates || []) presence.set(user_id, online);
+    changed(null);
+  });
   on("channel:added", ({ channel }) => { upsertChannel(channel); changed(null); });
   on("channel:updated", ({ channel }) => { upsertChannel(channel); changed(channel.id); });
   on("channel:removed", ({ channel_id }) => { channels.delete(channel_id); windows.delete(channel_id); changed(null); });
