@@ -85,6 +85,7 @@ class Settings:
     chat_max_inflight: int = 4  # chat sends between admission and fan-out, per node
     chat_admission_wait_ms: float = 500.0  # a send waits at most this long for a slot, then `overloaded`
     overload_lag_ms: float = 50.0  # event-loop lag above which sends are refused (light work at half)
+    gc_freeze: bool = True  # `hubchat serve` moves what start-up allocated out of the collector's way
     max_sockets_per_user: int = 10  # concurrent Socket.IO connections of one user, all nodes; 0: no cap
     max_sockets_per_address: int = 50  # concurrent connections from one client address (IPv6: /64); 0: no cap
     trusted_proxy_header: str = ""  # e.g. X-Forwarded-For, set by your reverse proxy; empty: the TCP peer

@@ -194,3 +194,18 @@ async def test_admin_works_while_serving_and_a_restart_follows_a_prompt_stop(tmp
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_freezing_the_start_up_objects_takes_them_out_of_the_collectors_generations() -> None:
+    """What `hubchat serve` does once it listens (setting gc_freeze): after it, the objects alive
+    then are in the permanent generation, which full collections no longer walk."""
+    import gc
+
+    from hubchat.cli import freeze_startup_objects
+
+    before = gc.get_freeze_count()
+    freeze_startup_objects()
+    try:
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
