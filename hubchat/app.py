@@ -109,7 +109,7 @@ def build_app(settings: Settings, clock: Clock | None = None) -> web.Application
 
     infra.events.subscribe(sos.TimelineEntryStored, push_alert)
 
-    infra.realtime.set_authenticator(accounts.authenticate_socket, accounts.revalidate)
+    infra.realtime.set_authenticator(accounts.authenticate_socket, accounts.revalidate, accounts.revalidate_many)
     app[AUTHENTICATOR] = accounts.principal_from_token
     infra.realtime.attach(app)
 

@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 
 Authenticator = Callable[[Any], Awaitable[Principal]]
 Revalidator = Callable[[Principal], Awaitable[Principal | None]]
+# Many at once (the idle sweep): (session id, user id) -> the current Principal, or None when no
+# longer valid.
+BatchRevalidator = Callable[[Sequence[Principal]], Awaitable[Mapping[tuple[str, str], Principal | None]]]
 EventHandler = Callable[[Principal, Any, str], Awaitable[dict[str, Any]]]
 ConnectionHook = Callable[[Principal, str], Awaitable[None]]
 
@@ -130,6 +133,7 @@ class Realtime:
         )
         self._authenticate: Authenticator | None = None
         self._revalidate: Revalidator | None = None
+        self._revalidate_many: BatchRevalidator | None = None
         self._checked_at: dict[str, float] = {}  # sid -> monotonic time its Principal was read
         self._closing: set[asyncio.Task[None]] = set()
         self._bus: Bus | None = None
@@ -150,11 +154,14 @@ class Realtime:
     def attach(self, app: web.Application) -> None:
         self.sio.attach(app)
 
-    def set_authenticator(self, authenticate: Authenticator, revalidate: Revalidator | None = None) -> None:
+    def set_authenticator(self, authenticate: Authenticator, revalidate: Revalidator | None = None,
+                          revalidate_many: BatchRevalidator | None = None) -> None:
         """``revalidate(principal)`` reads the account and session again: the current Principal,
-        or None when the session or account is no longer valid."""
+        or None when the session or account is no longer valid.  ``revalidate_many`` does it for
+        many sessions in a few reads (the idle sweep; without it the sweep reads one by one)."""
         self._authenticate = authenticate
         self._revalidate = revalidate
+        self._revalidate_many = revalidate_many
 
     def bind_bus(self, bus: Bus) -> None:
         self._bus = bus
@@ -259,11 +266,18 @@ class Realtime:
         for sid, principal in list(self._principals.items()):
             if now - self._checked_at.get(sid, 0.0) >= PRINCIPAL_RECHECK_SECS:
                 due.setdefault((principal.user_id, principal.session_id, principal.role), []).append(sid)
+        firsts = [p for p in (self._principals.get(sids[0]) for sids in due.values()) if p is not None]
+        known: Mapping[tuple[str, str], Principal | None] = {}
+        if self._revalidate_many is not None and firsts:
+            # A few reads for every due session: all the sockets of a busy node fall due together
+            # (they connected together), and one read each would hold the store for all of them.
+            known = await self._revalidate_many(firsts)
         for sids in due.values():
             first = self._principals.get(sids[0])
             if first is None:
                 continue
-            fresh = await self._revalidate(first)
+            key = (first.session_id, first.user_id)
+            fresh = known[key] if key in known else await self._revalidate(first)
             for sid in sids:
                 if sid not in self._principals:
                     continue

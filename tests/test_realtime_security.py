@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from hubchat import realtime as realtime_module
-from hubchat.clock import ManualClock
+from hubchat.clock import ManualClock, utcnow
 from hubchat.config import Settings
 from tests.raw_socket import RawSocket
 from tests.support import HubClient, settled
@@ -293,3 +293,31 @@ async def test_a_socket_that_only_listens_is_read_again_by_the_nodes_sweep(
     finally:
         await listening.close()
         await unchanged.close()
+
+
+async def test_the_sweep_reads_many_sessions_again_in_a_few_reads_with_the_same_answers(hub: HubClient) -> None:
+    """The sweep's batch read (all the sockets of a busy node fall due together) answers exactly as
+    the one-by-one read: a revoked session, a disabled account and a session of someone else are
+    no longer valid, a changed role or name is seen, an untouched session stays."""
+    from hubchat.principal import Principal
+
+    accounts = hub.services["accounts"]
+    store = accounts.infra.store
+    people = [await account(hub, f"Person {i}") for i in range(5)]
+    principals = [await accounts.principal_from_token(p["access_token"]) for p in people]
+    await store["sessions"].update_one({"_id": principals[0].session_id}, {"$set": {"revoked_at": utcnow()}})
+    await store["users"].update_one({"_id": people[1]["id"]}, {"$set": {"disabled": True}})
+    await store["users"].update_one({"_id": people[2]["id"]}, {"$set": {"role": "officer", "display_name": "P2"}})
+    stolen = Principal(user_id=people[4]["id"], role="member", session_id=principals[3].session_id,
+                       display_name="x", language="en")  # someone else's session id
+    asked = [*principals[:4], stolen]
+
+    batch = await accounts.revalidate_many(asked)
+    one_by_one = {(p.session_id, p.user_id): await accounts.revalidate(p) for p in asked}
+    assert batch == one_by_one
+    assert batch[principals[0].session_id, people[0]["id"]] is None  # revoked
+    assert batch[principals[1].session_id, people[1]["id"]] is None  # disabled
+    changed = batch[principals[2].session_id, people[2]["id"]]
+    assert changed is not None and (changed.role, changed.display_name) == ("officer", "P2")
+    assert batch[principals[3].session_id, people[3]["id"]] == principals[3]
+    assert batch[stolen.session_id, stolen.user_id] is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from pymongo import IndexModel, ReturnDocument
@@ -40,6 +40,8 @@ from hubchat.principal import ROLES, STAFF_ROLES, Principal, Role
 from hubchat.schema import new_id
 
 log = logging.getLogger(__name__)
+
+REVALIDATE_CHUNK = 500  # sessions read again per pair of store reads (the idle-socket sweep)
 
 USERS = "users"
 SESSIONS = "sessions"
@@ -386,13 +388,25 @@ class AccountService:
         revoked or the account disabled or removed (for sockets connected a while ago)."""
         session = await self.infra.store[SESSIONS].find_one({"_id": principal.session_id},
                                                             {"revoked_at": 1, "user_id": 1})
-        if session is None or session.get("revoked_at") is not None or session["user_id"] != principal.user_id:
+        if not _session_holds(session, principal):
             return None
-        user = await self.infra.store[USERS].find_one({"_id": principal.user_id})
-        if user is None or user.get("disabled"):
-            return None
-        return Principal(user_id=user["_id"], role=user["role"], session_id=principal.session_id,
-                         display_name=user["display_name"], language=user.get("language", "en"))
+        return _principal_now(principal, await self.infra.store[USERS].find_one({"_id": principal.user_id}))
+
+    async def revalidate_many(self, principals: Sequence[Principal]) -> dict[tuple[str, str], Principal | None]:
+        """:meth:`revalidate` for many sessions, in two reads per ``REVALIDATE_CHUNK`` of them:
+        (session id, user id) -> the Principal now, or None."""
+        answers: dict[tuple[str, str], Principal | None] = {}
+        for start in range(0, len(principals), REVALIDATE_CHUNK):
+            chunk = principals[start:start + REVALIDATE_CHUNK]
+            cursor = self.infra.store[SESSIONS].find({"_id": {"$in": [p.session_id for p in chunk]}},
+                                                     {"revoked_at": 1, "user_id": 1})
+            sessions = {doc["_id"]: doc async for doc in cursor}
+            users = await self.users_by_id([p.user_id for p in chunk])
+            for principal in chunk:
+                holds = _session_holds(sessions.get(principal.session_id), principal)
+                user = users.get(principal.user_id)
+                answers[principal.session_id, principal.user_id] = _principal_now(principal, user) if holds else None
+        return answers
 
     async def authenticate_socket(self, auth: Any) -> Principal:
         if not isinstance(auth, dict) or set(auth) != {"token"}:
@@ -512,3 +526,15 @@ class AccountService:
         except DuplicateKeyError:
             raise Conflict("an account with this email already exists", code="email_taken") from None
         return own_user(user)
+
+
+def _session_holds(session: Mapping[str, Any] | None, principal: Principal) -> bool:
+    return session is not None and session.get("revoked_at") is None and session["user_id"] == principal.user_id
+
+
+def _principal_now(principal: Principal, user: Mapping[str, Any] | None) -> Principal | None:
+    """The Principal of ``principal``'s session with the account as it is now (None: gone or disabled)."""
+    if user is None or user.get("disabled"):
+        return None
+    return Principal(user_id=user["_id"], role=user["role"], session_id=principal.session_id,
+                     display_name=user["display_name"], language=user.get("language", "en"))
