@@ -343,11 +343,12 @@ export function render(main, { params: [selectedParam] }) {
     renderMarkers();
     renderDetail(true);
     try {
-      const [got, timeline, audit] = await Promise.all([
+      const [got, timeline] = await Promise.all([
         call("sos:get", { alert_id: id }),
         call("sos:timeline", { alert_id: id }),
-        call("sos:audit", { alert_id: id }).catch(() => ({ entries: [] })),
       ]);
+      // After the reads, which are audited themselves: the log then shows this view too.
+      const audit = await call("sos:audit", { alert_id: id }).catch(() => ({ entries: [] }));
       if (selected !== id) return;
       alerts.set(id, got.alert);
       detailData = { id, timeline: timeline.events, audit: audit.entries, version: Date.now() };
