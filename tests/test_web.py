@@ -407,6 +407,12 @@ async def test_two_people_chat_with_translations_receipts_and_reconnect(actors: 
     await expect(received.locator(".tr-label")).to_contain_text("Translation (English) · from the phrasebook")
     await expect(received.locator(".tr-label")).to_contain_text("not yet checked by a Mizo speaker")
     await expect(b.page.locator("#convo-sub")).to_have_text("2 members · 1 online")
+    # A burst of presence transitions reaches a channel as one presence:batch: each one is applied.
+    presence = web_hub.services["channels"].presence
+    await presence.announce_many({mizo["id"]: False, english["id"]: True})
+    await expect(b.page.locator("#convo-sub")).to_have_text("2 members · 0 online")
+    await presence.announce_many({mizo["id"]: True, english["id"]: True})
+    await expect(b.page.locator("#convo-sub")).to_have_text("2 members · 1 online")
 
     # History on scroll: the newest page first, older pages when scrolled to the top.
     await expect(message(b, "Old message 12")).to_have_count(1)  # seqs 12..61: the newest 50
