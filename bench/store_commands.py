@@ -12,7 +12,10 @@ Commands, each ``--count`` times at ``--concurrency`` (what a busy node sends):
   take      the send's ``findAndModify`` on the channel with its general membership filter (``$or``);
   take known  the same with the plain filter a node uses once it knows the channel's shape;
   insert    one message (the messages collection's real indexes);
-  receipt   the sender's read receipt (upsert with ``$max`` and a datetime).
+  receipt   the sender's read receipt (upsert with ``$max`` and a datetime);
+  list      a user's channels (the ``$or`` of hubchat.channels.rules.channels_filter, no ``_id``:
+            a connect, the channel list, a presence announcement); its ``dm`` branch tests an
+            element of ``member_ids``, which SQLite evaluates row by row over the DM channels.
 Bounded: 127.0.0.1 only, temporary directories removed after; about a minute.
 """
 
@@ -35,7 +38,7 @@ from hubchat.clock import utcnow
 from hubchat.embedded_mongo import EmbeddedMongo
 from hubchat.schema import new_id
 
-KINDS = ("ping", "find", "take", "take known", "insert", "receipt")
+KINDS = ("ping", "find", "take", "take known", "insert", "receipt", "list")
 
 
 def cpu_secs(pid: int) -> float:
@@ -94,6 +97,9 @@ async def measure(mode: str, channels: int, args: argparse.Namespace) -> dict[st
                             "client_msg_id": new_id(), "sender_id": user, "sender_name": "Bench",
                             "body": "Chibai! Engtin nge i awm? " * 3, "body_digest": "-", "language": "lus",
                             "created_at": utcnow(), "edited_at": None, "deleted": False, "deleted_at": None})
+                    elif kind == "list":
+                        found = [doc async for doc in db[CHANNELS].find(allowed)]
+                        assert len(found) == len(ours)
                     else:
                         reader = f"u{i % 200}"
                         await db[RECEIPTS].find_one_and_update(
