@@ -69,8 +69,8 @@ LAUNCH_VARIANTS = {
 
 # How nx-27017 serves its connections.  "threaded" (hubchat's choice): one thread per connection
 # that reads, runs and answers each command in turn.  "asyncio" (nx-27017's default): an event
-# loop that hands every command to a worker thread and back, which costs the store ~30-40 % more
-# CPU per command on this workload (bench/store_commands.py; results in bench/RESULTS.md).
+# loop that hands every command to a worker thread and back, which cost the store 1.2-2.6 x the
+# CPU per command of the threaded mode (bench/store_commands.py; results in bench/RESULTS.md).
 # Commands are serialised by nx-27017's lock on the SQLite connection either way.
 SERVER_MODES = {"threaded": ("--threaded",), "asyncio": ()}
 

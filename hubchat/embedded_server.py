@@ -30,10 +30,11 @@ them in Python, even when the filter names the ``_id``.  A chat send's membershi
 (measured: 1.2 ms with 10 channels, 116 ms with 5,000).  :func:`narrow_python_query_path` makes that
 path read only the rows the filter's own ``_id`` condition allows (an equality or the operators
 neosqlite's SQL builder already translates for ``_id``: ``$eq``, ``$in``, ``$nin``, ``$ne``), or,
-for a top-level ``$or`` whose every branch SQL can select, the union of the rows each branch selects
-(so an outbox poll, a channel list or a page of alerts uses the indexes instead of reading every
-row).  Every row read is still matched against the whole filter in Python, and sorted and paged in
-Python as before, so the answer is unchanged.
+for a top-level ``$or`` of plain values whose every branch SQL can select, the union of the rows
+each branch selects (an outbox poll or a user's channel list then selects its rows in SQL instead
+of decoding every row in Python; filters holding datetimes keep neosqlite's own path).  Every row
+read is still matched against the whole filter in Python, and sorted and paged in Python as before,
+so the answer is unchanged.
 
 The routing is pinned by ``tests/test_store.py``: the datetime test passes with it, and
 ``test_unpatched_neosqlite_still_mis_stores_datetimes`` fails once neosqlite stores these values
@@ -197,7 +198,7 @@ def narrow_python_query_path() -> None:
 def patch_neosqlite() -> None:
     """Route updates that carry datetimes or sub-documents to neosqlite's Python update path, let
     equalities on indexed scalar fields use their indexes, and let the Python query path read only
-    the rows a filter's ``_id`` allows."""
+    the rows a filter's ``_id`` or its ``$or`` branches select."""
     import neosqlite
     from neosqlite.collection.query_helper._sql_query_builder import SqlQueryBuilderMixin
     from neosqlite.collection.query_helper._sql_updates import SqlUpdatesMixin
