@@ -13,9 +13,9 @@ Commands, each ``--count`` times at ``--concurrency`` (what a busy node sends):
   take known  the same with the plain filter a node uses once it knows the channel's shape;
   insert    one message (the messages collection's real indexes);
   receipt   the sender's read receipt (upsert with ``$max`` and a datetime);
-  list      a user's channels (the ``$or`` of hubchat.channels.rules.channels_filter, no ``_id``:
-            a connect, the channel list, a presence announcement); its ``dm`` branch tests an
-            element of ``member_ids``, which SQLite evaluates row by row over the DM channels.
+  list      a user's channels as ``AccessReader.channels_of`` reads them (a connect, the channel
+            list, a presence announcement): the membership ``$or`` without its ``dm`` branch,
+            then the user's rows in ``dm_members`` (the DM channels have their member rows).
 Bounded: 127.0.0.1 only, temporary directories removed after; about a minute.
 """
 
@@ -33,7 +33,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient, ReturnDocument
 
-from hubchat.channels.repository import CHANNELS, INDEXES, MESSAGES, RECEIPTS
+from hubchat.channels.repository import CHANNELS, DM_MEMBERS, INDEXES, MESSAGES, RECEIPTS
 from hubchat.clock import utcnow
 from hubchat.embedded_mongo import EmbeddedMongo
 from hubchat.schema import new_id
@@ -63,12 +63,16 @@ async def measure(mode: str, channels: int, args: argparse.Namespace) -> dict[st
             client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.uri)
             try:
                 db = client["bench"]
-                for name in (CHANNELS, MESSAGES, RECEIPTS):
+                for name in (CHANNELS, MESSAGES, RECEIPTS, DM_MEMBERS):
                     await db[name].create_indexes(INDEXES[name])
                 others = [{"_id": new_id(), "key": new_id(), "kind": "dm", "member_ids": [new_id(), new_id()],
-                           "last_seq": 0, "version": 0} for _ in range(max(0, channels - 10))]
+                           "last_seq": 0, "version": 0, "created_at": utcnow()} for _ in range(max(0, channels - 10))]
+                rows = [{"_id": f"{member}:{dm['_id']}", "user_id": member, "channel_id": dm["_id"]}
+                        for dm in others for member in dm["member_ids"]]
                 for start in range(0, len(others), 1000):
                     await db[CHANNELS].insert_many(others[start:start + 1000])
+                for start in range(0, len(rows), 1000):
+                    await db[DM_MEMBERS].insert_many(rows[start:start + 1000])
                 association = new_id()
                 ours = [new_id() for _ in range(min(10, channels))]
                 await db[CHANNELS].insert_many([{"_id": c, "key": c, "kind": "association",
@@ -97,8 +101,12 @@ async def measure(mode: str, channels: int, args: argparse.Namespace) -> dict[st
                             "client_msg_id": new_id(), "sender_id": user, "sender_name": "Bench",
                             "body": "Chibai! Engtin nge i awm? " * 3, "body_digest": "-", "language": "lus",
                             "created_at": utcnow(), "edited_at": None, "deleted": False, "deleted_at": None})
-                    elif kind == "list":
-                        found = [doc async for doc in db[CHANNELS].find(allowed)]
+                    elif kind == "list":  # as AccessReader.channels_of: the filter less its dm branch,
+                        # then the direct channels through their member rows
+                        found = [doc async for doc in db[CHANNELS].find({"$or": allowed["$or"][:3]})]
+                        direct = [row["channel_id"] async for row in db[DM_MEMBERS].find({"user_id": user})]
+                        if direct:
+                            found += [doc async for doc in db[CHANNELS].find({"_id": {"$in": direct}})]
                         assert len(found) == len(ours)
                     else:
                         reader = f"u{i % 200}"

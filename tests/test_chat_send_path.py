@@ -277,3 +277,36 @@ async def test_presence_held_back_under_pressure_goes_out_merged_as_one_batch_pe
         await settled(hub, bob_rec, carol_rec)
         assert "presence:updated" not in bob_rec.events
         assert "presence:batch" not in carol_rec.events and "presence:updated" not in carol_rec.events
+
+
+async def test_direct_channels_are_listed_by_their_member_rows_and_older_ones_are_backfilled_once(
+        settings: Settings, smtp: SmtpSink, aiohttp_server: Any) -> None:
+    """A user's direct channels come from their member rows (an index look-up, not a test of every
+    DM's member_ids): a DM stored before the rows existed is listed once the backfill has run,
+    which runs once per store; a stale row finds nothing."""
+    import datetime as dt
+
+    from hubchat.channels.repository import BACKFILLED, DM_MEMBERS
+
+    async with running_hub(settings, smtp, aiohttp_server) as hub:
+        chat = Chat(hub)
+        alice, bob, carol = await chat.user("Alice"), await chat.user("Bob"), await chat.user("Carol")
+        repo, access = chat.service.channel_repo, chat.service.access
+        old_dm = new_id()
+        await chat.store["channels"].insert_one({
+            "_id": old_dm, "key": f"dm:{alice['id']}:{bob['id']}", "kind": "dm", "name": None, "association_id": None,
+            "association_ids": [], "member_ids": sorted((alice["id"], bob["id"])), "created_by": alice["id"],
+            "last_seq": 0, "version": 0, "created_at": dt.datetime.now(dt.UTC)})
+        bob_access = await access.of_user({"_id": bob["id"], "role": "member"})
+        assert [c["_id"] for c in await access.channels_of(bob_access)] == []  # no rows yet
+
+        assert await repo.backfill_dm_members() == 0  # this store was backfilled when the node started
+        await chat.store[DM_MEMBERS].delete_one({"_id": BACKFILLED})
+        assert await repo.backfill_dm_members() == 1
+        assert [c["_id"] for c in await access.channels_of(bob_access)] == [old_dm]
+        assert await repo.backfill_dm_members() == 0
+
+        await chat.store[DM_MEMBERS].insert_one({"_id": f"{carol['id']}:{old_dm}", "user_id": carol["id"],
+                                                 "channel_id": old_dm})  # a row the channel disowns
+        carol_access = await access.of_user({"_id": carol["id"], "role": "member"})
+        assert await access.channels_of(carol_access) == []

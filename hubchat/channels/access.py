@@ -84,7 +84,11 @@ class AccessReader:
         raise Forbidden("you are not a member of this channel", code="not_member")
 
     async def channels_of(self, access: Access) -> list[Document]:
-        return await self.channels.find(channels_filter(access))
+        """The user's channels, oldest first: the association, cell and inter channels by the
+        membership filter, the direct channels by their member rows (an index look-up)."""
+        channels = await self.channels.find(channels_filter(access, direct=False))
+        channels += await self.channels.direct_of(access.user_id)
+        return sorted(channels, key=lambda channel: channel["created_at"])
 
     async def officer_ids(self) -> list[str]:
         return await self.accounts.staff_ids()

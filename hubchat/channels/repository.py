@@ -11,6 +11,10 @@ Collections::
                body_digest | None, language, created_at, edited_at | None, deleted, deleted_at | None,
                translation?: written for the translation capability (channels.translations)}
     receipts  {_id: "{channel_id}:{user_id}", channel_id, user_id, seq, updated_at}
+    dm_members {_id: "{user_id}:{channel_id}", user_id, channel_id}: one row per member of a direct
+               channel, so that a user's direct channels are an index look-up (the embedded store
+               tests an element of ``member_ids`` row by row); the row ``{_id: BACKFILLED}``
+               says that the direct channels stored before these rows existed have theirs
 
 ``seq`` and ``version`` are taken atomically from the channel document with ``$inc`` *before*
 the message is written, so a reader may briefly see seq N+1 before N (see
@@ -35,6 +39,9 @@ from hubchat.store import AGAIN, Again, Document, retry_on_conflict
 CHANNELS = "channels"
 MESSAGES = "messages"
 RECEIPTS = "receipts"
+DM_MEMBERS = "dm_members"
+BACKFILLED = "~backfilled"
+BACKFILL_BATCH = 500
 HOLES_KEPT = 256  # = messages.IN_FLIGHT_WINDOW_SEQS: older holes are not waited for anyway
 
 INDEXES = {
@@ -55,6 +62,7 @@ INDEXES = {
                    name="messages_translation_status"),
     ],
     RECEIPTS: [IndexModel([("user_id", ASCENDING)], name="receipts_user")],
+    DM_MEMBERS: [IndexModel([("user_id", ASCENDING)], name="dm_members_user")],
 }
 
 
@@ -94,6 +102,47 @@ class ChannelRepository:
                 raise
             return winner, False
         return doc, True
+
+    async def add_dm_members(self, channel_id: str, member_ids: Iterable[str]) -> None:
+        """The member rows of a direct channel (idempotent)."""
+        ops = [UpdateOne({"_id": f"{user_id}:{channel_id}"}, {"$set": {"user_id": user_id, "channel_id": channel_id}},
+                         upsert=True) for user_id in member_ids]
+        try:
+            await self.infra.store[DM_MEMBERS].bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:  # a concurrent first write of the same row: it is there
+            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+                raise
+
+    async def direct_of(self, user_id: str) -> list[Document]:
+        """The direct channels of a user (by their member rows; the channel's own ``member_ids``
+        is checked again, so a stale row finds nothing)."""
+        rows = self.infra.store[DM_MEMBERS].find({"user_id": user_id}, {"channel_id": 1})
+        ids = [row["channel_id"] async for row in rows]
+        if not ids:
+            return []
+        return await self.find({"_id": {"$in": ids}, "kind": "dm", "member_ids": user_id})
+
+    async def backfill_dm_members(self) -> int:
+        """Member rows for the direct channels stored before they existed, once per store (the
+        ``BACKFILLED`` row marks it done; two nodes doing it at once write the same rows)."""
+        rows = self.infra.store[DM_MEMBERS]
+        if await rows.find_one({"_id": BACKFILLED}) is not None:
+            return 0
+        done = 0
+        batch: list[Document] = []
+        async for channel in self._coll.find({"kind": "dm"}, {"member_ids": 1}):
+            batch.append(channel)
+            if len(batch) >= BACKFILL_BATCH:
+                done += await self._add_members_of(batch)
+                batch = []
+        done += await self._add_members_of(batch)
+        await rows.update_one({"_id": BACKFILLED}, {"$set": {"channels": done}}, upsert=True)
+        return done
+
+    async def _add_members_of(self, channels: list[Document]) -> int:
+        for channel in channels:
+            await self.add_dm_members(channel["_id"], channel.get("member_ids", ()))
+        return len(channels)
 
     async def take_seq(self, channel_id: str) -> tuple[int, int]:
         """Hand out the next (seq, version) of a channel, atomically across nodes."""

@@ -65,19 +65,22 @@ def is_member(channel: Channel, access: Access) -> bool:
     return False
 
 
-def channels_filter(access: Access) -> dict[str, Any]:
-    """A MongoDB filter matching exactly the channels :func:`is_member` admits."""
+def channels_filter(access: Access, *, direct: bool = True) -> dict[str, Any]:
+    """A MongoDB filter matching exactly the channels :func:`is_member` admits (``direct=False``:
+    all but the direct channels, which a user's channel list finds through their member rows)."""
     member_of = sorted(access.association_ids)
     bearer_of = sorted(access.office_bearer_of)
     cell: dict[str, Any] = {"kind": "cell"}
     if not access.is_officer:
         cell["association_id"] = {"$in": bearer_of}
-    return {"$or": [
+    branches: list[dict[str, Any]] = [
         {"kind": "association", "association_id": {"$in": member_of}},
         cell,
         {"kind": "inter", "association_ids": {"$in": bearer_of}},
-        {"kind": "dm", "member_ids": access.user_id},
-    ]}
+    ]
+    if direct:
+        branches.append({"kind": "dm", "member_ids": access.user_id})
+    return {"$or": branches}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -81,6 +81,9 @@ class ChannelService:
     async def running(self) -> AsyncIterator[None]:
         """Presence heartbeat and announcer; on exit this node's presence is removed and
         pending deliveries are drained."""
+        backfilled = await self.channel_repo.backfill_dm_members()
+        if backfilled:
+            log.info("member rows written for direct channels stored before them", extra={"channels": backfilled})
         try:
             async with self.presence.running():
                 yield
@@ -152,15 +155,17 @@ class ChannelService:
         except NotFound:
             raise not_allowed from None
         key = dm_key(principal.user_id, user_id)
-        channel = await self.channel_repo.by_key(key)
+        channel, created = await self.channel_repo.by_key(key), False
         if channel is None:
             if not may_dm(*await self.access.for_dm(principal, target)):
                 raise not_allowed
             channel, created = await self.channel_repo.ensure(key, {
                 "_id": new_id(), "kind": "dm", "name": None, "association_id": None, "association_ids": [],
                 "member_ids": sorted((principal.user_id, user_id)), "created_by": principal.user_id})
-            if created:
-                await self._added(channel, channel["member_ids"])
+        # Before anyone hears of it; idempotent, so it also mends a creator stopped just before it.
+        await self.channel_repo.add_dm_members(channel["_id"], channel["member_ids"])
+        if created:
+            await self._added(channel, channel["member_ids"])
         return {"channel": await self.view_for(channel, principal.user_id)}
 
     async def contact_cell(self, principal: Principal) -> dict[str, Any]:
