@@ -76,7 +76,7 @@ class PresenceAnnouncer:
     async def announce(self, user_id: str, online: bool) -> None:
         """One emit to the rooms of the user's channels: every connected peer's sockets are in
         them (each socket gets it once), so no member list is read however large the channel."""
-        channels = await self._channels_of(user_id)
+        channels = await self._channels_of((await self.accounts.users_by_id([user_id])).get(user_id))
         if channels:
             realtime = self.infra.realtime
             await realtime.emit("presence:updated", {"user_id": user_id, "online": online},
@@ -92,8 +92,9 @@ class PresenceAnnouncer:
             await self.announce(user_id, online)
             return
         rooms: dict[str, list[dict[str, Any]]] = {}
+        users = await self.accounts.users_by_id(list(states))
         for user_id, online in states.items():
-            for channel in await self._channels_of(user_id):
+            for channel in await self._channels_of(users.get(user_id)):
                 rooms.setdefault(channel_room(channel["_id"]), []).append({"user_id": user_id, "online": online})
         realtime = self.infra.realtime
         for room, updates in rooms.items():
@@ -103,8 +104,7 @@ class PresenceAnnouncer:
             else:
                 await realtime.emit("presence:batch", {"updates": updates}, to=room)
 
-    async def _channels_of(self, user_id: str) -> list[Document]:
-        user = (await self.accounts.users_by_id([user_id])).get(user_id)
+    async def _channels_of(self, user: Mapping[str, Any] | None) -> list[Document]:
         if user is None:
             return []
         return await self.access.channels_of(await self.access.of_user(user))

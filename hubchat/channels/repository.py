@@ -105,13 +105,7 @@ class ChannelRepository:
 
     async def add_dm_members(self, channel_id: str, member_ids: Iterable[str]) -> None:
         """The member rows of a direct channel (idempotent)."""
-        ops = [UpdateOne({"_id": f"{user_id}:{channel_id}"}, {"$set": {"user_id": user_id, "channel_id": channel_id}},
-                         upsert=True) for user_id in member_ids]
-        try:
-            await self.infra.store[DM_MEMBERS].bulk_write(ops, ordered=False)
-        except BulkWriteError as exc:  # a concurrent first write of the same row: it is there
-            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
-                raise
+        await upsert_all(self.infra.store[DM_MEMBERS], _member_rows(channel_id, member_ids))
 
     async def direct_of(self, user_id: str) -> list[Document]:
         """The direct channels of a user (by their member rows; the channel's own ``member_ids``
@@ -129,20 +123,16 @@ class ChannelRepository:
         if await rows.find_one({"_id": BACKFILLED}) is not None:
             return 0
         done = 0
-        batch: list[Document] = []
+        batch: list[UpdateOne] = []
         async for channel in self._coll.find({"kind": "dm"}, {"member_ids": 1}):
-            batch.append(channel)
+            done += 1
+            batch += _member_rows(channel["_id"], channel.get("member_ids", ()))
             if len(batch) >= BACKFILL_BATCH:
-                done += await self._add_members_of(batch)
+                await upsert_all(rows, batch)
                 batch = []
-        done += await self._add_members_of(batch)
+        await upsert_all(rows, batch)
         await rows.update_one({"_id": BACKFILLED}, {"$set": {"channels": done}}, upsert=True)
         return done
-
-    async def _add_members_of(self, channels: list[Document]) -> int:
-        for channel in channels:
-            await self.add_dm_members(channel["_id"], channel.get("member_ids", ()))
-        return len(channels)
 
     async def take_seq(self, channel_id: str) -> tuple[int, int]:
         """Hand out the next (seq, version) of a channel, atomically across nodes."""
@@ -301,23 +291,13 @@ class ReceiptRepository:
 
     async def advance_many(self, seqs: Mapping[tuple[str, str], int]) -> None:
         """Raise each (channel id, user id)'s read seq to the given seq if higher, in one unordered
-        bulk write (upserts).  An upsert that lost a race with another first write of the same
-        receipt (duplicate key) is sent again once, as the update it then is."""
+        bulk write of upserts (:func:`upsert_all`)."""
         now = utcnow()
-        ops = [UpdateOne({"_id": self._id(channel_id, user_id)},
-                         {"$max": {"seq": seq},
-                          "$set": {"channel_id": channel_id, "user_id": user_id, "updated_at": now}},
-                         upsert=True)
-               for (channel_id, user_id), seq in seqs.items()]
-        if not ops:
-            return
-        try:
-            await self._coll.bulk_write(ops, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if not errors or any(error.get("code") != DUPLICATE_KEY for error in errors):
-                raise
-            await self._coll.bulk_write([ops[int(error["index"])] for error in errors], ordered=False)
+        await upsert_all(self._coll, [
+            UpdateOne({"_id": self._id(channel_id, user_id)},
+                      {"$max": {"seq": seq}, "$set": {"channel_id": channel_id, "user_id": user_id, "updated_at": now}},
+                      upsert=True)
+            for (channel_id, user_id), seq in seqs.items()])
 
     async def read_seqs(self, user_id: str, channel_ids: Iterable[str]) -> dict[str, int]:
         """channel_id -> this user's read seq (channels never read are absent)."""
@@ -334,3 +314,22 @@ class ReceiptRepository:
             return {}
         cursor = self._coll.find({"_id": {"$in": ids}}, {"user_id": 1, "seq": 1})
         return {doc["user_id"]: int(doc["seq"]) async for doc in cursor}
+
+
+def _member_rows(channel_id: str, member_ids: Iterable[str]) -> list[UpdateOne]:
+    return [UpdateOne({"_id": f"{user_id}:{channel_id}"}, {"$set": {"user_id": user_id, "channel_id": channel_id}},
+                      upsert=True) for user_id in member_ids]
+
+
+async def upsert_all(collection: Any, ops: list[UpdateOne]) -> None:
+    """One unordered bulk write of upserts.  An upsert that lost a race with another first write
+    of the same document (duplicate key) is sent again once, as the update it then is."""
+    if not ops:
+        return
+    try:
+        await collection.bulk_write(ops, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if not errors or any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        await collection.bulk_write([ops[int(error["index"])] for error in errors], ordered=False)
