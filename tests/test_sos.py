@@ -388,8 +388,10 @@ async def test_duress_pin_looks_like_a_cancel_but_escalates(hub: HubClient) -> N
         mail = (await hub.smtp.wait_for(address))[0]
         assert "DURESS" in mail["Subject"] and alert_id in str(mail.get_payload(decode=True))
 
-    async def escalated() -> bool:
-        return bool((await stored_alert(hub, alert_id))["escalation"]["level"] == 2)
+    async def escalated() -> bool:  # the level is written first, then its timeline entry
+        if (await stored_alert(hub, alert_id))["escalation"]["level"] != 2:
+            return False
+        return [e["type"] for e in await timeline(hub, alert_id)].count("escalation") >= 2
     await wait_until(escalated)
     stored = await stored_alert(hub, alert_id)
     assert stored["status"] == "open" and stored["duress"] is True and stored["closed_at"] is None
